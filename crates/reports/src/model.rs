@@ -1,0 +1,352 @@
+//! The one report model every client format is parsed into.
+//!
+//! A [`Report`] is what a host said about itself at one moment: who it is,
+//! what it runs and what it has installed. The store keeps it as history; the
+//! assessment reads the package set.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The wire protocol a report arrived in. Kept with every stored report so an
+/// operator can see which client a host runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// Patchwatch's own JSON report, `POST /api/v1/reports`.
+    Native,
+    /// `pakiti-client` 3.x raw text.
+    Pakiti5,
+    /// `pakiti2-client` form post.
+    Pakiti4,
+    /// `patchman-client` multipart form.
+    Patchman1,
+    /// `patchman-client` JSON.
+    Patchman2,
+}
+
+impl Protocol {
+    pub const ALL: [Protocol; 5] = [
+        Protocol::Native,
+        Protocol::Pakiti5,
+        Protocol::Pakiti4,
+        Protocol::Patchman1,
+        Protocol::Patchman2,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Native => "native",
+            Protocol::Pakiti5 => "pakiti-5",
+            Protocol::Pakiti4 => "pakiti-4",
+            Protocol::Patchman1 => "patchman-1",
+            Protocol::Patchman2 => "patchman-2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Protocol> {
+        Protocol::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which package manager installed a package; it decides how versions order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageType {
+    Deb,
+    Rpm,
+    Apk,
+    Pacman,
+    Gentoo,
+}
+
+impl PackageType {
+    pub const ALL: [PackageType; 5] = [
+        PackageType::Deb,
+        PackageType::Rpm,
+        PackageType::Apk,
+        PackageType::Pacman,
+        PackageType::Gentoo,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageType::Deb => "deb",
+            PackageType::Rpm => "rpm",
+            PackageType::Apk => "apk",
+            PackageType::Pacman => "pacman",
+            PackageType::Gentoo => "gentoo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PackageType> {
+        PackageType::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for PackageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One installed package, split the way rpm splits a version: epoch, version
+/// and release. Debian versions are split the same way (`epoch:upstream-revision`)
+/// so every package manager fits one shape; [`Package::evr`] joins them back
+/// into the string the package manager itself prints.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Package {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub epoch: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub release: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arch: String,
+    #[serde(rename = "type")]
+    pub kind: PackageType,
+    /// Source package name, where the package manager knows it (dpkg
+    /// `Source:`, rpm source rpm name, apk origin).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_name: String,
+    /// Source package version, when it differs from the binary's or is known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_version: String,
+}
+
+impl Package {
+    /// The full version as the package manager prints it:
+    /// `[epoch:]version[-release]` (apk: `version-rN` is kept in `version`).
+    pub fn evr(&self) -> String {
+        let mut s = String::with_capacity(
+            self.epoch.len() + self.version.len() + self.release.len() + 2,
+        );
+        if !self.epoch.is_empty() {
+            s.push_str(&self.epoch);
+            s.push(':');
+        }
+        s.push_str(&self.version);
+        if !self.release.is_empty() {
+            s.push('-');
+            s.push_str(&self.release);
+        }
+        s
+    }
+
+    /// Splits a full `[epoch:]version[-release]` string the way dpkg and rpm
+    /// do: the epoch ends at the first `:`, the release starts after the last
+    /// `-`. apk and pacman keep their whole version in `version`... except
+    /// pacman's `pkgrel`, which is a release in all but name.
+    pub fn split_evr(kind: PackageType, full: &str) -> (String, String, String) {
+        let (epoch, rest) = match full.split_once(':') {
+            Some((e, r)) if matches!(kind, PackageType::Deb | PackageType::Rpm | PackageType::Pacman) => {
+                (e.to_owned(), r)
+            }
+            _ => (String::new(), full),
+        };
+        match kind {
+            PackageType::Apk | PackageType::Gentoo => (epoch, rest.to_owned(), String::new()),
+            _ => match rest.rsplit_once('-') {
+                Some((v, r)) => (epoch, v.to_owned(), r.to_owned()),
+                None => (epoch, rest.to_owned(), String::new()),
+            },
+        }
+    }
+}
+
+/// The OS as the host describes it: os-release fields when the client read
+/// `/etc/os-release`, else the one free-form string older clients send
+/// (`Rocky Linux release 9.3 (Blue Onyx)`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsInfo {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version_codename: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pretty_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id_like: String,
+}
+
+/// Distro and release in one normal form (`debian` + `12`,
+/// `almalinux` + `9.3`), or `unknown` with the string the host sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OsRelease {
+    pub distro: String,
+    pub release: String,
+}
+
+impl OsRelease {
+    pub const UNKNOWN: &'static str = "unknown";
+
+    pub fn unknown(raw: &str) -> OsRelease {
+        OsRelease {
+            distro: Self::UNKNOWN.to_owned(),
+            release: raw.trim().to_owned(),
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        self.distro == Self::UNKNOWN
+    }
+}
+
+impl fmt::Display for OsRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_unknown() {
+            write!(f, "unknown: {}", self.release)
+        } else if self.release.is_empty() {
+            f.write_str(&self.distro)
+        } else {
+            write!(f, "{} {}", self.distro, self.release)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kernel {
+    /// `uname -r`.
+    pub release: String,
+    /// `uname -v`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+}
+
+/// A package repository the host is configured with.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Repository {
+    #[serde(rename = "type")]
+    pub kind: PackageType,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+}
+
+/// An update the host computed itself (Patchman clients on RHEL/SUSE).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ClientUpdate {
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arch: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub repo: String,
+    pub security: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebootHint {
+    /// `None` when the client could not tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Why the client thinks so (`/var/run/reboot-required`, a newer kernel).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+}
+
+/// What a host reported, whichever protocol it used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub protocol: Protocol,
+    pub hostname: String,
+    /// The site the report names; the credentials used may pin it instead.
+    pub site: Option<String>,
+    pub tags: Vec<String>,
+    pub os: OsInfo,
+    /// The OS string as the client sent it, when it sent one string rather
+    /// than os-release fields (Pakiti, Patchman).
+    pub os_string: String,
+    pub kernel: Kernel,
+    pub arch: String,
+    /// `None`: the client said "unchanged since my last report" (Patchman's
+    /// empty field); the host keeps its previous set.
+    pub packages: Option<Vec<Package>>,
+    /// `None`: unchanged, as for packages.
+    pub repositories: Option<Vec<Repository>>,
+    pub updates: Vec<ClientUpdate>,
+    pub reboot: RebootHint,
+    pub client: ClientInfo,
+}
+
+impl Report {
+    /// An empty report for `hostname`, for parsers to fill in.
+    pub fn new(protocol: Protocol, hostname: impl Into<String>) -> Report {
+        Report {
+            protocol,
+            hostname: hostname.into(),
+            site: None,
+            tags: Vec::new(),
+            os: OsInfo::default(),
+            os_string: String::new(),
+            kernel: Kernel::default(),
+            arch: String::new(),
+            packages: Some(Vec::new()),
+            repositories: Some(Vec::new()),
+            updates: Vec::new(),
+            reboot: RebootHint::default(),
+            client: ClientInfo::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evr_round_trips_through_split() {
+        for (kind, full) in [
+            (PackageType::Deb, "1:9.18.24-1"),
+            (PackageType::Deb, "2.36-9+deb12u4"),
+            (PackageType::Deb, "3.134"),
+            (PackageType::Deb, "1.0-2-3"),
+            (PackageType::Rpm, "1:3.0.7-25.el9_3"),
+            (PackageType::Apk, "1.36.0-r0"),
+            (PackageType::Pacman, "1:2.3-1"),
+        ] {
+            let (epoch, version, release) = Package::split_evr(kind, full);
+            let p = Package {
+                name: "x".into(),
+                epoch,
+                version,
+                release,
+                arch: String::new(),
+                kind,
+                source_name: String::new(),
+                source_version: String::new(),
+            };
+            assert_eq!(p.evr(), full, "{kind} {full}");
+        }
+        assert_eq!(
+            Package::split_evr(PackageType::Deb, "1.0-2-3"),
+            ("".into(), "1.0-2".into(), "3".into())
+        );
+        assert_eq!(
+            Package::split_evr(PackageType::Apk, "1.36.0-r0"),
+            ("".into(), "1.36.0-r0".into(), "".into())
+        );
+    }
+}

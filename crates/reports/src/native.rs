@@ -1,0 +1,168 @@
+//! Patchwatch's own report: JSON, `format_version` 1, documented in
+//! `docs/report-format.md` with the schema in `docs/report.schema.json`.
+
+use serde::Deserialize;
+
+use crate::error::ReportError;
+use crate::model::{
+    ClientInfo, Kernel, OsInfo, Package, Protocol, RebootHint, Report, Repository,
+};
+use crate::validate;
+
+pub const FORMAT_VERSION: u64 = 1;
+
+#[derive(Deserialize)]
+struct Wire {
+    format_version: u64,
+    hostname: String,
+    #[serde(default)]
+    site: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    os: OsInfo,
+    #[serde(default)]
+    kernel: Kernel,
+    #[serde(default)]
+    arch: String,
+    packages: Vec<Package>,
+    #[serde(default)]
+    repositories: Vec<Repository>,
+    #[serde(default)]
+    reboot: RebootHint,
+    #[serde(default)]
+    client: ClientInfo,
+}
+
+/// Parses and validates a native report body.
+pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
+    // Peek at the version first so a future format gets a precise error
+    // instead of a confusing complaint about a field it renamed.
+    #[derive(Deserialize)]
+    struct Version {
+        format_version: Option<serde_json::Value>,
+    }
+    if let Ok(Version {
+        format_version: Some(v),
+    }) = serde_json::from_slice::<Version>(body)
+    {
+        match v.as_u64() {
+            Some(FORMAT_VERSION) => {}
+            Some(other) => return Err(ReportError::UnsupportedVersion(other)),
+            None => {
+                return Err(ReportError::invalid(
+                    "format_version",
+                    format!("expected the integer 1, found {v}"),
+                ));
+            }
+        }
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let wire: Wire = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            ReportError::Malformed(format!("invalid JSON report: {inner}"))
+        } else {
+            ReportError::invalid(path, inner.to_string())
+        }
+    })?;
+    let report = Report {
+        protocol: Protocol::Native,
+        hostname: wire.hostname,
+        site: wire.site.filter(|s| !s.is_empty()),
+        tags: wire.tags,
+        os_string: String::new(),
+        os: wire.os,
+        kernel: wire.kernel,
+        arch: wire.arch,
+        packages: Some(wire.packages),
+        repositories: Some(wire.repositories),
+        updates: Vec::new(),
+        reboot: wire.reboot,
+        client: wire.client,
+    };
+    validate::report(&report)?;
+    Ok(report)
+}
+
+/// Serialises a report in the native format (what `patchwatch-client
+/// --stdout` prints, and what the load generator sends).
+pub fn to_json(report: &Report) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        format_version: u64,
+        hostname: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        site: Option<&'a str>,
+        tags: &'a [String],
+        os: &'a OsInfo,
+        kernel: &'a Kernel,
+        arch: &'a str,
+        packages: &'a [Package],
+        repositories: &'a [Repository],
+        reboot: &'a RebootHint,
+        client: &'a ClientInfo,
+    }
+    let out = Out {
+        format_version: FORMAT_VERSION,
+        hostname: &report.hostname,
+        site: report.site.as_deref(),
+        tags: &report.tags,
+        os: &report.os,
+        kernel: &report.kernel,
+        arch: &report.arch,
+        packages: report.packages.as_deref().unwrap_or_default(),
+        repositories: report.repositories.as_deref().unwrap_or_default(),
+        reboot: &report.reboot,
+        client: &report.client,
+    };
+    serde_json::to_vec(&out).expect("a report always serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"format_version":1,"hostname":"node1.example.org","site":"CESNET",
+        "tags":["prod"],"os":{"id":"debian","version_id":"12","version_codename":"bookworm",
+        "pretty_name":"Debian GNU/Linux 12 (bookworm)"},"kernel":{"release":"6.1.0-18-amd64"},
+        "arch":"x86_64","packages":[{"name":"libc6","version":"2.36","release":"9+deb12u4",
+        "arch":"amd64","type":"deb","source_name":"glibc"}]}"#;
+
+    #[test]
+    fn parses_a_good_report() {
+        let r = parse(GOOD.as_bytes()).unwrap();
+        assert_eq!(r.hostname, "node1.example.org");
+        assert_eq!(r.site.as_deref(), Some("CESNET"));
+        let pkgs = r.packages.as_ref().unwrap();
+        assert_eq!(pkgs[0].evr(), "2.36-9+deb12u4");
+        assert_eq!(pkgs[0].source_name, "glibc");
+        let back = parse(&to_json(&r)).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let bad = GOOD.replace(r#""type":"deb""#, r#""type":"msi""#);
+        let err = parse(bad.as_bytes()).unwrap_err().to_string();
+        assert!(err.starts_with("packages[0].type: unknown variant `msi`"), "{err}");
+
+        let bad = GOOD.replace(r#""name":"libc6""#, r#""name":"""#);
+        let err = parse(bad.as_bytes()).unwrap_err().to_string();
+        assert_eq!(err, "packages[0].name: is empty");
+
+        let bad = GOOD.replace(r#""format_version":1"#, r#""format_version":2"#);
+        assert_eq!(
+            parse(bad.as_bytes()).unwrap_err(),
+            ReportError::UnsupportedVersion(2)
+        );
+
+        let err = parse(&GOOD.as_bytes()[..40]).unwrap_err().to_string();
+        assert!(err.contains("EOF"), "{err}");
+
+        let bad = GOOD.replace(r#""hostname":"node1.example.org","#, "");
+        let err = parse(bad.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("missing field `hostname`"), "{err}");
+    }
+}
