@@ -2,13 +2,23 @@
 //!
 //! - [`native`]: Patchwatch's own JSON (`POST /api/v1/reports`).
 //! - [`os`]: OS strings and os-release fields normalised to distro + release.
+//! - [`pakiti`]: `pakiti-client` 3.x (protocol 5) and `pakiti2-client`
+//!   (protocol 4) reports, and their plain-text reply.
+//! - [`patchman`]: `patchman-client` protocol 1 (form) and 2 (JSON) reports.
+//! - [`envelope`]: decryption of Pakiti's CMS-encrypted reports.
 #![forbid(unsafe_code)]
 
+pub mod envelope;
 pub mod error;
 pub mod model;
 pub mod native;
 pub mod os;
+pub mod pakiti;
+pub mod patchman;
 pub mod validate;
+
+pub use envelope::{Decryptor, EnvelopeError};
+pub use pakiti::{Mode, TaggedFinding};
 
 pub use error::ReportError;
 pub use model::{

@@ -125,9 +125,8 @@ impl Package {
     /// The full version as the package manager prints it:
     /// `[epoch:]version[-release]` (apk: `version-rN` is kept in `version`).
     pub fn evr(&self) -> String {
-        let mut s = String::with_capacity(
-            self.epoch.len() + self.version.len() + self.release.len() + 2,
-        );
+        let mut s =
+            String::with_capacity(self.epoch.len() + self.version.len() + self.release.len() + 2);
         if !self.epoch.is_empty() {
             s.push_str(&self.epoch);
             s.push(':');
@@ -140,13 +139,43 @@ impl Package {
         s
     }
 
+    /// Brings a package to the one form every protocol agrees on, so a host
+    /// reported natively and through Pakiti or Patchman yields the identical
+    /// set. rpm and dpkg both treat a missing epoch as epoch 0, and rpm-based
+    /// clients print `0:` where dpkg-based ones print nothing, so a zero epoch
+    /// is dropped. Surrounding whitespace is never meaningful in any field.
+    pub fn normalise(&mut self) {
+        for field in [
+            &mut self.name,
+            &mut self.epoch,
+            &mut self.version,
+            &mut self.release,
+            &mut self.arch,
+            &mut self.source_name,
+            &mut self.source_version,
+        ] {
+            let trimmed = field.trim();
+            if trimmed.len() != field.len() {
+                *field = trimmed.to_owned();
+            }
+        }
+        if !self.epoch.is_empty() && self.epoch.bytes().all(|b| b == b'0') {
+            self.epoch.clear();
+        }
+    }
+
     /// Splits a full `[epoch:]version[-release]` string the way dpkg and rpm
     /// do: the epoch ends at the first `:`, the release starts after the last
     /// `-`. apk and pacman keep their whole version in `version`... except
     /// pacman's `pkgrel`, which is a release in all but name.
     pub fn split_evr(kind: PackageType, full: &str) -> (String, String, String) {
         let (epoch, rest) = match full.split_once(':') {
-            Some((e, r)) if matches!(kind, PackageType::Deb | PackageType::Rpm | PackageType::Pacman) => {
+            Some((e, r))
+                if matches!(
+                    kind,
+                    PackageType::Deb | PackageType::Rpm | PackageType::Pacman
+                ) =>
+            {
                 (e.to_owned(), r)
             }
             _ => (String::new(), full),
@@ -198,6 +227,23 @@ impl OsRelease {
 
     pub fn is_unknown(&self) -> bool {
         self.distro == Self::UNKNOWN
+    }
+
+    /// The release up to its first dot: `12` for Debian `12.5`, `9` for
+    /// Rocky `9.3`. Security data is often keyed on it.
+    pub fn major(&self) -> &str {
+        self.release
+            .split_once('.')
+            .map_or(self.release.as_str(), |(major, _)| major)
+    }
+
+    /// The first two dot-separated parts of the release: `3.19` for Alpine
+    /// `3.19.1` (Alpine's secdb is per branch), `9.3` for Rocky `9.3`.
+    pub fn major_minor(&self) -> &str {
+        match self.release.match_indices('.').nth(1) {
+            Some((second_dot, _)) => &self.release[..second_dot],
+            None => &self.release,
+        }
     }
 }
 
@@ -348,5 +394,42 @@ mod tests {
             Package::split_evr(PackageType::Apk, "1.36.0-r0"),
             ("".into(), "1.36.0-r0".into(), "".into())
         );
+    }
+
+    #[test]
+    fn normalise_drops_a_zero_epoch_only() {
+        let mut p = Package {
+            name: " bash ".into(),
+            epoch: "0".into(),
+            version: "5.1.8".into(),
+            release: "6.el9_1".into(),
+            arch: "x86_64".into(),
+            kind: PackageType::Rpm,
+            source_name: String::new(),
+            source_version: String::new(),
+        };
+        p.normalise();
+        assert_eq!(
+            (p.name.as_str(), p.evr()),
+            ("bash", "5.1.8-6.el9_1".to_owned())
+        );
+        p.epoch = "1".into();
+        p.normalise();
+        assert_eq!(p.evr(), "1:5.1.8-6.el9_1");
+    }
+
+    #[test]
+    fn release_prefixes() {
+        let r = |s: &str| OsRelease {
+            distro: "x".into(),
+            release: s.into(),
+        };
+        assert_eq!(r("12.5").major(), "12");
+        assert_eq!(r("12").major(), "12");
+        assert_eq!(r("").major(), "");
+        assert_eq!(r("3.19.1").major_minor(), "3.19");
+        assert_eq!(r("7.9.2009").major_minor(), "7.9");
+        assert_eq!(r("22.04").major_minor(), "22.04");
+        assert_eq!(r("39").major_minor(), "39");
     }
 }

@@ -4,16 +4,17 @@
 use serde::Deserialize;
 
 use crate::error::ReportError;
-use crate::model::{
-    ClientInfo, Kernel, OsInfo, Package, Protocol, RebootHint, Report, Repository,
-};
+use crate::model::{ClientInfo, Kernel, OsInfo, Package, Protocol, RebootHint, Report, Repository};
 use crate::validate;
 
 pub const FORMAT_VERSION: u64 = 1;
 
 #[derive(Deserialize)]
 struct Wire {
-    format_version: u64,
+    // Checked by the peek in `parse`; required here so a report without it
+    // is refused.
+    #[serde(rename = "format_version")]
+    _format_version: u64,
     hostname: String,
     #[serde(default)]
     site: Option<String>,
@@ -36,37 +37,19 @@ struct Wire {
 
 /// Parses and validates a native report body.
 pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
-    // Peek at the version first so a future format gets a precise error
-    // instead of a confusing complaint about a field it renamed.
-    #[derive(Deserialize)]
-    struct Version {
-        format_version: Option<serde_json::Value>,
+    // The fast parser first; only a failing report pays for the passes
+    // that say precisely what is wrong with it.
+    let wire: Wire = match serde_json::from_slice(body) {
+        Ok(wire) => wire,
+        Err(_) => return Err(version_error(body).unwrap_or_else(|| locate_error(body))),
+    };
+    if wire._format_version != FORMAT_VERSION {
+        return Err(ReportError::UnsupportedVersion(wire._format_version));
     }
-    if let Ok(Version {
-        format_version: Some(v),
-    }) = serde_json::from_slice::<Version>(body)
-    {
-        match v.as_u64() {
-            Some(FORMAT_VERSION) => {}
-            Some(other) => return Err(ReportError::UnsupportedVersion(other)),
-            None => {
-                return Err(ReportError::invalid(
-                    "format_version",
-                    format!("expected the integer 1, found {v}"),
-                ));
-            }
-        }
+    let mut packages = wire.packages;
+    for p in &mut packages {
+        p.normalise();
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let wire: Wire = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            ReportError::Malformed(format!("invalid JSON report: {inner}"))
-        } else {
-            ReportError::invalid(path, inner.to_string())
-        }
-    })?;
     let report = Report {
         protocol: Protocol::Native,
         hostname: wire.hostname,
@@ -76,7 +59,7 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
         os: wire.os,
         kernel: wire.kernel,
         arch: wire.arch,
-        packages: Some(wire.packages),
+        packages: Some(packages),
         repositories: Some(wire.repositories),
         updates: Vec::new(),
         reboot: wire.reboot,
@@ -84,6 +67,43 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
     };
     validate::report(&report)?;
     Ok(report)
+}
+
+/// A report of another format version gets a precise error rather than a
+/// confusing complaint about a field that version renamed.
+fn version_error(body: &[u8]) -> Option<ReportError> {
+    #[derive(Deserialize)]
+    struct Version {
+        format_version: Option<serde_json::Value>,
+    }
+    let v = serde_json::from_slice::<Version>(body)
+        .ok()?
+        .format_version?;
+    match v.as_u64() {
+        Some(FORMAT_VERSION) => None,
+        Some(other) => Some(ReportError::UnsupportedVersion(other)),
+        None => Some(ReportError::invalid(
+            "format_version",
+            format!("expected the integer 1, found {v}"),
+        )),
+    }
+}
+
+/// Parses again, tracking the path, to say where a report is wrong.
+fn locate_error(body: &[u8]) -> ReportError {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, Wire>(de) {
+        Ok(_) => ReportError::Malformed("invalid JSON report".into()),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || path.is_empty() {
+                ReportError::Malformed(format!("invalid JSON report: {inner}"))
+            } else {
+                ReportError::invalid(path, inner.to_string())
+            }
+        }
+    }
 }
 
 /// Serialises a report in the native format (what `patchwatch-client
@@ -146,7 +166,10 @@ mod tests {
     fn errors_name_the_field() {
         let bad = GOOD.replace(r#""type":"deb""#, r#""type":"msi""#);
         let err = parse(bad.as_bytes()).unwrap_err().to_string();
-        assert!(err.starts_with("packages[0].type: unknown variant `msi`"), "{err}");
+        assert!(
+            err.starts_with("packages[0].type: unknown variant `msi`"),
+            "{err}"
+        );
 
         let bad = GOOD.replace(r#""name":"libc6""#, r#""name":"""#);
         let err = parse(bad.as_bytes()).unwrap_err().to_string();

@@ -20,8 +20,15 @@ pub fn report(r: &Report) -> Result<(), ReportError> {
     short("arch", &r.arch)?;
     if let Some(packages) = &r.packages {
         for (i, p) in packages.iter().enumerate() {
-            required(&format!("packages[{i}].name"), &p.name)?;
-            required(&format!("packages[{i}].version"), &p.version)?;
+            // The field name is only formatted when there is something to
+            // say: this loop runs for every package of every report.
+            let at = |field: &str| format!("packages[{i}].{field}");
+            if let Some(problem) = required_problem(&p.name) {
+                return Err(ReportError::invalid(at("name"), problem));
+            }
+            if let Some(problem) = required_problem(&p.version) {
+                return Err(ReportError::invalid(at("version"), problem));
+            }
             for (field, value) in [
                 ("epoch", &p.epoch),
                 ("release", &p.release),
@@ -29,7 +36,9 @@ pub fn report(r: &Report) -> Result<(), ReportError> {
                 ("source_name", &p.source_name),
                 ("source_version", &p.source_version),
             ] {
-                short(&format!("packages[{i}].{field}"), value)?;
+                if let Some(problem) = short_problem(value) {
+                    return Err(ReportError::invalid(at(field), problem));
+                }
             }
         }
     }
@@ -49,7 +58,10 @@ pub fn hostname(h: &str) -> Result<(), ReportError> {
             format!("is {} bytes long; at most {MAX_HOSTNAME} allowed", h.len()),
         ));
     }
-    if let Some(c) = h.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '/') {
+    if let Some(c) = h
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || *c == '/')
+    {
         return Err(ReportError::invalid(
             "hostname",
             format!("contains the character {c:?}"),
@@ -58,22 +70,33 @@ pub fn hostname(h: &str) -> Result<(), ReportError> {
     Ok(())
 }
 
-fn required(field: &str, value: &str) -> Result<(), ReportError> {
-    if value.trim().is_empty() {
-        return Err(ReportError::invalid(field, "is empty"));
+fn short(field: &str, value: &str) -> Result<(), ReportError> {
+    match short_problem(value) {
+        Some(problem) => Err(ReportError::invalid(field, problem)),
+        None => Ok(()),
     }
-    short(field, value)
 }
 
-fn short(field: &str, value: &str) -> Result<(), ReportError> {
+fn required_problem(value: &str) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    short_problem(value)
+}
+
+fn short_problem(value: &str) -> Option<String> {
     if value.len() > MAX_FIELD {
-        return Err(ReportError::invalid(
-            field,
-            format!("is {} bytes long; at most {MAX_FIELD} allowed", value.len()),
+        return Some(format!(
+            "is {} bytes long; at most {MAX_FIELD} allowed",
+            value.len()
         ));
     }
-    if value.chars().any(|c| c.is_control()) {
-        return Err(ReportError::invalid(field, "contains a control character"));
+    // Control characters are ASCII or in the C1 block: a byte scan finds
+    // the candidates without decoding UTF-8 for the common clean case.
+    if value.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+        && value.chars().any(|c| c.is_control())
+    {
+        return Some("contains a control character".into());
     }
-    Ok(())
+    None
 }

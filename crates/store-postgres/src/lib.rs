@@ -1,1 +1,219 @@
+//! Patchwatch's PostgreSQL backend: several server processes share one
+//! database.
+//!
+//! Unlike SQLite's single writer thread, nothing here serialises writes in
+//! the process: every request runs its own transaction on a pooled
+//! connection, and correctness under concurrency comes from the database
+//! (unique constraints with `ON CONFLICT`, row locks, an advisory lock
+//! between ingest and prune, and retries of transactions that lose a race;
+//! see [`ingest`]). Per-process id caches (see [`cache`]) save round trips
+//! and stay safe when another process prunes.
 #![forbid(unsafe_code)]
+
+mod cache;
+mod error;
+mod ingest;
+mod intern;
+mod migrate;
+mod read;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use patchwatch_reports::Package;
+use patchwatch_store::{
+    Database, HostDetail, HostFilter, HostSummary, IngestOutcome, IngestRequest, NewToken, Page,
+    PruneStats, RepeatRequest, ReportRecord, Site, StoreError, TokenRecord,
+};
+
+use cache::Caches;
+pub(crate) use error::{pg_error, pool_error};
+
+/// Connections a store opens by default: enough to keep a busy server's
+/// ingest concurrent without crowding PostgreSQL's `max_connections` when
+/// several server processes share it.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// How a [`PostgresStore`] uses its connections.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Most connections open at once.
+    pub pool_size: usize,
+    /// How long a request waits for a free connection before the store
+    /// reports itself unavailable (the server answers 503).
+    pub acquire_timeout: Duration,
+    /// Applied when the URL sets no `connect_timeout` of its own.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> PostgresOptions {
+        PostgresOptions {
+            pool_size: DEFAULT_POOL_SIZE,
+            acquire_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct PostgresStore {
+    pool: Pool,
+    caches: Caches,
+}
+
+impl PostgresStore {
+    /// Connects with [`PostgresOptions::default`] and brings the schema up
+    /// to date. `url` is anything tokio-postgres accepts: a
+    /// `postgres://user@host:port/db?options=-csearch_path%3Dschema` URL or
+    /// a libpq key/value string (`host=... dbname=... options=...`).
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_with(url, PostgresOptions::default()).await
+    }
+
+    pub async fn connect_with(
+        url: &str,
+        options: PostgresOptions,
+    ) -> Result<PostgresStore, StoreError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| StoreError::Url(e.to_string()))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("patchwatch");
+        }
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                // Transactions roll back when dropped, so a returned
+                // connection is clean; checking it isn't closed is enough.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .wait_timeout(Some(options.acquire_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("building the connection pool: {e}")))?;
+        {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            migrate::run(&mut client).await?;
+        }
+        Ok(PostgresStore {
+            pool,
+            caches: Caches::default(),
+        })
+    }
+
+    /// The connection pool, for callers that need raw access (tests, tools).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+#[async_trait]
+impl Database for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client.simple_query("SELECT 1").await.map_err(pg_error)?;
+        Ok(())
+    }
+
+    async fn create_site(&self, name: &str) -> Result<Site, StoreError> {
+        ingest::create_site(&*self.client().await?, name).await
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        read::sites(&*self.client().await?, None).await
+    }
+
+    async fn site(&self, name: &str) -> Result<Option<Site>, StoreError> {
+        Ok(read::sites(&*self.client().await?, Some(name)).await?.pop())
+    }
+
+    async fn add_token(&self, token: &NewToken) -> Result<TokenRecord, StoreError> {
+        ingest::add_token(&*self.client().await?, token).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        read::tokens(&*self.client().await?, None).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(read::tokens(&*self.client().await?, Some(hash))
+            .await?
+            .pop())
+    }
+
+    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("DELETE FROM tokens WHERE name = $1")
+            .await
+            .map_err(pg_error)?;
+        let n = client.execute(&stmt, &[&name]).await.map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError> {
+        ingest::ingest(&self.pool, &self.caches, &request).await
+    }
+
+    async fn ingest_repeat(
+        &self,
+        request: RepeatRequest,
+    ) -> Result<Option<IngestOutcome>, StoreError> {
+        ingest::repeat(&self.pool, &self.caches, &request).await
+    }
+
+    async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
+        read::hosts(&*self.client().await?, filter).await
+    }
+
+    async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError> {
+        read::host(&*self.client().await?, id).await
+    }
+
+    async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        // Reports and tags go with the host (ON DELETE CASCADE); its
+        // package sets stay until the next prune.
+        let stmt = client
+            .prepare_cached("DELETE FROM hosts WHERE id = $1")
+            .await
+            .map_err(pg_error)?;
+        let n = client.execute(&stmt, &[&id]).await.map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError> {
+        read::package_set(&*self.client().await?, set_id).await
+    }
+
+    async fn reports(
+        &self,
+        host_id: i64,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ReportRecord>, StoreError> {
+        read::reports(&*self.client().await?, host_id, limit, offset).await
+    }
+
+    async fn prune(&self, before: i64) -> Result<PruneStats, StoreError> {
+        ingest::prune(&self.pool, &self.caches, before).await
+    }
+}

@@ -1,1 +1,253 @@
+//! Patchwatch's embedded backend: one SQLite file, zero set-up.
+//!
+//! Writes go through one thread that commits in groups (see [`writer`]);
+//! reads use their own connections, which WAL mode lets run beside it.
 #![forbid(unsafe_code)]
+
+mod ingest;
+mod migrate;
+mod read;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use patchwatch_reports::Package;
+use patchwatch_store::{
+    Database, HostDetail, HostFilter, HostSummary, IngestOutcome, IngestRequest, NewToken, Page,
+    PruneStats, RepeatRequest, ReportRecord, Site, StoreError, TokenRecord,
+};
+use rusqlite::{Connection, OpenFlags};
+
+use writer::Writer;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Arc<Readers>,
+}
+
+/// Idle read connections, reused.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// How long a connection waits for a lock another process holds before
+/// giving up (the server then answers 503).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema
+    /// up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", path.display())))?;
+        configure(&conn)?;
+        // WAL lets readers run beside the writer; FULL makes every commit
+        // durable before the server answers 2xx (the writer's group commit
+        // keeps that affordable).
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(sql_error)?;
+        migrate::run(&conn)?;
+        Ok(SqliteStore {
+            writer: Writer::start(conn),
+            readers: Arc::new(Readers {
+                path: path.clone(),
+                idle: Mutex::new(Vec::new()),
+            }),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take()?;
+            let result = f(&conn);
+            readers.give(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))?
+    }
+}
+
+impl Readers {
+    const MAX_IDLE: usize = 16;
+
+    fn take(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.idle.lock().expect("reader pool lock").pop() {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", self.path.display())))?;
+        configure(&conn)?;
+        conn.execute_batch("PRAGMA query_only = ON")
+            .map_err(sql_error)?;
+        Ok(conn)
+    }
+
+    fn give(&self, conn: Connection) {
+        let mut idle = self.idle.lock().expect("reader pool lock");
+        if idle.len() < Self::MAX_IDLE {
+            idle.push(conn);
+        }
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_error)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")
+        .map_err(sql_error)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Maps SQLite's errors onto the store's: lock and I/O trouble is
+/// "unavailable" (retry later), the rest is a backend error.
+pub(crate) fn sql_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::*;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) => match f.code {
+            DatabaseBusy | DatabaseLocked | CannotOpen | SystemIoFailure | DiskFull
+            | OutOfMemory | ReadOnly => StoreError::Unavailable(e.to_string()),
+            _ => StoreError::Backend(e.to_string()),
+        },
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+#[async_trait]
+impl Database for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(sql_error))
+            .await
+    }
+
+    async fn create_site(&self, name: &str) -> Result<Site, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| ingest::create_site(c, &name))
+            .await
+    }
+
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        self.read(read::sites).await
+    }
+
+    async fn site(&self, name: &str) -> Result<Option<Site>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| read::site(c, &name)).await
+    }
+
+    async fn add_token(&self, token: &NewToken) -> Result<TokenRecord, StoreError> {
+        let (name, kind, site_id, hash) = (
+            token.name.clone(),
+            token.kind,
+            token.site_id,
+            token.hash.clone(),
+        );
+        self.writer
+            .write(move |c, _| ingest::add_token(c, &name, kind, site_id, &hash))
+            .await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(|c| read::tokens(c, None)).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = hash.to_owned();
+        self.read(move |c| Ok(read::tokens(c, Some(&hash))?.pop()))
+            .await
+    }
+
+    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute("DELETE FROM tokens WHERE name = ?1", [&name])
+                    .map(|n| n > 0)
+                    .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError> {
+        self.writer
+            .write(move |c, caches| ingest::ingest(c, caches, request))
+            .await
+    }
+
+    async fn ingest_repeat(
+        &self,
+        request: RepeatRequest,
+    ) -> Result<Option<IngestOutcome>, StoreError> {
+        self.writer
+            .write(move |c, _| ingest::repeat(c, request))
+            .await
+    }
+
+    async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| read::hosts(c, &filter)).await
+    }
+
+    async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError> {
+        self.read(move |c| read::host(c, id)).await
+    }
+
+    async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |c, _| {
+                c.execute("DELETE FROM hosts WHERE id = ?1", [id])
+                    .map(|n| n > 0)
+                    .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError> {
+        self.read(move |c| read::package_set(c, set_id)).await
+    }
+
+    async fn reports(
+        &self,
+        host_id: i64,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ReportRecord>, StoreError> {
+        self.read(move |c| read::reports(c, host_id, limit, offset))
+            .await
+    }
+
+    async fn prune(&self, before: i64) -> Result<PruneStats, StoreError> {
+        self.writer
+            .write(move |c, caches| ingest::prune(c, caches, before))
+            .await
+    }
+}

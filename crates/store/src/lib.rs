@@ -1,1 +1,45 @@
+//! Patchwatch's storage model and the [`Database`] trait.
+//!
+//! Each backend lives in its own crate with its own migrations
+//! (`patchwatch-store-sqlite`, `patchwatch-store-postgres`); what they share
+//! (canonical package sets, content hashes, the compact set encoding, diffs,
+//! tokens) lives here so both store exactly the same thing.
 #![forbid(unsafe_code)]
+
+pub mod database;
+pub mod diff;
+pub mod error;
+pub mod filter;
+pub mod history;
+pub mod package_set;
+pub mod records;
+pub mod token;
+
+pub use database::{Database, IngestRequest, RepeatRequest, sort_packages};
+pub use diff::{PackageChange, PackageDiff};
+pub use error::StoreError;
+pub use filter::{HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, Page, SqlValue, host_where};
+pub use history::{HistoryEntry, host_history};
+pub use package_set::{CanonicalSet, PackageKey, SetHash};
+pub use records::*;
+pub use token::{NewToken, TokenKind};
+
+/// Milliseconds since the Unix epoch: how every timestamp is stored, in both
+/// backends, so they sort and compare the same way.
+pub type Millis = i64;
+
+pub fn now_millis() -> Millis {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as Millis
+}
+
+/// RFC 3339 text for a stored timestamp (`2026-11-21T07:08:36.123Z`).
+pub fn format_millis(ms: Millis) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}

@@ -1,0 +1,268 @@
+//! `patchwatch bench ingest`: report ingest under load, over loopback HTTP.
+//!
+//! The server runs as a child process (this same binary, `serve`) so its
+//! peak memory is measured alone; this process only sends. Both share the
+//! machine's cores, as a real deployment's load balancer and server would
+//! not: the numbers are a lower bound.
+
+use std::io::Write;
+use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use patchwatch_fleet::{Fleet, Image};
+use patchwatch_reports::native;
+use patchwatch_store::{NewToken, TokenKind};
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::{BenchCommand, BenchIngestArgs};
+use crate::database::Location;
+use crate::output::{Format, print_json};
+
+pub async fn run(ctx: Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Ingest(args) => ingest(ctx, args).await,
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Round {
+    name: String,
+    reports: usize,
+    seconds: f64,
+    reports_per_second: f64,
+    server_peak_rss_mib: f64,
+}
+
+async fn ingest(ctx: Context, args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
+    if args.hosts == 0 || args.concurrency == 0 {
+        bail!("--hosts and --concurrency must be at least 1");
+    }
+    // Without --database the benchmark gets a fresh SQLite file of its own,
+    // never the user's default database.
+    let scratch = tempfile::tempdir()?;
+    let location = if std::env::args().any(|a| a == "--database" || a.starts_with("--database="))
+        || std::env::var_os("PATCHWATCH_DATABASE").is_some()
+    {
+        ctx.location.clone()
+    } else {
+        Location::Sqlite(scratch.path().join("bench.sqlite"))
+    };
+
+    let site = format!("BENCH-{}", std::process::id());
+    let token = {
+        let db = location.open().await?;
+        let site = db.create_site(&site).await?;
+        let token = NewToken::generate(
+            &format!("{}-ingest", site.name),
+            TokenKind::Ingest,
+            Some(site.id),
+        );
+        db.add_token(&token).await?;
+        token.secret
+    };
+
+    eprintln!(
+        "Building {} reports from the real inventories...",
+        args.hosts
+    );
+    let bodies = Arc::new(build_bodies(&site, &args)?);
+    let avg = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len();
+    eprintln!(
+        "Average body {avg} bytes ({}).",
+        if args.no_gzip { "JSON" } else { "gzip JSON" }
+    );
+
+    let port = free_port()?;
+    let mut server = std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--database")
+        .arg(location_url(&location))
+        .env("PATCHWATCH_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting the server")?;
+    let result = drive(&args, port, &token, bodies, server.id()).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let rounds = result?;
+
+    if ctx.format == Format::Json {
+        print_json(&serde_json::json!({
+            "database": location.display(),
+            "hosts": args.hosts,
+            "concurrency": args.concurrency,
+            "average_body_bytes": avg,
+            "gzip": !args.no_gzip,
+            "rounds": rounds,
+        }))?;
+    } else {
+        println!(
+            "database {}, {} hosts, concurrency {}, body {avg} bytes{}",
+            location.display(),
+            args.hosts,
+            args.concurrency,
+            if args.no_gzip { "" } else { " (gzip)" }
+        );
+        for r in &rounds {
+            println!(
+                "{:<10} {:>7} reports in {:>7.2} s = {:>8.0} reports/s   server peak RSS {:.0} MiB",
+                r.name, r.reports, r.seconds, r.reports_per_second, r.server_peak_rss_mib
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn location_url(l: &Location) -> String {
+    match l {
+        Location::Sqlite(p) => format!("sqlite:{}", p.display()),
+        Location::Postgres(url) => url.clone(),
+    }
+}
+
+fn build_bodies(site: &str, args: &BenchIngestArgs) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut fleet =
+        Fleet::new(vec![Image::debian12()?, Image::rhel9()?], 42).with_drift(args.drift);
+    fleet.site = site.to_owned();
+    (0..args.hosts)
+        .map(|i| {
+            let json = native::to_json(&fleet.report(i));
+            if args.no_gzip {
+                return Ok(json);
+            }
+            // Like `gzip -n`: no name, no time, so unchanged reports are
+            // byte-identical.
+            let mut gz = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(Vec::new(), flate2::Compression::new(6));
+            gz.write_all(&json)?;
+            Ok(gz.finish()?)
+        })
+        .collect()
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn drive(
+    args: &BenchIngestArgs,
+    port: u16,
+    token: &str,
+    bodies: Arc<Vec<Vec<u8>>>,
+    server_pid: u32,
+) -> anyhow::Result<Vec<Round>> {
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    wait_ready(&client, &base).await?;
+    let mut rounds =
+        vec![send_all(&client, &base, token, &bodies, args, "first", server_pid).await?];
+    for n in 0..args.rounds {
+        let name = if args.rounds == 1 {
+            "unchanged".to_owned()
+        } else {
+            format!("unchanged{}", n + 1)
+        };
+        rounds.push(send_all(&client, &base, token, &bodies, args, &name, server_pid).await?);
+    }
+    Ok(rounds)
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the server did not become ready within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn send_all(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    bodies: &Arc<Vec<Vec<u8>>>,
+    args: &BenchIngestArgs,
+    name: &str,
+    server_pid: u32,
+) -> anyhow::Result<Round> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let url = Arc::new(format!("{base}/api/v1/reports"));
+    let auth = Arc::new(format!("Bearer {token}"));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|_| {
+            let (client, next, bodies, url, auth) = (
+                client.clone(),
+                next.clone(),
+                bodies.clone(),
+                url.clone(),
+                auth.clone(),
+            );
+            let gzip = !args.no_gzip;
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else {
+                        return Ok::<(), anyhow::Error>(());
+                    };
+                    let mut req = client
+                        .post(url.as_str())
+                        .header("Authorization", auth.as_str())
+                        .header("Content-Type", "application/json")
+                        .body(body.clone());
+                    if gzip {
+                        req = req.header("Content-Encoding", "gzip");
+                    }
+                    let resp = req.send().await?;
+                    let status = resp.status();
+                    if !status.is_success() {
+                        let text = resp.text().await.unwrap_or_default();
+                        bail!("report {i}: HTTP {status}: {text}");
+                    }
+                    resp.bytes().await?;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(Round {
+        name: name.to_owned(),
+        reports: bodies.len(),
+        seconds,
+        reports_per_second: bodies.len() as f64 / seconds,
+        server_peak_rss_mib: peak_rss_mib(server_pid),
+    })
+}
+
+/// The process's peak resident memory (VmHWM), Linux only.
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}

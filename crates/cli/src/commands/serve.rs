@@ -1,0 +1,79 @@
+//! `patchwatch serve`
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::Context;
+use crate::cli::ServeArgs;
+use crate::config::DEFAULT_LISTEN;
+
+pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let listen = args
+        .listen
+        .or_else(|| ctx.config.listen.clone())
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let db = ctx.open().await?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let sites = db.sites().await?;
+    let hosts: i64 = sites.iter().map(|s| s.hosts).sum();
+    println!(
+        "Patchwatch {} listening on http://{addr}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "Database: {} ({} sites, {hosts} hosts)",
+        ctx.location.display(),
+        sites.len()
+    );
+    let db_flag = match &ctx.location {
+        crate::database::Location::Sqlite(_)
+            if std::env::var_os("PATCHWATCH_DATABASE").is_none() =>
+        {
+            String::new()
+        }
+        _ => " --database ...".to_owned(),
+    };
+    if sites.is_empty() {
+        println!(
+            "\nNo sites yet. In another terminal, create one and send this machine's report:\n\
+             \n  TOKEN=$(patchwatch{db_flag} sites add MYSITE | tail -n1)\
+             \n  client/patchwatch-client --server http://{addr} --token \"$TOKEN\"\
+             \n  patchwatch{db_flag} hosts list\n"
+        );
+    } else {
+        println!(
+            "\nSend a report: client/patchwatch-client --server http://{addr} --token INGEST_TOKEN\
+             \nRead the API: patchwatch{db_flag} tokens add reader, then\
+             \n  curl -H \"Authorization: Bearer TOKEN\" http://{addr}/api/v1/hosts\n"
+        );
+    }
+    tracing::info!(%addr, database = %ctx.location.display(), "serving");
+    patchwatch_server::serve(listener, db, ctx.config.server.clone(), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,253 @@
+//! The `patchwatch` binary against a real SQLite file.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use patchwatch_fleet::{Fleet, Image};
+use patchwatch_reports::os;
+use patchwatch_store::{Database, IngestRequest};
+use patchwatch_store_sqlite::SqliteStore;
+
+struct Env {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("pw.sqlite");
+        Env { _dir: dir, db }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("patchwatch").unwrap();
+        c.env_remove("PATCHWATCH_DATABASE")
+            .env_remove("PATCHWATCH_CONFIG")
+            .env("PATCHWATCH_LOG", "warn")
+            .arg("--database")
+            .arg(format!("sqlite:{}", self.db.display()))
+            .args(args);
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// Reports straight into the database, as the server would.
+    fn ingest(&self, site: &str, reports: Vec<patchwatch_reports::Report>) {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let db: Arc<dyn Database> = Arc::new(SqliteStore::open(&self.db).unwrap());
+            let site = db.site(site).await.unwrap().unwrap();
+            for (i, r) in reports.into_iter().enumerate() {
+                let normalised = os::normalise(&r.os, &r.os_string);
+                let req = IngestRequest::new(
+                    site.id,
+                    r,
+                    normalised,
+                    patchwatch_store::now_millis() + i as i64,
+                    "192.0.2.1".into(),
+                    "test".into(),
+                );
+                db.ingest(req).await.unwrap();
+            }
+        });
+    }
+}
+
+#[test]
+fn sites_and_tokens() {
+    let env = Env::new();
+    let out = env.ok(&["sites", "add", "CESNET"]);
+    let token = out.lines().last().unwrap();
+    assert!(token.starts_with("pwi_") && token.len() == 52, "{out}");
+    assert!(
+        env.fails(&["sites", "add", "CESNET"])
+            .contains("site \"CESNET\" already exists")
+    );
+    assert!(env.fails(&["sites", "add", "bad name"]).contains("not ' '"));
+    let sites = env.json(&["sites", "list"]);
+    assert_eq!(sites[0]["name"], "CESNET");
+    assert_eq!(sites[0]["hosts"], 0);
+
+    let api = env.ok(&["tokens", "add", "reader"]);
+    assert!(api.lines().last().unwrap().starts_with("pwa_"));
+    let extra = env.ok(&["tokens", "add", "second", "--site", "CESNET"]);
+    assert!(extra.lines().last().unwrap().starts_with("pwi_"));
+    assert!(
+        env.fails(&["tokens", "add", "x", "--site", "NOPE"])
+            .contains("no site named \"NOPE\"")
+    );
+    let csv = env.ok(&["tokens", "list", "--csv"]);
+    assert_eq!(csv.lines().next(), Some("NAME,KIND,SITE,CREATED"));
+    assert_eq!(csv.lines().count(), 4);
+    assert!(
+        !csv.contains("pwi_") && !csv.contains("pwa_"),
+        "secrets never listed"
+    );
+    env.ok(&["tokens", "revoke", "reader"]);
+    assert!(
+        env.fails(&["tokens", "revoke", "reader"])
+            .contains("no token named \"reader\"")
+    );
+}
+
+#[test]
+fn hosts_list_show_history_diff_delete() {
+    let env = Env::new();
+    env.ok(&["sites", "add", "S"]);
+    let fleet = Fleet::new(
+        vec![Image::debian12().unwrap(), Image::rhel9().unwrap()],
+        11,
+    )
+    .with_drift(0);
+    let mut a = fleet.report(1);
+    a.hostname = "ui.farm.cz".into();
+    let mut b = fleet.report(2);
+    b.hostname = "wn1.desy.de".into();
+    let mut a2 = a.clone();
+    let pkgs = a2.packages.as_mut().unwrap();
+    pkgs.iter_mut().find(|p| p.name == "bash").unwrap().release = "2+deb12u9".into();
+    pkgs.retain(|p| p.name != "adduser");
+    let a_count = a.packages.as_ref().unwrap().len();
+    env.ingest("S", vec![a, b, a2]);
+
+    let list = env.json(&["hosts", "list"]);
+    assert_eq!(list["total"], 2);
+    let table = env.ok(&["hosts", "list", "--domain", ".cz"]);
+    assert!(table.starts_with("HOST"), "{table}");
+    assert!(
+        table.contains("ui.farm.cz") && !table.contains("desy"),
+        "{table}"
+    );
+    assert_eq!(
+        env.json(&["hosts", "list", "--os", "debian 12"])["total"],
+        2
+    );
+    assert_eq!(
+        env.json(&["hosts", "list", "--not-seen-days", "1"])["total"],
+        0
+    );
+
+    let show = env.json(&["hosts", "show", "UI.farm.cz"]);
+    let packages = show["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), a_count - 1);
+    let bash = packages.iter().find(|p| p["name"] == "bash").unwrap();
+    assert!(
+        bash["version"].as_str().unwrap().ends_with("-2+deb12u9"),
+        "{bash}"
+    );
+    assert_eq!(show["os"], "debian 12");
+    let text = env.ok(&["hosts", "show", "ui.farm.cz"]);
+    assert!(
+        text.contains("Site:      S") && text.contains("PACKAGE"),
+        "{text}"
+    );
+
+    let history = env.ok(&["hosts", "history", "ui.farm.cz"]);
+    assert!(
+        history.contains("1 changed, 0 added, 1 removed"),
+        "{history}"
+    );
+    assert!(history.contains("- adduser"), "{history}");
+    assert!(history.contains("~ bash"), "{history}");
+    let hj = env.json(&["hosts", "history", "ui.farm.cz"]);
+    assert_eq!(hj.as_array().unwrap().len(), 2);
+
+    let diff = env.json(&["hosts", "diff", "ui.farm.cz", "wn1.desy.de"]);
+    let diffs = diff["differences"].as_array().unwrap();
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d["name"] == "adduser" && d["change"] == "added")
+    );
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d["name"] == "bash" && d["change"] == "changed")
+    );
+
+    assert!(
+        env.fails(&["hosts", "show", "nope.example"])
+            .contains("no host \"nope.example\"")
+    );
+    let pruned = env.json(&["prune", "--older-than-days", "0"]);
+    assert_eq!(pruned["reports"], 1, "the older report of ui.farm.cz goes");
+    assert_eq!(
+        env.json(&["hosts", "history", "ui.farm.cz"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    env.ok(&["hosts", "delete", "wn1.desy.de"]);
+    assert_eq!(env.json(&["hosts", "list"])["total"], 1);
+}
+
+#[test]
+fn vercmp_single_and_batch() {
+    let env = Env::new();
+    assert_eq!(
+        env.ok(&["vercmp", "--type", "deb", "1.0~rc1", "1.0"]),
+        "<\n"
+    );
+    assert_eq!(
+        env.ok(&["vercmp", "--type", "rpm", "1.0^git1", "1.0"]),
+        ">\n"
+    );
+    assert_eq!(
+        env.ok(&["vercmp", "--type", "apk", "1.0_rc1", "1.0"]),
+        "<\n"
+    );
+    assert_eq!(
+        env.ok(&["vercmp", "--type", "pacman", "1:1.0-1", "2.0-1"]),
+        ">\n"
+    );
+    let out = env
+        .cmd(&["vercmp", "--type", "deb"])
+        .write_stdin("1.0 1.0\n2:1 1:9\n1.0-1 1.0-2\n")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "=\n>\n<\n");
+    let err = env.fails(&["vercmp", "--type", "deb", "1.0"]);
+    assert!(err.contains("give two versions"), "{err}");
+}
+
+#[test]
+fn bad_database_urls_and_config_are_explained() {
+    let env = Env::new();
+    let out = Command::cargo_bin("patchwatch")
+        .unwrap()
+        .args(["--database", "mysql://x", "sites", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unsupported database URL \"mysql://x\"")
+    );
+    let cfg = env.db.with_extension("toml");
+    std::fs::write(&cfg, "[server]\nretention = 3\n").unwrap();
+    let err = env.fails(&["--config", cfg.to_str().unwrap(), "sites", "list"]);
+    assert!(err.contains("unknown field `retention`"), "{err}");
+}

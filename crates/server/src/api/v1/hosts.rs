@@ -1,0 +1,155 @@
+//! The read side: hosts, their packages and their history.
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use patchwatch_store::{HostFilter, PackageView, TokenKind, host_history, now_millis};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Most hosts one page returns.
+const MAX_PAGE: u32 = 1000;
+const DEFAULT_PAGE: u32 = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    site: Option<String>,
+    os: Option<String>,
+    tag: Option<String>,
+    /// Comma-separated hostname suffixes: `.cz,.de`.
+    domain: Option<String>,
+    not_seen_days: Option<u32>,
+    hostname: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(format!("invalid query string: {}", e.body_text())))
+}
+
+fn host_id(p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
+    p.map(|Path(id)| id)
+        .map_err(|_| ApiError::bad_request("the host id in the path must be an integer"))
+}
+
+fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit.unwrap_or(DEFAULT_PAGE) {
+        0 => Err(ApiError::bad_request("limit must be at least 1")),
+        n if n > MAX_PAGE => Err(ApiError::bad_request(format!(
+            "limit must be at most {MAX_PAGE}"
+        ))),
+        n => Ok(n),
+    }
+}
+
+async fn reader(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    auth::require(headers, &state.tokens, state.db.as_ref(), TokenKind::Api)
+        .await
+        .map(|_| ())
+}
+
+/// `GET /api/v1/hosts`
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    reader(&state, &headers).await?;
+    let q = query(q)?;
+    let filter = HostFilter {
+        site: q.site,
+        os: q.os,
+        tag: q.tag,
+        domains: q
+            .domain
+            .map(|d| d.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        last_seen_before: q
+            .not_seen_days
+            .map(|d| now_millis() - i64::from(d) * 86_400_000),
+        hostname: q.hostname,
+        limit: Some(page_limit(q.limit)?),
+        offset: q.offset.unwrap_or(0),
+    };
+    let page = state.db.hosts(&filter).await?;
+    Ok(Json(json!(page)))
+}
+
+/// `GET /api/v1/hosts/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    reader(&state, &headers).await?;
+    let id = host_id(id)?;
+    let host = state
+        .db
+        .host(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("host {id} not found")))?;
+    Ok(Json(json!(host)))
+}
+
+/// `GET /api/v1/hosts/{id}/packages`
+pub async fn packages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    reader(&state, &headers).await?;
+    let id = host_id(id)?;
+    let host = state
+        .db
+        .host(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("host {id} not found")))?;
+    let packages = state.db.package_set(host.summary.package_set_id).await?;
+    let views: Vec<PackageView> = packages.iter().map(PackageView::from).collect();
+    Ok(Json(json!({
+        "host_id": id,
+        "hostname": host.summary.hostname,
+        "count": views.len(),
+        "packages": views,
+    })))
+}
+
+/// `GET /api/v1/hosts/{id}/reports`: newest first, each with the package
+/// changes since the report before it.
+pub async fn reports(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    reader(&state, &headers).await?;
+    let id = host_id(id)?;
+    let q = query(q)?;
+    if state.db.host(id).await?.is_none() {
+        return Err(ApiError::not_found(format!("host {id} not found")));
+    }
+    let limit = page_limit(q.limit)?;
+    let offset = q.offset.unwrap_or(0);
+    let entries = host_history(state.db.as_ref(), id, limit, offset).await?;
+    Ok(Json(json!({
+        "host_id": id,
+        "limit": limit,
+        "offset": offset,
+        "reports": entries,
+    })))
+}

@@ -1,0 +1,116 @@
+//! Request bodies: size limits and `Content-Encoding`.
+
+use std::io::Read;
+
+use axum::http::{HeaderMap, StatusCode, header};
+
+use crate::error::ApiError;
+
+/// How the body was encoded, from `Content-Encoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Zstd,
+}
+
+impl Encoding {
+    pub fn from_headers(headers: &HeaderMap) -> Result<Encoding, ApiError> {
+        let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+            return Ok(Encoding::Identity);
+        };
+        let value = value.to_str().unwrap_or("").trim().to_ascii_lowercase();
+        match value.as_str() {
+            "" | "identity" => Ok(Encoding::Identity),
+            "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+            "zstd" => Ok(Encoding::Zstd),
+            other => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("unsupported Content-Encoding {other:?}; use gzip, zstd or none"),
+            )),
+        }
+    }
+
+    pub fn as_byte(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Refuses a body over `limit` bytes as sent.
+pub fn check_size(body: &[u8], limit: usize) -> Result<(), ApiError> {
+    if body.len() > limit {
+        return Err(too_large(format!(
+            "request body is larger than the limit of {limit} bytes"
+        )));
+    }
+    if body.is_empty() {
+        return Err(ApiError::bad_request("empty request body"));
+    }
+    Ok(())
+}
+
+/// Decodes the body, refusing output over `limit` bytes (a gzip bomb) and
+/// input that doesn't decompress.
+pub fn decode(encoding: Encoding, body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+    let read_limited = |reader: &mut dyn Read, name: &str| -> Result<Vec<u8>, ApiError> {
+        let mut out = Vec::with_capacity(body.len().saturating_mul(6).min(limit));
+        let mut limited = reader.take(limit as u64 + 1);
+        limited.read_to_end(&mut out).map_err(|e| {
+            ApiError::bad_request(format!("the {name} body does not decompress: {e}"))
+        })?;
+        if out.len() > limit {
+            return Err(too_large(format!(
+                "decompressed body is larger than the limit of {limit} bytes"
+            )));
+        }
+        Ok(out)
+    };
+    match encoding {
+        Encoding::Identity => Ok(body.to_vec()),
+        Encoding::Gzip => read_limited(&mut flate2::read::MultiGzDecoder::new(body), "gzip"),
+        Encoding::Zstd => {
+            let mut decoder = zstd::stream::read::Decoder::new(body).map_err(|e| {
+                ApiError::bad_request(format!("the zstd body does not decompress: {e}"))
+            })?;
+            read_limited(&mut decoder, "zstd")
+        }
+    }
+}
+
+fn too_large(message: String) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn gzip_bomb_and_junk_are_refused() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b'a'; 1 << 20]).unwrap();
+        let bomb = enc.finish().unwrap();
+        let err = decode(Encoding::Gzip, &bomb, 1000).unwrap_err();
+        assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            decode(Encoding::Gzip, &bomb, 2 << 20).unwrap().len(),
+            1 << 20
+        );
+        let err = decode(Encoding::Gzip, b"not gzip at all", 1000).unwrap_err();
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert!(
+            err.message.contains("gzip body does not decompress"),
+            "{}",
+            err.message
+        );
+        let err = decode(Encoding::Zstd, b"nope", 1000).unwrap_err();
+        assert!(
+            err.message.contains("zstd body does not decompress"),
+            "{}",
+            err.message
+        );
+        let truncated = &bomb[..bomb.len() / 2];
+        assert!(decode(Encoding::Gzip, truncated, 2 << 20).is_err());
+    }
+}

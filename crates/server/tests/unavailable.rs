@@ -1,0 +1,87 @@
+//! A database that is down gives 503 with Retry-After, never a crash.
+
+mod common;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::http::StatusCode;
+use patchwatch_reports::Package;
+use patchwatch_server::ServerConfig;
+use patchwatch_store::*;
+
+struct Down;
+
+fn down<T>() -> Result<T, StoreError> {
+    Err(StoreError::Unavailable("connection refused".into()))
+}
+
+#[async_trait]
+impl Database for Down {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        down()
+    }
+    async fn create_site(&self, _: &str) -> Result<Site, StoreError> {
+        down()
+    }
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        down()
+    }
+    async fn site(&self, _: &str) -> Result<Option<Site>, StoreError> {
+        down()
+    }
+    async fn add_token(&self, _: &NewToken) -> Result<TokenRecord, StoreError> {
+        down()
+    }
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        down()
+    }
+    async fn token_by_hash(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
+        down()
+    }
+    async fn revoke_token(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn ingest(&self, _: IngestRequest) -> Result<IngestOutcome, StoreError> {
+        down()
+    }
+    async fn ingest_repeat(&self, _: RepeatRequest) -> Result<Option<IngestOutcome>, StoreError> {
+        down()
+    }
+    async fn hosts(&self, _: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
+        down()
+    }
+    async fn host(&self, _: i64) -> Result<Option<HostDetail>, StoreError> {
+        down()
+    }
+    async fn delete_host(&self, _: i64) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn package_set(&self, _: i64) -> Result<Vec<Package>, StoreError> {
+        down()
+    }
+    async fn reports(&self, _: i64, _: u32, _: u32) -> Result<Vec<ReportRecord>, StoreError> {
+        down()
+    }
+    async fn prune(&self, _: i64) -> Result<PruneStats, StoreError> {
+        down()
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_is_503() {
+    let s = common::start_with(Arc::new(Down), ServerConfig::default()).await;
+    let health = s.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health.json["status"], "unavailable");
+    let r = s.post("pwi_anything", None, b"{}".to_vec()).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json["error"], "the database is unavailable; retry later");
+    assert_eq!(
+        s.get("/api/v1/hosts").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}

@@ -1,0 +1,250 @@
+//! The read side: plain queries on a pooled connection, outside any
+//! explicit transaction.
+
+use deadpool_postgres::ClientWrapper;
+use patchwatch_reports::{OsRelease, Package, PackageType};
+use patchwatch_store::package_set::decode_ids;
+use patchwatch_store::{
+    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
+    Page, ReportRecord, Site, SqlValue, StoreError, TokenKind, TokenRecord, host_where,
+    sort_packages,
+};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use crate::pg_error;
+
+pub(crate) async fn sites(c: &ClientWrapper, name: Option<&str>) -> Result<Vec<Site>, StoreError> {
+    let stmt = c
+        .prepare_cached(
+            "SELECT s.id, s.name, s.created_at,
+                 (SELECT COUNT(*) FROM hosts h WHERE h.site_id = s.id)
+             FROM sites s WHERE $1::text IS NULL OR s.name = $1 ORDER BY s.name",
+        )
+        .await
+        .map_err(pg_error)?;
+    let rows = c.query(&stmt, &[&name]).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Site {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+                hosts: r.try_get(3)?,
+            })
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(pg_error)
+}
+
+pub(crate) async fn tokens(
+    c: &ClientWrapper,
+    hash: Option<&str>,
+) -> Result<Vec<TokenRecord>, StoreError> {
+    let stmt = c
+        .prepare_cached(
+            "SELECT t.id, t.name, t.kind, t.site_id, s.name, t.created_at
+             FROM tokens t LEFT JOIN sites s ON s.id = t.site_id
+             WHERE $1::text IS NULL OR t.hash = $1 ORDER BY t.name",
+        )
+        .await
+        .map_err(pg_error)?;
+    let rows = c.query(&stmt, &[&hash]).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|r| {
+            let kind: &str = r.try_get(2).map_err(pg_error)?;
+            Ok(TokenRecord {
+                id: r.try_get(0).map_err(pg_error)?,
+                name: r.try_get(1).map_err(pg_error)?,
+                // The column's CHECK allows only the two kinds.
+                kind: TokenKind::parse(kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
+                site_id: r.try_get(3).map_err(pg_error)?,
+                site: r.try_get(4).map_err(pg_error)?,
+                created_at: r.try_get(5).map_err(pg_error)?,
+            })
+        })
+        .collect()
+}
+
+fn summary(r: &Row) -> Result<HostSummary, StoreError> {
+    let tags: &str = r.try_get(7).map_err(pg_error)?;
+    Ok(HostSummary {
+        id: r.try_get(0).map_err(pg_error)?,
+        hostname: r.try_get(1).map_err(pg_error)?,
+        site: r.try_get(2).map_err(pg_error)?,
+        os: OsRelease {
+            distro: r.try_get(3).map_err(pg_error)?,
+            release: r.try_get(4).map_err(pg_error)?,
+        },
+        kernel: r.try_get(5).map_err(pg_error)?,
+        arch: r.try_get(6).map_err(pg_error)?,
+        tags: serde_json::from_str(tags)
+            .map_err(|e| StoreError::Corrupt(format!("host tags: {e}")))?,
+        packages: r.try_get(8).map_err(pg_error)?,
+        first_seen: r.try_get(9).map_err(pg_error)?,
+        last_seen: r.try_get(10).map_err(pg_error)?,
+        protocol: r.try_get(11).map_err(pg_error)?,
+        reboot_required: r.try_get(12).map_err(pg_error)?,
+        package_set_id: r.try_get(13).map_err(pg_error)?,
+        last_report_id: r.try_get(14).map_err(pg_error)?,
+    })
+}
+
+/// Filters with many domain suffixes make one-off statement texts; those
+/// aren't kept in the per-connection statement cache.
+const MAX_CACHED_DOMAINS: usize = 4;
+
+pub(crate) async fn hosts(
+    c: &ClientWrapper,
+    filter: &HostFilter,
+) -> Result<Page<HostSummary>, StoreError> {
+    let (where_sql, values) = host_where(filter, |n| format!("${n}"));
+    let n = values.len();
+    let mut params: Vec<Box<dyn ToSql + Sync + Send>> = values
+        .into_iter()
+        .map(|v| -> Box<dyn ToSql + Sync + Send> {
+            match v {
+                SqlValue::Text(s) => Box::new(s),
+                SqlValue::Int(i) => Box::new(i),
+            }
+        })
+        .collect();
+    let count_sql = format!("SELECT COUNT(*) FROM {HOST_SUMMARY_FROM} {where_sql}");
+    // LIMIT NULL is PostgreSQL's "no limit"; binding both keeps the
+    // statement text the same for every page.
+    let page_sql = format!(
+        "SELECT {HOST_SUMMARY_COLUMNS} FROM {HOST_SUMMARY_FROM} {where_sql}
+         ORDER BY s.name, h.hostname LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let (count_stmt, page_stmt) = if filter.domains.len() <= MAX_CACHED_DOMAINS {
+        tokio::try_join!(c.prepare_cached(&count_sql), c.prepare_cached(&page_sql))
+    } else {
+        tokio::try_join!(c.prepare(&count_sql), c.prepare(&page_sql))
+    }
+    .map_err(pg_error)?;
+    params.push(Box::new(filter.limit.map(i64::from)));
+    params.push(Box::new(i64::from(filter.offset)));
+    let refs: Vec<&(dyn ToSql + Sync)> =
+        params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+    // Pipelined: both run on this connection, one round trip.
+    let count = c.query_one(&count_stmt, &refs[..n]);
+    let page = c.query(&page_stmt, &refs);
+    let (count, rows) = tokio::try_join!(count, page).map_err(pg_error)?;
+    let total: i64 = count.try_get(0).map_err(pg_error)?;
+    Ok(Page {
+        items: rows.iter().map(summary).collect::<Result<_, _>>()?,
+        total: u64::try_from(total).unwrap_or_default(),
+        limit: filter.limit,
+        offset: filter.offset,
+    })
+}
+
+pub(crate) async fn host(c: &ClientWrapper, id: i64) -> Result<Option<HostDetail>, StoreError> {
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT {HOST_SUMMARY_COLUMNS}, h.details FROM {HOST_SUMMARY_FROM} WHERE h.id = $1"
+        ))
+        .await
+        .map_err(pg_error)?;
+    let Some(row) = c.query_opt(&stmt, &[&id]).await.map_err(pg_error)? else {
+        return Ok(None);
+    };
+    let details: &str = row.try_get(15).map_err(pg_error)?;
+    Ok(Some(
+        HostDetails::from_json(details)?.into_detail(summary(&row)?),
+    ))
+}
+
+pub(crate) async fn package_set(
+    c: &ClientWrapper,
+    set_id: i64,
+) -> Result<Vec<Package>, StoreError> {
+    let stmt = c
+        .prepare_cached("SELECT package_ids FROM package_sets WHERE id = $1")
+        .await
+        .map_err(pg_error)?;
+    let Some(row) = c.query_opt(&stmt, &[&set_id]).await.map_err(pg_error)? else {
+        return Err(StoreError::NotFound(format!("package set {set_id}")));
+    };
+    let ids = decode_ids(row.try_get::<_, &[u8]>(0).map_err(pg_error)?)?;
+    let stmt = c
+        .prepare_cached(
+            "SELECT name, epoch, version, release, arch, type, source_name, source_version
+             FROM packages WHERE id = ANY($1::bigint[])",
+        )
+        .await
+        .map_err(pg_error)?;
+    let rows = c.query(&stmt, &[&ids]).await.map_err(pg_error)?;
+    let mut packages = rows
+        .iter()
+        .map(|r| {
+            let kind: &str = r.try_get(5).map_err(pg_error)?;
+            Ok(Package {
+                name: r.try_get(0).map_err(pg_error)?,
+                epoch: r.try_get(1).map_err(pg_error)?,
+                version: r.try_get(2).map_err(pg_error)?,
+                release: r.try_get(3).map_err(pg_error)?,
+                arch: r.try_get(4).map_err(pg_error)?,
+                kind: PackageType::parse(kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("package type {kind:?}")))?,
+                source_name: r.try_get(6).map_err(pg_error)?,
+                source_version: r.try_get(7).map_err(pg_error)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    if packages.len() != ids.len() {
+        return Err(StoreError::Corrupt(format!(
+            "package set {set_id} names {} packages, {} found",
+            ids.len(),
+            packages.len()
+        )));
+    }
+    sort_packages(&mut packages);
+    Ok(packages)
+}
+
+pub(crate) async fn reports(
+    c: &ClientWrapper,
+    host_id: i64,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<ReportRecord>, StoreError> {
+    let stmt = c
+        .prepare_cached(
+            "SELECT r.id, r.host_id, r.received_at, r.protocol, o.distro, o.release, r.kernel,
+                 ps.package_count, r.unchanged, r.sender, r.user_agent, r.package_set_id
+             FROM reports r JOIN os_releases o ON o.id = r.os_release_id
+             JOIN package_sets ps ON ps.id = r.package_set_id
+             WHERE r.host_id = $1 ORDER BY r.received_at DESC, r.id DESC LIMIT $2 OFFSET $3",
+        )
+        .await
+        .map_err(pg_error)?;
+    let rows = c
+        .query(&stmt, &[&host_id, &i64::from(limit), &i64::from(offset)])
+        .await
+        .map_err(pg_error)?;
+    rows.iter()
+        .map(|r| {
+            Ok(ReportRecord {
+                id: r.try_get(0)?,
+                host_id: r.try_get(1)?,
+                received_at: r.try_get(2)?,
+                protocol: r.try_get(3)?,
+                os: OsRelease {
+                    distro: r.try_get(4)?,
+                    release: r.try_get(5)?,
+                },
+                kernel: r.try_get(6)?,
+                packages: r.try_get(7)?,
+                unchanged: r.try_get(8)?,
+                sender: r.try_get(9)?,
+                user_agent: r.try_get(10)?,
+                package_set_id: r.try_get(11)?,
+            })
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(pg_error)
+}

@@ -1,0 +1,182 @@
+//! A fresh, empty store in its own schema for each test, dropped afterwards.
+
+#![allow(dead_code)] // Each test binary uses part of this.
+
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_trait::async_trait;
+use patchwatch_reports::Package;
+use patchwatch_store::{
+    Database, HostDetail, HostFilter, HostSummary, IngestOutcome, IngestRequest, NewToken, Page,
+    PruneStats, RepeatRequest, ReportRecord, Site, StoreError, TokenRecord,
+};
+use patchwatch_store_postgres::{PostgresOptions, PostgresStore};
+use tokio_postgres::NoTls;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A store in a schema of its own; the schema is dropped with it.
+pub struct TestDb {
+    store: PostgresStore,
+    url: String,
+    schema: String,
+}
+
+fn base_url() -> String {
+    std::env::var("PATCHWATCH_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// `url` with the schema as the connection's `search_path`, for URLs and
+/// for libpq key/value strings alike.
+fn with_search_path(url: &str, schema: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}options=-csearch_path%3D{schema}")
+    } else {
+        format!("{url} options='-csearch_path={schema}'")
+    }
+}
+
+fn unique_schema() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let random = std::collections::hash_map::RandomState::new().hash_one(n) as u32;
+    format!("pw_test_{}_{n}_{random:08x}", std::process::id())
+}
+
+/// Opens a fresh store, or `None` (after a notice) when PostgreSQL can't be
+/// reached, unless `CI=true`, where an unreachable database fails the test.
+pub async fn open(options: PostgresOptions) -> Option<TestDb> {
+    let url = base_url();
+    let admin = match tokio_postgres::connect(&url, NoTls).await {
+        Ok((client, conn)) => {
+            tokio::spawn(conn);
+            client
+        }
+        Err(e) => {
+            let e = match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            };
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL at {url} is unreachable ({e}); CI requires it");
+            }
+            eprintln!(
+                "notice: skipping: PostgreSQL at {url} is unreachable ({e}); \
+                 set PATCHWATCH_TEST_POSTGRES to test the PostgreSQL backend"
+            );
+            return None;
+        }
+    };
+    let schema = unique_schema();
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("creating the test schema");
+    let store = PostgresStore::connect_with(&with_search_path(&url, &schema), options)
+        .await
+        .expect("connecting the store");
+    Some(TestDb { store, url, schema })
+}
+
+impl TestDb {
+    /// Another store on the same schema: what a second server process
+    /// sharing the database sees (its own pool, its own caches).
+    pub async fn another_process(&self) -> PostgresStore {
+        PostgresStore::connect(&with_search_path(&self.url, &self.schema))
+            .await
+            .expect("connecting a second store")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (url, schema) = (self.url.clone(), self.schema.clone());
+        // Drop can't await, and may run inside the test's runtime: tidy up
+        // on a thread with a runtime of its own. Best effort.
+        let tidy = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, NoTls).await.ok()?;
+                let conn = tokio::spawn(conn);
+                let dropped = client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .await;
+                if let Err(e) = dropped {
+                    eprintln!("notice: leaving schema {schema}: {e}");
+                }
+                drop(client);
+                let _ = conn.await;
+                Some(())
+            })
+        });
+        let _ = tidy.join();
+    }
+}
+
+#[async_trait]
+impl Database for TestDb {
+    fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+    async fn create_site(&self, name: &str) -> Result<Site, StoreError> {
+        self.store.create_site(name).await
+    }
+    async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        self.store.sites().await
+    }
+    async fn site(&self, name: &str) -> Result<Option<Site>, StoreError> {
+        self.store.site(name).await
+    }
+    async fn add_token(&self, token: &NewToken) -> Result<TokenRecord, StoreError> {
+        self.store.add_token(token).await
+    }
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.store.tokens().await
+    }
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.store.token_by_hash(hash).await
+    }
+    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        self.store.revoke_token(name).await
+    }
+    async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError> {
+        self.store.ingest(request).await
+    }
+    async fn ingest_repeat(
+        &self,
+        request: RepeatRequest,
+    ) -> Result<Option<IngestOutcome>, StoreError> {
+        self.store.ingest_repeat(request).await
+    }
+    async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
+        self.store.hosts(filter).await
+    }
+    async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError> {
+        self.store.host(id).await
+    }
+    async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
+        self.store.delete_host(id).await
+    }
+    async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError> {
+        self.store.package_set(set_id).await
+    }
+    async fn reports(
+        &self,
+        host_id: i64,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ReportRecord>, StoreError> {
+        self.store.reports(host_id, limit, offset).await
+    }
+    async fn prune(&self, before: i64) -> Result<PruneStats, StoreError> {
+        self.store.prune(before).await
+    }
+}

@@ -1,0 +1,49 @@
+//! Schema migrations, applied at open, each in its own transaction.
+
+use patchwatch_store::StoreError;
+use rusqlite::Connection;
+
+use crate::sql_error;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(sql_error)?;
+    for &(version, sql) in MIGRATIONS {
+        // IMMEDIATE: two processes opening a new file at once must not both
+        // apply the same migration.
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
+        let applied: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |r| r.get(0),
+            )
+            .map_err(sql_error)?;
+        if applied {
+            conn.execute_batch("COMMIT").map_err(sql_error)?;
+            continue;
+        }
+        let result = conn.execute_batch(sql).and_then(|_| {
+            conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                (version, patchwatch_store::now_millis()),
+            )
+        });
+        match result {
+            Ok(_) => conn.execute_batch("COMMIT").map_err(sql_error)?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(StoreError::Migration {
+                    version,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The read side: queries on a pooled read connection.
+
+use patchwatch_reports::{OsRelease, Package, PackageType};
+use patchwatch_store::package_set::decode_ids;
+use patchwatch_store::{
+    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
+    Page, ReportRecord, Site, SqlValue, StoreError, TokenKind, TokenRecord, host_where,
+    sort_packages,
+};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
+
+use crate::sql_error;
+
+pub(crate) fn sites(c: &Connection) -> Result<Vec<Site>, StoreError> {
+    site_query(c, None)
+}
+
+pub(crate) fn site(c: &Connection, name: &str) -> Result<Option<Site>, StoreError> {
+    Ok(site_query(c, Some(name))?.pop())
+}
+
+fn site_query(c: &Connection, name: Option<&str>) -> Result<Vec<Site>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT s.id, s.name, s.created_at,
+                 (SELECT COUNT(*) FROM hosts h WHERE h.site_id = s.id)
+             FROM sites s WHERE ?1 IS NULL OR s.name = ?1 ORDER BY s.name",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map([name], |r| {
+            Ok(Site {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                hosts: r.get(3)?,
+            })
+        })
+        .map_err(sql_error)?;
+    rows.collect::<Result<_, _>>().map_err(sql_error)
+}
+
+pub(crate) fn tokens(c: &Connection, hash: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT t.id, t.name, t.kind, t.site_id, s.name, t.created_at
+             FROM tokens t LEFT JOIN sites s ON s.id = t.site_id
+             WHERE ?1 IS NULL OR t.hash = ?1 ORDER BY t.name",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map([hash], |r| {
+            let kind: String = r.get(2)?;
+            Ok(TokenRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kind: TokenKind::parse(&kind).unwrap_or(TokenKind::Api),
+                site_id: r.get(3)?,
+                site: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })
+        .map_err(sql_error)?;
+    rows.collect::<Result<_, _>>().map_err(sql_error)
+}
+
+fn bind(values: Vec<SqlValue>) -> Vec<Value> {
+    values
+        .into_iter()
+        .map(|v| match v {
+            SqlValue::Text(s) => Value::Text(s),
+            SqlValue::Int(i) => Value::Integer(i),
+        })
+        .collect()
+}
+
+fn summary(r: &Row<'_>) -> rusqlite::Result<HostSummary> {
+    let tags: String = r.get(7)?;
+    Ok(HostSummary {
+        id: r.get(0)?,
+        hostname: r.get(1)?,
+        site: r.get(2)?,
+        os: OsRelease {
+            distro: r.get(3)?,
+            release: r.get(4)?,
+        },
+        kernel: r.get(5)?,
+        arch: r.get(6)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        packages: r.get(8)?,
+        first_seen: r.get(9)?,
+        last_seen: r.get(10)?,
+        protocol: r.get(11)?,
+        reboot_required: r.get(12)?,
+        package_set_id: r.get(13)?,
+        last_report_id: r.get(14)?,
+    })
+}
+
+pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
+    let (where_sql, values) = host_where(filter, |n| format!("?{n}"));
+    let values = bind(values);
+    let total: i64 = c
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM {HOST_SUMMARY_FROM} {where_sql}"
+        ))
+        .map_err(sql_error)?
+        .query_row(params_from_iter(values.iter()), |r| r.get(0))
+        .map_err(sql_error)?;
+    // LIMIT -1 is SQLite's "no limit".
+    let limit = filter.limit.map_or(-1, i64::from);
+    let sql = format!(
+        "SELECT {HOST_SUMMARY_COLUMNS} FROM {HOST_SUMMARY_FROM} {where_sql}
+         ORDER BY s.name, h.hostname LIMIT {limit} OFFSET {}",
+        filter.offset
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
+    let items = stmt
+        .query_map(params_from_iter(values.iter()), summary)
+        .map_err(sql_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql_error)?;
+    Ok(Page {
+        items,
+        total: total as u64,
+        limit: filter.limit,
+        offset: filter.offset,
+    })
+}
+
+pub(crate) fn host(c: &Connection, id: i64) -> Result<Option<HostDetail>, StoreError> {
+    let sql = format!(
+        "SELECT {HOST_SUMMARY_COLUMNS}, h.details FROM {HOST_SUMMARY_FROM} WHERE h.id = ?1"
+    );
+    let row = c
+        .prepare_cached(&sql)
+        .map_err(sql_error)?
+        .query_row([id], |r| Ok((summary(r)?, r.get::<_, String>(15)?)))
+        .optional()
+        .map_err(sql_error)?;
+    match row {
+        None => Ok(None),
+        Some((summary, details)) => {
+            Ok(Some(HostDetails::from_json(&details)?.into_detail(summary)))
+        }
+    }
+}
+
+pub(crate) fn package_set(c: &Connection, set_id: i64) -> Result<Vec<Package>, StoreError> {
+    let blob: Option<Vec<u8>> = c
+        .prepare_cached("SELECT package_ids FROM package_sets WHERE id = ?1")
+        .map_err(sql_error)?
+        .query_row([set_id], |r| r.get(0))
+        .optional()
+        .map_err(sql_error)?;
+    let Some(blob) = blob else {
+        return Err(StoreError::NotFound(format!("package set {set_id}")));
+    };
+    let ids = decode_ids(&blob)?;
+    let json = serde_json::to_string(&ids).expect("ids serialise");
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT name, epoch, version, release, arch, type, source_name, source_version
+             FROM packages WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .map_err(sql_error)?;
+    let mut packages = stmt
+        .query_map([json], |r| {
+            let kind: String = r.get(5)?;
+            Ok(Package {
+                name: r.get(0)?,
+                epoch: r.get(1)?,
+                version: r.get(2)?,
+                release: r.get(3)?,
+                arch: r.get(4)?,
+                kind: PackageType::parse(&kind).unwrap_or(PackageType::Deb),
+                source_name: r.get(6)?,
+                source_version: r.get(7)?,
+            })
+        })
+        .map_err(sql_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql_error)?;
+    if packages.len() != ids.len() {
+        return Err(StoreError::Corrupt(format!(
+            "package set {set_id} names {} packages, {} found",
+            ids.len(),
+            packages.len()
+        )));
+    }
+    sort_packages(&mut packages);
+    Ok(packages)
+}
+
+pub(crate) fn reports(
+    c: &Connection,
+    host_id: i64,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<ReportRecord>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT r.id, r.host_id, r.received_at, r.protocol, o.distro, o.release, r.kernel,
+                 ps.package_count, r.unchanged, r.sender, r.user_agent, r.package_set_id
+             FROM reports r JOIN os_releases o ON o.id = r.os_release_id
+             JOIN package_sets ps ON ps.id = r.package_set_id
+             WHERE r.host_id = ?1 ORDER BY r.received_at DESC, r.id DESC LIMIT ?2 OFFSET ?3",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map((host_id, limit, offset), |r| {
+            Ok(ReportRecord {
+                id: r.get(0)?,
+                host_id: r.get(1)?,
+                received_at: r.get(2)?,
+                protocol: r.get(3)?,
+                os: OsRelease {
+                    distro: r.get(4)?,
+                    release: r.get(5)?,
+                },
+                kernel: r.get(6)?,
+                packages: r.get(7)?,
+                unchanged: r.get(8)?,
+                sender: r.get(9)?,
+                user_agent: r.get(10)?,
+                package_set_id: r.get(11)?,
+            })
+        })
+        .map_err(sql_error)?;
+    rows.collect::<Result<_, _>>().map_err(sql_error)
+}

@@ -1,0 +1,419 @@
+//! The conformance tests every storage backend must pass.
+//!
+//! Each backend's test file calls [`conformance_tests!`] with a function
+//! that opens a fresh, empty database, so SQLite and PostgreSQL are held to
+//! exactly the same assertions.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use patchwatch_fleet::{Fleet, Image};
+use patchwatch_reports::{OsRelease, Report, os};
+use patchwatch_store::{
+    Database, HostFilter, IngestOutcome, IngestRequest, NewToken, PackageDiff, RepeatRequest,
+    StoreError, TokenKind, token,
+};
+
+pub type Db = Arc<dyn Database>;
+
+/// Generates one `#[tokio::test]` per conformance check. `$open` is an
+/// async fn returning `Option<Db>` (None: backend unavailable, skip).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($open:path) => {
+        $crate::conformance_tests!(@each $open,
+            sites_and_tokens, ingest_and_read_back, identical_hosts_share_one_set,
+            repeat_records_history_cheaply, history_and_diff, filters,
+            concurrent_reports_for_one_new_host, unchanged_packages_keep_the_set,
+            delete_and_prune);
+    };
+    (@each $open:path, $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                if let Some(db) = $open().await {
+                    $crate::$name(db).await;
+                }
+            }
+        )*
+    };
+}
+
+fn request(site_id: i64, report: Report, at: i64) -> IngestRequest {
+    let normalised = os::normalise(&report.os, &report.os_string);
+    IngestRequest::new(
+        site_id,
+        report,
+        normalised,
+        at,
+        "127.0.0.1".into(),
+        "test".into(),
+    )
+}
+
+fn fleet() -> Fleet {
+    Fleet::new(
+        vec![
+            Image::debian12().expect("shared data"),
+            Image::rhel9().expect("shared data"),
+        ],
+        7,
+    )
+}
+
+async fn ingest(db: &Db, site_id: i64, report: Report, at: i64) -> IngestOutcome {
+    db.ingest(request(site_id, report, at))
+        .await
+        .expect("ingest")
+}
+
+pub async fn sites_and_tokens(db: Db) {
+    let site = db.create_site("CESNET").await.unwrap();
+    assert!(matches!(
+        db.create_site("CESNET").await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let t = NewToken::generate("cesnet-ingest", TokenKind::Ingest, Some(site.id));
+    let rec = db.add_token(&t).await.unwrap();
+    assert_eq!(rec.site.as_deref(), Some("CESNET"));
+    let found = db
+        .token_by_hash(&token::hash(&t.secret))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.kind, found.site_id),
+        (rec.id, TokenKind::Ingest, Some(site.id))
+    );
+    assert!(
+        db.token_by_hash(&token::hash("pwi_wrong"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let api = NewToken::generate("reader", TokenKind::Api, None);
+    db.add_token(&api).await.unwrap();
+    assert_eq!(db.tokens().await.unwrap().len(), 2);
+    assert!(db.revoke_token("reader").await.unwrap());
+    assert!(!db.revoke_token("reader").await.unwrap());
+    assert!(db.token_by_hash(&api.hash).await.unwrap().is_none());
+    let sites = db.sites().await.unwrap();
+    assert_eq!(sites.len(), 1);
+    assert_eq!(db.site("CESNET").await.unwrap().unwrap().id, site.id);
+    assert!(db.site("nope").await.unwrap().is_none());
+}
+
+pub async fn ingest_and_read_back(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let fleet = fleet();
+    let mut report = fleet.report(1);
+    report.hostname = "Node1.Example.ORG".into();
+    let mut expected = report.packages.clone().unwrap();
+    let out = ingest(&db, site.id, report, 1_000).await;
+    assert!(out.new_host && out.packages_changed);
+    assert_eq!(out.packages as usize, expected.len());
+
+    let host = db.host(out.host_id).await.unwrap().unwrap();
+    assert_eq!(host.summary.hostname, "node1.example.org");
+    assert_eq!(host.summary.site, "S");
+    assert_eq!(
+        host.summary.os,
+        OsRelease {
+            distro: "debian".into(),
+            release: "12".into()
+        }
+    );
+    assert_eq!(host.os_release.version_codename, "bookworm");
+    assert_eq!(host.summary.last_report_id, out.report_id);
+    let mut stored = db.package_set(out.package_set_id).await.unwrap();
+    patchwatch_store::sort_packages(&mut expected);
+    expected.dedup();
+    stored.dedup();
+    assert_eq!(
+        stored, expected,
+        "the stored set is exactly what was reported"
+    );
+    assert!(db.host(out.host_id + 1000).await.unwrap().is_none());
+}
+
+pub async fn identical_hosts_share_one_set(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let fleet = fleet().with_drift(0);
+    let mut sets = std::collections::HashSet::new();
+    for i in 0..20 {
+        let out = ingest(&db, site.id, fleet.report(i), 1_000 + i as i64).await;
+        sets.insert(out.package_set_id);
+    }
+    // Two images, no drift: at most two distinct sets for twenty hosts.
+    assert!(sets.len() <= 2, "{} sets", sets.len());
+    assert_eq!(db.hosts(&HostFilter::default()).await.unwrap().total, 20);
+}
+
+pub async fn repeat_records_history_cheaply(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let first = ingest(&db, site.id, fleet().report(3), 1_000).await;
+    let again = db
+        .ingest_repeat(RepeatRequest {
+            host_id: first.host_id,
+            repeats_report_id: first.report_id,
+            received_at: 2_000,
+            sender: "10.0.0.1".into(),
+            user_agent: "curl".into(),
+        })
+        .await
+        .unwrap()
+        .expect("the repeat is accepted");
+    assert!(!again.packages_changed && !again.new_host);
+    assert_eq!(again.package_set_id, first.package_set_id);
+    // Repeating a report that is no longer the latest is refused.
+    let stale = db
+        .ingest_repeat(RepeatRequest {
+            host_id: first.host_id,
+            repeats_report_id: first.report_id,
+            received_at: 3_000,
+            sender: String::new(),
+            user_agent: String::new(),
+        })
+        .await
+        .unwrap();
+    assert!(stale.is_none());
+    let reports = db.reports(first.host_id, 10, 0).await.unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(
+        (reports[0].received_at, reports[0].unchanged),
+        (2_000, true)
+    );
+    assert_eq!(reports[0].sender, "10.0.0.1");
+    assert_eq!(reports[1].received_at, 1_000);
+    let host = db.host(first.host_id).await.unwrap().unwrap();
+    assert_eq!(host.summary.last_seen, 2_000);
+    assert_eq!(host.summary.first_seen, 1_000);
+}
+
+pub async fn history_and_diff(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let fleet = fleet().with_drift(0);
+    let a = fleet.report(1);
+    let mut b = a.clone();
+    {
+        let pkgs = b.packages.as_mut().unwrap();
+        let libc = pkgs.iter_mut().find(|p| p.name == "libc6").unwrap();
+        libc.release = "9+deb12u99".into();
+        pkgs.retain(|p| p.name != "adduser");
+    }
+    let r1 = ingest(&db, site.id, a, 1_000).await;
+    let r2 = ingest(&db, site.id, b, 2_000).await;
+    assert_eq!(r1.host_id, r2.host_id);
+    assert!(r2.packages_changed);
+    let reports = db.reports(r1.host_id, 10, 0).await.unwrap();
+    let old = db.package_set(reports[1].package_set_id).await.unwrap();
+    let new = db.package_set(reports[0].package_set_id).await.unwrap();
+    let diff = PackageDiff::between(&old, &new);
+    let names: Vec<&str> = diff.changes.iter().map(|c| c.name()).collect();
+    assert_eq!(names, vec!["adduser", "libc6"]);
+    assert_eq!(reports[1].packages - 1, reports[0].packages);
+}
+
+pub async fn filters(db: Db) {
+    let a = db.create_site("A").await.unwrap();
+    let b = db.create_site("B").await.unwrap();
+    let fleet = fleet();
+    let mut cz = fleet.report(1);
+    cz.hostname = "ui.farm.cz".into();
+    cz.tags = vec!["prod".into(), "grid".into()];
+    let mut de = fleet.report(2);
+    de.hostname = "wn1.desy.de".into();
+    de.tags = vec!["test".into()];
+    let mut rh = Fleet::new(vec![Image::rhel9().unwrap()], 1).report(3);
+    rh.hostname = "rh.example_x.org".into();
+    ingest(&db, a.id, cz, 1_000).await;
+    ingest(&db, b.id, de, 5_000).await;
+    ingest(&db, a.id, rh, 9_000).await;
+    let names = |f: HostFilter| {
+        let db = db.clone();
+        async move {
+            db.hosts(&f)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|h| h.hostname)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        names(HostFilter {
+            site: Some("B".into()),
+            ..Default::default()
+        })
+        .await,
+        ["wn1.desy.de"]
+    );
+    assert_eq!(
+        names(HostFilter {
+            os: Some("rhel".into()),
+            ..Default::default()
+        })
+        .await,
+        ["rh.example_x.org"]
+    );
+    assert_eq!(
+        names(HostFilter {
+            os: Some("Debian 12".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        names(HostFilter {
+            os: Some("debian 11".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        0
+    );
+    assert_eq!(
+        names(HostFilter {
+            tag: Some("grid".into()),
+            ..Default::default()
+        })
+        .await,
+        ["ui.farm.cz"]
+    );
+    assert_eq!(
+        names(HostFilter {
+            domains: vec![".cz".into(), ".de".into()],
+            ..Default::default()
+        })
+        .await,
+        ["ui.farm.cz", "wn1.desy.de"]
+    );
+    // `_` is not a wildcard in a domain suffix.
+    assert_eq!(
+        names(HostFilter {
+            domains: vec!["desy_de".into()],
+            ..Default::default()
+        })
+        .await
+        .len(),
+        0
+    );
+    assert_eq!(
+        names(HostFilter {
+            domains: vec!["e_x.org".into()],
+            ..Default::default()
+        })
+        .await,
+        ["rh.example_x.org"]
+    );
+    assert_eq!(
+        names(HostFilter {
+            last_seen_before: Some(6_000),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        names(HostFilter {
+            hostname: Some("UI.farm.cz".into()),
+            ..Default::default()
+        })
+        .await,
+        ["ui.farm.cz"]
+    );
+    let page = db
+        .hosts(&HostFilter {
+            limit: Some(2),
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.items.len()), (3, 2));
+    assert_eq!(page.items[0].hostname, "ui.farm.cz");
+    assert_eq!(db.sites().await.unwrap()[0].hosts, 2);
+}
+
+pub async fn concurrent_reports_for_one_new_host(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let report = fleet().report(5);
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let db = db.clone();
+            let r = request(site.id, report.clone(), 1_000 + i);
+            tokio::spawn(async move { db.ingest(r).await })
+        })
+        .collect();
+    let mut hosts = std::collections::HashSet::new();
+    for t in tasks {
+        hosts.insert(
+            t.await
+                .unwrap()
+                .expect("every concurrent report is stored")
+                .host_id,
+        );
+    }
+    assert_eq!(hosts.len(), 1, "one host, however many reports race");
+    let host_id = *hosts.iter().next().unwrap();
+    assert_eq!(db.hosts(&HostFilter::default()).await.unwrap().total, 1);
+    assert_eq!(db.reports(host_id, 100, 0).await.unwrap().len(), 32);
+    let host = db.host(host_id).await.unwrap().unwrap();
+    assert_eq!(host.summary.last_seen, 1_031);
+}
+
+pub async fn unchanged_packages_keep_the_set(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let full = fleet().report(8);
+    let first = ingest(&db, site.id, full.clone(), 1_000).await;
+    let mut hook = full;
+    hook.packages = None;
+    hook.repositories = None;
+    hook.kernel.release = "6.1.0-28-amd64".into();
+    let second = ingest(&db, site.id, hook, 2_000).await;
+    assert_eq!(second.package_set_id, first.package_set_id);
+    assert!(!second.packages_changed);
+    let host = db.host(first.host_id).await.unwrap().unwrap();
+    assert_eq!(host.summary.kernel, "6.1.0-28-amd64");
+    assert_eq!(host.summary.packages, first.packages);
+    // A brand-new host that says "unchanged" gets an empty set.
+    let mut new = fleet().report(9);
+    new.packages = None;
+    let out = ingest(&db, site.id, new, 3_000).await;
+    assert_eq!(out.packages, 0);
+}
+
+pub async fn delete_and_prune(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let fleet = fleet();
+    let mut old = fleet.report(1);
+    old.packages.as_mut().unwrap().truncate(10);
+    let h1 = ingest(&db, site.id, old, 1_000).await;
+    let h1b = ingest(&db, site.id, fleet.report(1), 2_000).await;
+    let h2 = ingest(&db, site.id, fleet.report(2), 2_000).await;
+    let stats = db.prune(1_500).await.unwrap();
+    assert_eq!(stats.reports, 1, "the old report goes, the latest stays");
+    assert_eq!(stats.package_sets, 1, "so does its set");
+    assert_eq!(db.reports(h1.host_id, 10, 0).await.unwrap().len(), 1);
+    assert!(db.package_set(h1.package_set_id).await.is_err());
+    assert_eq!(
+        db.package_set(h1b.package_set_id).await.unwrap().len() as i64,
+        h1b.packages
+    );
+
+    assert!(db.delete_host(h2.host_id).await.unwrap());
+    assert!(!db.delete_host(h2.host_id).await.unwrap());
+    assert!(db.host(h2.host_id).await.unwrap().is_none());
+    assert_eq!(db.hosts(&HostFilter::default()).await.unwrap().total, 1);
+    // After pruning, ingest still works (caches were dropped with the rows).
+    let again = ingest(&db, site.id, fleet.report(2), 3_000).await;
+    assert!(again.new_host);
+    assert_eq!(
+        db.package_set(again.package_set_id).await.unwrap().len() as i64,
+        again.packages
+    );
+}

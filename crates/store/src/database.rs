@@ -1,0 +1,116 @@
+//! The [`Database`] trait: everything the server and the CLI ask of storage.
+
+use async_trait::async_trait;
+use patchwatch_reports::{OsRelease, Package, Report};
+
+use crate::Millis;
+use crate::error::StoreError;
+use crate::filter::{HostFilter, Page};
+use crate::package_set::CanonicalSet;
+use crate::records::{
+    HostDetail, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
+};
+use crate::token::NewToken;
+
+/// A parsed, validated report on its way into the store.
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    pub site_id: i64,
+    pub report: Report,
+    /// The report's packages in canonical form; `None` when the client said
+    /// they are unchanged since its last report.
+    pub packages: Option<CanonicalSet>,
+    pub os: OsRelease,
+    pub received_at: Millis,
+    pub sender: String,
+    pub user_agent: String,
+}
+
+impl IngestRequest {
+    /// Builds the request: normalises the hostname and canonicalises the
+    /// package list (the CPU work, done before the store is involved).
+    pub fn new(
+        site_id: i64,
+        mut report: Report,
+        os: OsRelease,
+        received_at: Millis,
+        sender: String,
+        user_agent: String,
+    ) -> IngestRequest {
+        report.hostname = report.hostname.to_ascii_lowercase();
+        let packages = report.packages.take().map(CanonicalSet::new);
+        IngestRequest {
+            site_id,
+            report,
+            packages,
+            os,
+            received_at,
+            sender,
+            user_agent,
+        }
+    }
+}
+
+/// A resubmission of exactly the report the host sent last time.
+#[derive(Debug, Clone)]
+pub struct RepeatRequest {
+    pub host_id: i64,
+    /// The report it repeats; if the host has a newer one, the repeat is
+    /// refused and the caller stores the report in full.
+    pub repeats_report_id: i64,
+    pub received_at: Millis,
+    pub sender: String,
+    pub user_agent: String,
+}
+
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip, for `/healthz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn create_site(&self, name: &str) -> Result<Site, StoreError>;
+    async fn sites(&self) -> Result<Vec<Site>, StoreError>;
+    async fn site(&self, name: &str) -> Result<Option<Site>, StoreError>;
+
+    async fn add_token(&self, token: &NewToken) -> Result<TokenRecord, StoreError>;
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Stores a report; returns once it is durably committed.
+    async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError>;
+    /// Records a resubmission without re-storing its content. `None` when
+    /// the host's latest report is no longer the one repeated.
+    async fn ingest_repeat(
+        &self,
+        request: RepeatRequest,
+    ) -> Result<Option<IngestOutcome>, StoreError>;
+
+    async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError>;
+    async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError>;
+    async fn delete_host(&self, id: i64) -> Result<bool, StoreError>;
+    /// The packages of a stored set, sorted by name, arch and version.
+    async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError>;
+    /// A host's reports, newest first.
+    async fn reports(
+        &self,
+        host_id: i64,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<ReportRecord>, StoreError>;
+
+    /// Deletes reports received before `before` (never a host's latest),
+    /// then package sets and packages nothing refers to any more.
+    async fn prune(&self, before: Millis) -> Result<PruneStats, StoreError>;
+}
+
+/// Sorts packages the way people read them.
+pub fn sort_packages(packages: &mut [Package]) {
+    packages.sort_by(|a, b| {
+        (&a.name, &a.arch, &a.epoch, &a.version, &a.release)
+            .cmp(&(&b.name, &b.arch, &b.epoch, &b.version, &b.release))
+    });
+}

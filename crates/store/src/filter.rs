@@ -1,0 +1,167 @@
+//! Host filters, shared by the CLI and the API.
+
+use serde::Serialize;
+
+use crate::Millis;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostFilter {
+    pub site: Option<String>,
+    /// `debian` matches every Debian release, `debian 12` only that one.
+    pub os: Option<String>,
+    pub tag: Option<String>,
+    /// Hostname suffixes such as `.cz`; a host matches any of them.
+    pub domains: Vec<String>,
+    /// Only hosts whose last report is older than this.
+    pub last_seen_before: Option<Millis>,
+    /// Exact hostname (case-insensitive).
+    pub hostname: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+impl HostFilter {
+    /// `debian 12` -> (`debian`, Some(`12`)); `debian` -> (`debian`, None).
+    pub fn os_parts(&self) -> Option<(String, Option<String>)> {
+        let os = self.os.as_deref()?.trim().to_ascii_lowercase();
+        match os.split_once(char::is_whitespace) {
+            Some((d, r)) => Some((d.to_owned(), Some(r.trim().to_owned()))),
+            None => Some((os, None)),
+        }
+    }
+
+    /// LIKE patterns for the domain suffixes, with `%` and `_` escaped by `\`.
+    pub fn domain_patterns(&self) -> Vec<String> {
+        self.domains
+            .iter()
+            .map(|d| d.trim().to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                let escaped = d
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{escaped}")
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+/// A value bound to a filter placeholder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlValue {
+    Text(String),
+    Int(i64),
+}
+
+/// The `WHERE` clause (possibly empty) for a host filter, over the aliases
+/// `h` (hosts), `s` (sites) and `o` (os_releases), with placeholders written
+/// by `placeholder(n)` (1-based): `?n` for SQLite, `$n` for PostgreSQL.
+/// Both backends build their host queries from this one function.
+pub fn host_where(
+    filter: &HostFilter,
+    placeholder: fn(usize) -> String,
+) -> (String, Vec<SqlValue>) {
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
+    let bind = |v: SqlValue, values: &mut Vec<SqlValue>| {
+        values.push(v);
+        placeholder(values.len())
+    };
+    if let Some(site) = &filter.site {
+        let p = bind(SqlValue::Text(site.clone()), &mut values);
+        clauses.push(format!("s.name = {p}"));
+    }
+    if let Some((distro, release)) = filter.os_parts() {
+        let p = bind(SqlValue::Text(distro), &mut values);
+        match release {
+            Some(r) => {
+                let q = bind(SqlValue::Text(r), &mut values);
+                clauses.push(format!("(o.distro = {p} AND o.release = {q})"));
+            }
+            None => clauses.push(format!("o.distro = {p}")),
+        }
+    }
+    if let Some(tag) = &filter.tag {
+        let p = bind(SqlValue::Text(tag.clone()), &mut values);
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM host_tags t WHERE t.host_id = h.id AND t.tag = {p})"
+        ));
+    }
+    let domains = filter.domain_patterns();
+    if !domains.is_empty() {
+        let ors: Vec<String> = domains
+            .into_iter()
+            .map(|d| {
+                format!(
+                    "h.hostname LIKE {} ESCAPE '\\'",
+                    bind(SqlValue::Text(d), &mut values)
+                )
+            })
+            .collect();
+        clauses.push(format!("({})", ors.join(" OR ")));
+    }
+    if let Some(before) = filter.last_seen_before {
+        let p = bind(SqlValue::Int(before), &mut values);
+        clauses.push(format!("h.last_seen < {p}"));
+    }
+    if let Some(name) = &filter.hostname {
+        let p = bind(SqlValue::Text(name.to_ascii_lowercase()), &mut values);
+        clauses.push(format!("h.hostname = {p}"));
+    }
+    if clauses.is_empty() {
+        (String::new(), values)
+    } else {
+        (format!("WHERE {}", clauses.join(" AND ")), values)
+    }
+}
+
+/// The columns every host summary query selects, in the order
+/// [`crate::HostSummary`] is built from.
+pub const HOST_SUMMARY_COLUMNS: &str = "h.id, h.hostname, s.name, o.distro, o.release, h.kernel, \
+     h.arch, h.tags, ps.package_count, h.first_seen, h.last_seen, h.protocol, h.reboot_required, \
+     h.package_set_id, h.last_report_id";
+
+/// The joins behind [`HOST_SUMMARY_COLUMNS`].
+pub const HOST_SUMMARY_FROM: &str = "hosts h JOIN sites s ON s.id = h.site_id \
+     JOIN os_releases o ON o.id = h.os_release_id \
+     JOIN package_sets ps ON ps.id = h.package_set_id";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn where_clause_binds_in_order() {
+        let f = HostFilter {
+            site: Some("CESNET".into()),
+            os: Some("Debian 12".into()),
+            tag: Some("prod".into()),
+            domains: vec![".cz".into(), "ex_ample.de".into()],
+            last_seen_before: Some(5),
+            ..HostFilter::default()
+        };
+        let (sql, values) = host_where(&f, |n| format!("${n}"));
+        assert_eq!(
+            sql,
+            "WHERE s.name = $1 AND (o.distro = $2 AND o.release = $3) AND EXISTS (SELECT 1 FROM \
+             host_tags t WHERE t.host_id = h.id AND t.tag = $4) AND (h.hostname LIKE $5 ESCAPE '\\' \
+             OR h.hostname LIKE $6 ESCAPE '\\') AND h.last_seen < $7"
+        );
+        assert_eq!(values[1], SqlValue::Text("debian".into()));
+        assert_eq!(values[5], SqlValue::Text("%ex\\_ample.de".into()));
+        assert_eq!(values[6], SqlValue::Int(5));
+        assert_eq!(
+            host_where(&HostFilter::default(), |n| format!("?{n}")).0,
+            ""
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! What the store returns: sites, hosts, reports, tokens.
+
+use patchwatch_reports::{ClientInfo, ClientUpdate, OsInfo, OsRelease, Repository};
+use serde::{Serialize, Serializer};
+
+use crate::{Millis, format_millis};
+
+fn rfc3339<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_millis(*ms))
+}
+
+fn os_text<S: Serializer>(os: &OsRelease, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(os)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Site {
+    pub id: i64,
+    pub name: String,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: Millis,
+    pub hosts: i64,
+}
+
+/// A host as listed: enough to see at a glance who is behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostSummary {
+    pub id: i64,
+    pub hostname: String,
+    pub site: String,
+    #[serde(serialize_with = "os_text")]
+    pub os: OsRelease,
+    pub kernel: String,
+    pub arch: String,
+    pub tags: Vec<String>,
+    pub packages: i64,
+    #[serde(serialize_with = "rfc3339")]
+    pub first_seen: Millis,
+    #[serde(serialize_with = "rfc3339")]
+    pub last_seen: Millis,
+    pub protocol: String,
+    pub reboot_required: Option<bool>,
+    #[serde(skip)]
+    pub package_set_id: i64,
+    #[serde(skip)]
+    pub last_report_id: i64,
+}
+
+/// Everything the host said in its latest report, beyond the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostDetail {
+    #[serde(flatten)]
+    pub summary: HostSummary,
+    pub os_release: OsInfo,
+    pub os_string: String,
+    pub kernel_version: String,
+    pub reboot_reasons: Vec<String>,
+    pub repositories: Vec<Repository>,
+    pub client_updates: Vec<ClientUpdate>,
+    pub client: ClientInfo,
+}
+
+/// One stored report: the history of a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportRecord {
+    pub id: i64,
+    pub host_id: i64,
+    #[serde(serialize_with = "rfc3339")]
+    pub received_at: Millis,
+    pub protocol: String,
+    #[serde(serialize_with = "os_text")]
+    pub os: OsRelease,
+    pub kernel: String,
+    pub packages: i64,
+    /// Whether the package set was the same as in the host's previous report.
+    pub unchanged: bool,
+    pub sender: String,
+    pub user_agent: String,
+    #[serde(skip)]
+    pub package_set_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    pub kind: crate::TokenKind,
+    pub site: Option<String>,
+    #[serde(skip)]
+    pub site_id: Option<i64>,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: Millis,
+}
+
+/// What storing one report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IngestOutcome {
+    pub host_id: i64,
+    pub report_id: i64,
+    pub new_host: bool,
+    /// False when the host's package set is the one it had before.
+    pub packages_changed: bool,
+    pub package_set_id: i64,
+    pub packages: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PruneStats {
+    pub reports: u64,
+    pub package_sets: u64,
+    pub packages: u64,
+}
+
+/// The parts of a host's latest report that are shown but never filtered
+/// on, kept as one JSON document on the host row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct HostDetails {
+    #[serde(default)]
+    pub os_release: OsInfo,
+    #[serde(default)]
+    pub os_string: String,
+    #[serde(default)]
+    pub kernel_version: String,
+    #[serde(default)]
+    pub reboot_reasons: Vec<String>,
+    #[serde(default)]
+    pub repositories: Vec<Repository>,
+    #[serde(default)]
+    pub client_updates: Vec<ClientUpdate>,
+    #[serde(default)]
+    pub client: ClientInfo,
+}
+
+impl HostDetails {
+    /// The details a report gives; `previous` supplies what the report
+    /// leaves unchanged (Patchman's empty repository field).
+    pub fn from_report(
+        report: &patchwatch_reports::Report,
+        previous: Option<&HostDetails>,
+    ) -> HostDetails {
+        HostDetails {
+            os_release: report.os.clone(),
+            os_string: report.os_string.clone(),
+            kernel_version: report.kernel.version.clone(),
+            reboot_reasons: report.reboot.reasons.clone(),
+            repositories: match &report.repositories {
+                Some(r) => r.clone(),
+                None => previous.map(|p| p.repositories.clone()).unwrap_or_default(),
+            },
+            client_updates: report.updates.clone(),
+            client: report.client.clone(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("host details always serialise")
+    }
+
+    pub fn from_json(s: &str) -> Result<HostDetails, crate::StoreError> {
+        serde_json::from_str(s)
+            .map_err(|e| crate::StoreError::Corrupt(format!("host details: {e}")))
+    }
+
+    pub fn into_detail(self, summary: HostSummary) -> HostDetail {
+        HostDetail {
+            summary,
+            os_release: self.os_release,
+            os_string: self.os_string,
+            kernel_version: self.kernel_version,
+            reboot_reasons: self.reboot_reasons,
+            repositories: self.repositories,
+            client_updates: self.client_updates,
+            client: self.client,
+        }
+    }
+}
+
+/// Tags as a host reported them: trimmed, without empties and duplicates.
+pub fn normalise_tags(tags: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = tags
+        .iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A package as shown to people and scripts: the full version string the
+/// package manager prints (`evr`) beside its parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageView {
+    pub name: String,
+    pub version: String,
+    pub arch: String,
+    #[serde(rename = "type")]
+    pub kind: patchwatch_reports::PackageType,
+    pub epoch: String,
+    pub upstream_version: String,
+    pub release: String,
+    pub source_name: String,
+    pub source_version: String,
+}
+
+impl From<&patchwatch_reports::Package> for PackageView {
+    fn from(p: &patchwatch_reports::Package) -> PackageView {
+        PackageView {
+            name: p.name.clone(),
+            version: p.evr(),
+            arch: p.arch.clone(),
+            kind: p.kind,
+            epoch: p.epoch.clone(),
+            upstream_version: p.version.clone(),
+            release: p.release.clone(),
+            source_name: p.source_name.clone(),
+            source_version: p.source_version.clone(),
+        }
+    }
+}
