@@ -10,7 +10,11 @@ use patchwatch_versions::{Scheme, compare, run_batch, validate};
 fn split3(data: &[u8]) -> Option<(&str, &str, &str)> {
     let s = std::str::from_utf8(data).ok()?;
     let mut parts = s.splitn(3, '\n');
-    Some((parts.next()?, parts.next().unwrap_or(""), parts.next().unwrap_or("")))
+    Some((
+        parts.next()?,
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    ))
 }
 
 fn check_laws(scheme: Scheme, data: &[u8], transitive: bool) -> Option<(&str, &str, &str)> {
@@ -21,7 +25,11 @@ fn check_laws(scheme: Scheme, data: &[u8], transitive: bool) -> Option<(&str, &s
         assert_eq!(compare(scheme, v, v), Ordering::Equal, "reflexive {v:?}");
     }
     let ab = compare(scheme, a, b);
-    assert_eq!(ab, compare(scheme, b, a).reverse(), "antisymmetric {a:?} {b:?}");
+    assert_eq!(
+        ab,
+        compare(scheme, b, a).reverse(),
+        "antisymmetric {a:?} {b:?}"
+    );
     if transitive {
         let bc = compare(scheme, b, c);
         let ac = compare(scheme, a, c);

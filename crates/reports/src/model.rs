@@ -154,6 +154,13 @@ impl Package {
             &mut self.source_name,
             &mut self.source_version,
         ] {
+            // Checking the ends first skips `trim`'s UTF-8 decoding for the
+            // fields that need nothing (nearly all of them).
+            let clean_ends =
+                |b: Option<&u8>| b.is_none_or(|b| b.is_ascii() && !b.is_ascii_whitespace());
+            if clean_ends(field.as_bytes().first()) && clean_ends(field.as_bytes().last()) {
+                continue;
+            }
             let trimmed = field.trim();
             if trimmed.len() != field.len() {
                 *field = trimmed.to_owned();

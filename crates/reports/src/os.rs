@@ -79,30 +79,6 @@ const NAMES: &[(&str, &str)] = &[
 /// Distros whose release is always [`ROLLING`].
 const ROLLING_DISTROS: &[&str] = &["arch", "manjaro", "gentoo", "opensuse-tumbleweed", "kali"];
 
-/// Debian codenames and their release numbers.
-const DEBIAN_CODENAMES: &[(&str, &str)] = &[
-    ("buzz", "1.1"),
-    ("rex", "1.2"),
-    ("bo", "1.3"),
-    ("hamm", "2.0"),
-    ("slink", "2.1"),
-    ("potato", "2.2"),
-    ("woody", "3.0"),
-    ("sarge", "3.1"),
-    ("etch", "4"),
-    ("lenny", "5"),
-    ("squeeze", "6"),
-    ("wheezy", "7"),
-    ("jessie", "8"),
-    ("stretch", "9"),
-    ("buster", "10"),
-    ("bullseye", "11"),
-    ("bookworm", "12"),
-    ("trixie", "13"),
-    ("forky", "14"),
-    ("duke", "15"),
-];
-
 /// Normalises what a host said about its OS. os-release fields win when the
 /// client sent them; otherwise the free-form string (or, failing that, the
 /// os-release `PRETTY_NAME`) is parsed. Never fails: a string nobody
@@ -237,10 +213,7 @@ fn service_pack(word: &str) -> Option<&str> {
 
 fn debian_codename(word: &str) -> Option<String> {
     let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    DEBIAN_CODENAMES
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(word))
-        .map(|(_, number)| (*number).to_owned())
+    crate::release::debian_release(word).map(str::to_owned)
 }
 
 /// Ubuntu's `22.04.4` is `22.04`: security data is per `YY.MM`.

@@ -53,7 +53,7 @@ pub fn check_size(body: &[u8], limit: usize) -> Result<(), ApiError> {
 /// input that doesn't decompress.
 pub fn decode(encoding: Encoding, body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
     let read_limited = |reader: &mut dyn Read, name: &str| -> Result<Vec<u8>, ApiError> {
-        let mut out = Vec::with_capacity(body.len().saturating_mul(6).min(limit));
+        let mut out = Vec::with_capacity(size_hint(encoding, body).min(limit));
         let mut limited = reader.take(limit as u64 + 1);
         limited.read_to_end(&mut out).map_err(|e| {
             ApiError::bad_request(format!("the {name} body does not decompress: {e}"))
@@ -74,6 +74,20 @@ pub fn decode(encoding: Encoding, body: &[u8], limit: usize) -> Result<Vec<u8>, 
             })?;
             read_limited(&mut decoder, "zstd")
         }
+    }
+}
+
+/// How big the decoded body will probably be, to allocate once: gzip's
+/// trailer records the size (mod 2^32) of a single-member stream.
+fn size_hint(encoding: Encoding, body: &[u8]) -> usize {
+    let guess = body.len().saturating_mul(8);
+    match (encoding, body.len().checked_sub(4)) {
+        (Encoding::Gzip, Some(at)) => {
+            let isize = u32::from_le_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]]);
+            // Trust it only within reason: it is what the client claims.
+            (isize as usize).clamp(body.len(), guess.max(1 << 16)) + 64
+        }
+        _ => guess,
     }
 }
 

@@ -76,7 +76,7 @@ struct ExistingHost {
 pub(crate) fn ingest(
     c: &Connection,
     caches: &mut Caches,
-    req: IngestRequest,
+    req: &IngestRequest,
 ) -> Result<IngestOutcome, StoreError> {
     let os_id = os_release_id(c, caches, &req.os)?;
     let existing = c
@@ -216,7 +216,7 @@ pub(crate) fn ingest(
 
 pub(crate) fn repeat(
     c: &Connection,
-    req: RepeatRequest,
+    req: &RepeatRequest,
 ) -> Result<Option<IngestOutcome>, StoreError> {
     let current: Option<(i64, i64)> = c
         .prepare_cached(

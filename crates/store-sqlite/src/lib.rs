@@ -199,7 +199,7 @@ impl Database for SqliteStore {
 
     async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError> {
         self.writer
-            .write(move |c, caches| ingest::ingest(c, caches, request))
+            .write(move |c, caches| ingest::ingest(c, caches, &request))
             .await
     }
 
@@ -208,7 +208,7 @@ impl Database for SqliteStore {
         request: RepeatRequest,
     ) -> Result<Option<IngestOutcome>, StoreError> {
         self.writer
-            .write(move |c, _| ingest::repeat(c, request))
+            .write(move |c, _| ingest::repeat(c, &request))
             .await
     }
 

@@ -46,45 +46,40 @@ impl Caches {
     }
 }
 
-type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
-
 /// A piece of work and the caller waiting for it.
 trait Job: Send {
-    /// Runs the work; returns whether it succeeded and how to answer once
-    /// the commit's outcome is known.
-    fn run(self: Box<Self>, conn: &Connection, caches: &mut Caches) -> (bool, Reply);
-    /// Answers without running (the transaction couldn't start).
-    fn abandon(self: Box<Self>, error: &StoreError);
+    /// Runs the work, keeping its result; returns whether it succeeded. The
+    /// work may run again if the batch it was in has to be redone.
+    fn run(&mut self, conn: &Connection, caches: &mut Caches) -> bool;
+    /// Answers the caller once the commit's outcome is known.
+    fn answer(self: Box<Self>, commit_error: Option<&StoreError>);
 }
 
 struct TypedJob<T, F> {
     work: F,
+    result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
 impl<T, F> Job for TypedJob<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection, &mut Caches) -> Result<T, StoreError> + Send + 'static,
+    F: Fn(&Connection, &mut Caches) -> Result<T, StoreError> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &Connection, caches: &mut Caches) -> (bool, Reply) {
-        let TypedJob { work, reply } = *self;
-        let result = work(conn, caches);
+    fn run(&mut self, conn: &Connection, caches: &mut Caches) -> bool {
+        let result = (self.work)(conn, caches);
         let ok = result.is_ok();
-        let answer: Reply = Box::new(move |commit_error| {
-            let result = match (result, commit_error) {
-                (Ok(_), Some(e)) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
-                (r, _) => r,
-            };
-            let _ = reply.send(result);
-        });
-        (ok, answer)
+        self.result = Some(result);
+        ok
     }
 
-    fn abandon(self: Box<Self>, error: &StoreError) {
-        let _ = self
-            .reply
-            .send(Err(StoreError::Unavailable(error.to_string())));
+    fn answer(self: Box<Self>, commit_error: Option<&StoreError>) {
+        let result = match (self.result, commit_error) {
+            (_, Some(e)) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
+            (Some(r), None) => r,
+            (None, None) => Err(StoreError::Backend("write was never run".into())),
+        };
+        let _ = self.reply.send(result);
     }
 }
 
@@ -107,16 +102,22 @@ impl Writer {
     }
 
     /// Runs `work` in the writer's transaction and returns its result once
-    /// the transaction is committed.
+    /// the transaction is committed. `work` may run more than once (only
+    /// the run that is committed counts), so it must not have effects
+    /// outside the database and the caches.
     pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &mut Caches) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&Connection, &mut Caches) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the SQLite writer has stopped".into());
         self.queue
-            .send(Box::new(TypedJob { work, reply }))
+            .send(Box::new(TypedJob {
+                work,
+                result: None,
+                reply,
+            }))
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -144,42 +145,53 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
     }
 }
 
-fn run_batch(conn: &Connection, caches: &mut Caches, batch: Vec<Box<dyn Job>>) {
+/// Runs a batch in one transaction. Failures are rare (reports are
+/// validated before they get here), so the common case pays for no
+/// savepoints; when one piece fails, the batch is rolled back and every
+/// piece is run again in a transaction of its own, so one bad piece never
+/// costs the others.
+fn run_batch(conn: &Connection, caches: &mut Caches, mut batch: Vec<Box<dyn Job>>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = sql_error(e);
         tracing::warn!(error = %err, "could not begin a write transaction");
         for job in batch {
-            job.abandon(&err);
+            job.answer(Some(&err));
         }
         return;
     }
-    let mut replies = Vec::with_capacity(batch.len());
-    for job in batch {
-        let savepoint = conn.execute_batch("SAVEPOINT work");
-        let (ok, reply) = job.run(conn, caches);
-        if savepoint.is_ok() {
-            let end = if ok {
-                "RELEASE work"
-            } else {
-                "ROLLBACK TO work; RELEASE work"
-            };
-            if let Err(e) = conn.execute_batch(end) {
-                tracing::warn!(error = %e, "savepoint end failed");
-            }
-        }
-        if !ok {
-            // Ids cached by the failed work may have been rolled back.
+    let all_ok = batch.iter_mut().all(|job| job.run(conn, caches));
+    if all_ok {
+        let commit = conn.execute_batch("COMMIT").map_err(sql_error);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
             caches.clear();
         }
-        replies.push(reply);
+        for job in batch {
+            job.answer(commit.as_ref().err());
+        }
+        return;
     }
-    let commit = conn.execute_batch("COMMIT").map_err(sql_error);
-    if commit.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
-        caches.clear();
-    }
-    for reply in replies {
-        reply(commit.as_ref().err());
+    let _ = conn.execute_batch("ROLLBACK");
+    caches.clear();
+    for mut job in batch {
+        let outcome = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(sql_error)
+            .and_then(|_| {
+                if job.run(conn, caches) {
+                    conn.execute_batch("COMMIT").map_err(sql_error)
+                } else {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    // Ids the failed work cached were rolled back with it.
+                    caches.clear();
+                    Ok(())
+                }
+            });
+        if outcome.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+            caches.clear();
+        }
+        job.answer(outcome.as_ref().err());
     }
 }
 

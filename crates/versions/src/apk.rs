@@ -267,6 +267,10 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 }
 
 pub(crate) fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    // Identical strings tokenize identically, valid or not.
+    if crate::same(a, b) {
+        return Ordering::Equal;
+    }
     let (mut ta, mut tb) = (Lexer::new(c_str(a)), Lexer::new(c_str(b)));
     while ta.kind == tb.kind && ta.kind < Kind::End {
         let r = ta.cmp_token(&tb);

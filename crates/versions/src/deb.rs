@@ -120,42 +120,17 @@ fn is_blank(c: u8) -> bool {
 
 /// Port of dpkg's `parseversion`, minus the warnings (see [`warning`]).
 ///
-/// One pass finds everything dpkg looks for: the end of the C string, the
-/// first colon, the last hyphen and any blank. Blanks are rare, so only
-/// then does a second pass trim them and check for embedded ones.
-const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[0] = true;
-    t[b':' as usize] = true;
-    t[b'-' as usize] = true;
-    t[b' ' as usize] = true;
-    t[b'\t' as usize] = true;
-    t
-};
-
+/// One pass ([`crate::scan`]) finds everything dpkg looks for: the end of
+/// the C string, the first colon, the last hyphen and any blank. Blanks are
+/// rare, so only then does a second pass trim them and check for embedded ones.
 #[inline]
 pub(crate) fn parse_raw(s: &[u8]) -> Result<Raw<'_>, Problem> {
-    let mut len = s.len();
-    let mut colon = usize::MAX;
-    let mut hyphen = usize::MAX;
-    let mut blank = false;
-    for (i, &c) in s.iter().enumerate() {
-        // Most bytes are none of the five that matter; one table lookup
-        // and a well-predicted branch lets them through.
-        if !SPECIAL[usize::from(c)] {
-            continue;
-        }
-        match c {
-            0 => {
-                len = i;
-                break;
-            }
-            b':' if colon == usize::MAX => colon = i,
-            b'-' => hyphen = i,
-            b' ' | b'\t' => blank = true,
-            _ => {}
-        }
-    }
+    let crate::scan::DebMarks {
+        len,
+        colon,
+        hyphen,
+        blank,
+    } = crate::scan::deb_marks(s);
     let s = &s[..len];
     if blank {
         return parse_trimmed(s);
@@ -436,6 +411,11 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 }
 
 pub(crate) fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    // Installed == fixed is the most common answer of a scan, and identical
+    // strings are equal whatever they contain.
+    if crate::same(a, b) {
+        return Ordering::Equal;
+    }
     match (Operand::new(a), Operand::new(b)) {
         (Operand::Valid(x), Operand::Valid(y)) => x
             .epoch

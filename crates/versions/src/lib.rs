@@ -58,6 +58,7 @@ pub mod deb;
 mod error;
 pub mod pacman;
 pub mod rpm;
+mod scan;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -123,7 +124,8 @@ impl FromStr for Scheme {
 ///   them, see [`rpm::compare`].
 /// * apk (`Scheme::Apk`): `apk_version_compare`, see [`apk::compare`].
 /// * pacman (`Scheme::Pacman`): `alpm_pkg_vercmp` (`vercmp`), see [`pacman::compare`];
-///   not transitive when only some inputs carry a `pkgrel`.
+///   like pacman itself, not transitive when only some inputs carry a
+///   `pkgrel`, nor on some odd strings (see [`pacman`]).
 pub fn compare(scheme: Scheme, a: &str, b: &str) -> Ordering {
     compare_bytes(scheme, a.as_bytes(), b.as_bytes())
 }

@@ -14,8 +14,11 @@
 //! reproduces this because it is what pacman answers (it lets a dependency
 //! on `foo=1.0` match any release). For sorting, use inputs that either all
 //! carry a `pkgrel` or all lack one; within each group the order is total.
-//! For the same reason [`Version`] implements no `Ord`/`Eq`, only
-//! [`Version::vercmp`].
+//! libalpm's segment rules are not transitive either on odd strings with
+//! empty segments: `.` < `0` < `.a`, yet `.` > `.a` (verified against
+//! libalpm). Versions made of alphanumeric segments joined by single
+//! separators are totally ordered (property-tested). For these reasons
+//! [`Version`] implements no `Ord`/`Eq`, only [`Version::vercmp`].
 
 use std::cmp::Ordering;
 
@@ -108,8 +111,10 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 }
 
 pub(crate) fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
-    // libalpm's shortcut for identical strings is implied: they split and
-    // compare equal part by part.
+    // libalpm's own shortcut for identical strings.
+    if same(a, b) {
+        return Ordering::Equal;
+    }
     split_raw(a).vercmp(&split_raw(b))
 }
 

@@ -55,17 +55,7 @@ pub(crate) struct RawEvr<'a> {
 /// the end of the C string and its last hyphen.
 #[inline]
 pub(crate) fn split_raw(s: &[u8]) -> RawEvr<'_> {
-    let mut len = s.len();
-    let mut dash = usize::MAX;
-    for (i, &c) in s.iter().enumerate() {
-        if c == 0 {
-            len = i;
-            break;
-        }
-        if c == b'-' {
-            dash = i;
-        }
-    }
+    let (len, dash) = crate::scan::evr_marks(s);
     let s = &s[..len];
     let digits = s.iter().position(|c| !c.is_ascii_digit()).unwrap_or(len);
     let (epoch, version_start) = if at(s, digits) == b':' {
@@ -178,6 +168,9 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 }
 
 pub(crate) fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    if same(a, b) {
+        return Ordering::Equal;
+    }
     split_raw(a).label_cmp(&split_raw(b))
 }
 

@@ -93,7 +93,10 @@ fn parsed_parts() {
     assert_eq!(v.to_string(), "1:2.0-0-3");
     // Found by the fuzzer: a colon in the revision needs the explicit epoch.
     let v = deb::Version::parse("0:7-:z").unwrap();
-    assert_eq!((v.upstream, v.revision, v.to_string().as_str()), ("7", ":z", "0:7-:z"));
+    assert_eq!(
+        (v.upstream, v.revision, v.to_string().as_str()),
+        ("7", ":z", "0:7-:z")
+    );
     let e = rpm::Evr::split("2:1.0-1.el9");
     assert_eq!(
         (e.epoch, e.version, e.release),

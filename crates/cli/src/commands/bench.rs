@@ -34,6 +34,11 @@ struct Round {
     reports: usize,
     seconds: f64,
     reports_per_second: f64,
+    /// Server CPU (user + system) per report: steadier than wall time on a
+    /// shared machine.
+    server_cpu_ms_per_report: f64,
+    /// What the server could take if it had both cores to itself.
+    server_capacity_per_second_on_2_cores: f64,
     server_peak_rss_mib: f64,
 }
 
@@ -110,8 +115,15 @@ async fn ingest(ctx: Context, args: BenchIngestArgs) -> anyhow::Result<ExitCode>
         );
         for r in &rounds {
             println!(
-                "{:<10} {:>7} reports in {:>7.2} s = {:>8.0} reports/s   server peak RSS {:.0} MiB",
-                r.name, r.reports, r.seconds, r.reports_per_second, r.server_peak_rss_mib
+                "{:<10} {:>7} reports in {:>6.2} s = {:>7.0} reports/s | server {:.3} ms CPU/report \
+                 = {:>6.0}/s on 2 cores | peak RSS {:.0} MiB",
+                r.name,
+                r.reports,
+                r.seconds,
+                r.reports_per_second,
+                r.server_cpu_ms_per_report,
+                r.server_capacity_per_second_on_2_cores,
+                r.server_peak_rss_mib
             );
         }
     }
@@ -205,6 +217,7 @@ async fn send_all(
     let next = Arc::new(AtomicUsize::new(0));
     let url = Arc::new(format!("{base}/api/v1/reports"));
     let auth = Arc::new(format!("Bearer {token}"));
+    let cpu_before = cpu_seconds(server_pid);
     let started = Instant::now();
     let workers: Vec<_> = (0..args.concurrency)
         .map(|_| {
@@ -245,13 +258,31 @@ async fn send_all(
         w.await??;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_ms = (cpu_seconds(server_pid) - cpu_before) * 1000.0 / bodies.len() as f64;
     Ok(Round {
         name: name.to_owned(),
         reports: bodies.len(),
         seconds,
         reports_per_second: bodies.len() as f64 / seconds,
+        server_cpu_ms_per_report: cpu_ms,
+        server_capacity_per_second_on_2_cores: 2000.0 / cpu_ms,
         server_peak_rss_mib: peak_rss_mib(server_pid),
     })
+}
+
+/// CPU seconds (user + system) a process has used: fields 14 and 15 of
+/// /proc/PID/stat, in clock ticks of 1/100 s on Linux.
+fn cpu_seconds(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // The command name (field 2) may contain spaces: count from its end.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(f64::NAN)
 }
 
 /// The process's peak resident memory (VmHWM), Linux only.

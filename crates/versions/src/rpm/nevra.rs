@@ -32,6 +32,8 @@ impl<'a> Nevra<'a> {
             version: s.to_owned(),
             part,
         };
+        // A label whose arch is literally "rpm" is indistinguishable from
+        // a file name; no real arch is called that, so the suffix goes.
         let body = s.strip_suffix(".rpm").unwrap_or(s);
         let (rest, arch) = body.rsplit_once('.').ok_or_else(|| empty("arch"))?;
         if arch.is_empty() || arch.contains('-') {

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use patchwatch_store::{HostFilter, PackageView, TokenKind, host_history, now_millis};
+use patchwatch_store::{HostDetail, HostFilter, PackageView, TokenKind, host_history, now_millis};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -63,6 +63,14 @@ async fn reader(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .map(|_| ())
 }
 
+async fn load_host(state: &AppState, id: i64) -> Result<HostDetail, ApiError> {
+    state
+        .db
+        .host(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("host {id} not found")))
+}
+
 /// `GET /api/v1/hosts`
 pub async fn list(
     State(state): State<AppState>,
@@ -97,12 +105,7 @@ pub async fn show(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers).await?;
-    let id = host_id(id)?;
-    let host = state
-        .db
-        .host(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("host {id} not found")))?;
+    let host = load_host(&state, host_id(id)?).await?;
     Ok(Json(json!(host)))
 }
 
@@ -114,11 +117,7 @@ pub async fn packages(
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers).await?;
     let id = host_id(id)?;
-    let host = state
-        .db
-        .host(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("host {id} not found")))?;
+    let host = load_host(&state, id).await?;
     let packages = state.db.package_set(host.summary.package_set_id).await?;
     let views: Vec<PackageView> = packages.iter().map(PackageView::from).collect();
     Ok(Json(json!({
@@ -140,9 +139,7 @@ pub async fn reports(
     reader(&state, &headers).await?;
     let id = host_id(id)?;
     let q = query(q)?;
-    if state.db.host(id).await?.is_none() {
-        return Err(ApiError::not_found(format!("host {id} not found")));
-    }
+    load_host(&state, id).await?;
     let limit = page_limit(q.limit)?;
     let offset = q.offset.unwrap_or(0);
     let entries = host_history(state.db.as_ref(), id, limit, offset).await?;

@@ -1,4 +1,5 @@
-//! Distribution release names: codename <-> os-release `VERSION_ID`.
+//! Distribution release names: codename <-> os-release `VERSION_ID`, shared
+//! by the host side (OS normalisation) and the feed parsers.
 //!
 //! The tables are copied from `distro-info-data` (`debian.csv`,
 //! `ubuntu.csv`, version 0.58+deb12u7); a test checks them against those CSV
