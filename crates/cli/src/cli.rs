@@ -192,4 +192,17 @@ pub struct BenchIngestArgs {
     /// How many times the unchanged round is repeated.
     #[arg(long, default_value_t = 1)]
     pub rounds: u32,
+    /// Which client's wire format to send (foreign formats are sent
+    /// uncompressed, as those clients do).
+    #[arg(long, value_enum, default_value_t = BenchProtocol::Native)]
+    pub protocol: BenchProtocol,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchProtocol {
+    Native,
+    Pakiti5,
+    Pakiti4,
+    Patchman1,
+    Patchman2,
 }

@@ -3,9 +3,14 @@
 //! - `POST /api/v1/reports`: native reports from `patchwatch-client`
 //!   (ingest token).
 //! - `GET /api/v1/hosts...`: the read API (API token).
+//! - `POST /feed/` (`[server] pakiti_paths`): `pakiti-client` reports.
+//! - `POST /reports/upload/`, `/api/report/` (also under `/patchman`):
+//!   `patchman-client` reports.
 //! - `GET /healthz`: liveness and database reachability.
 //!
-//! Handlers are grouped by API version under [`api`].
+//! Handlers are grouped under [`api`]; [`policy`] decides who may send
+//! reports without a token; [`tls`] serves HTTPS with optional client
+//! certificates.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -13,29 +18,63 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod ingest_common;
+pub mod policy;
 pub mod repeat;
 pub mod state;
+pub mod tls;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use patchwatch_store::Database;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use config::ServerConfig;
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, StartError};
+
+/// Patchman's own URL layout, and the `/patchman` prefix of its Apache
+/// deployment.
+const PATCHMAN_V1: [&str; 2] = ["/reports/upload/", "/patchman/reports/upload/"];
+const PATCHMAN_V2: [&str; 2] = ["/api/report/", "/patchman/api/report/"];
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(api::health))
-        .nest("/api/v1", api::v1::routes())
-        .fallback(api::not_found)
+        .nest("/api/v1", api::v1::routes());
+    // Clients are configured with or without the trailing slash.
+    for path in with_and_without_slash(&PATCHMAN_V1) {
+        app = app.route(&path, post(api::patchman::upload));
+    }
+    for path in with_and_without_slash(&PATCHMAN_V2) {
+        app = app.route(&path, post(api::patchman::api_report));
+    }
+    let taken: BTreeSet<String> = with_and_without_slash(&PATCHMAN_V1)
+        .into_iter()
+        .chain(with_and_without_slash(&PATCHMAN_V2))
+        .collect();
+    let pakiti: Vec<&str> = state
+        .config
+        .pakiti_paths
+        .iter()
+        .map(String::as_str)
+        // AppState::load refuses bad paths; AppState::new skips them, as a
+        // route axum can't parse would panic.
+        .filter(|p| pakiti_path(p).is_ok())
+        .collect();
+    for path in with_and_without_slash(&pakiti) {
+        if !taken.contains(&path) {
+            app = app.route(&path, post(api::pakiti::feed));
+        }
+    }
+    app.fallback(api::not_found)
         // Our own limit check names the limit; axum's default (2 MiB) would
         // cut in first otherwise.
         .layer(DefaultBodyLimit::max(limit.saturating_add(1)))
@@ -43,24 +82,94 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, pruning old reports in the background
-/// when retention is set.
+fn with_and_without_slash(paths: &[&str]) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for p in paths {
+        let bare = p.trim_end_matches('/');
+        if !bare.is_empty() {
+            out.insert(bare.to_owned());
+        }
+        out.insert(format!("{bare}/"));
+    }
+    out.into_iter().collect()
+}
+
+/// Checks a configured Pakiti path: absolute, no route syntax, not one of
+/// the server's own paths.
+pub fn pakiti_path(path: &str) -> Result<(), String> {
+    let bare = path.trim_end_matches('/');
+    if !path.starts_with('/') || bare.is_empty() {
+        return Err(format!("{path:?} must be an absolute path like \"/feed/\""));
+    }
+    if path.contains(['{', '}', '*', '?', '#', ' ']) {
+        return Err(format!(
+            "{path:?} may not contain {{, }}, *, ?, # or spaces"
+        ));
+    }
+    if bare == "/healthz" || bare == "/api/v1" || bare.starts_with("/api/v1/") {
+        return Err(format!("{path:?} is one of Patchwatch's own paths"));
+    }
+    Ok(())
+}
+
+/// A configured server: its state and, with `[server.tls]`, its TLS
+/// setup, loaded once so a bad key or certificate stops it at start.
+pub struct Server {
+    state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Server {
+    pub fn new(db: Arc<dyn Database>, config: ServerConfig) -> Result<Server, StartError> {
+        let tls = config.tls.as_ref().map(tls::load).transpose()?;
+        let state = AppState::load(db, config)?;
+        Ok(Server { state, tls })
+    }
+
+    pub fn tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Who may send reports without credentials, for the start-up message.
+    pub fn describe_sources(&self) -> String {
+        self.state.policy.describe()
+    }
+
+    /// Serves until `shutdown` resolves, pruning old reports in the
+    /// background when retention is set.
+    pub async fn run(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let db = self.state.db.clone();
+        if let Some(days) = self.state.config.retention_days {
+            tokio::spawn(prune_forever(db, days));
+        }
+        let app = router(self.state);
+        match self.tls {
+            Some(tls) => tls::serve(listener, tls, app, shutdown).await,
+            None => {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
+            }
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves (see [`Server`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     db: Arc<dyn Database>,
     config: ServerConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    if let Some(days) = config.retention_days {
-        tokio::spawn(prune_forever(db.clone(), days));
-    }
-    let app = router(AppState::new(db, config));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+) -> Result<(), StartError> {
+    Server::new(db, config)?.run(listener, shutdown).await?;
+    Ok(())
 }
 
 async fn prune_forever(db: Arc<dyn Database>, days: u32) {

@@ -1,10 +1,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use patchwatch_reports::Decryptor;
 use patchwatch_store::Database;
+use thiserror::Error;
 
 use crate::auth::TokenCache;
 use crate::config::ServerConfig;
+use crate::ingest_common::SiteCache;
+use crate::policy::Policy;
 use crate::repeat::RepeatCache;
 
 /// What every handler shares.
@@ -14,17 +18,82 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub tokens: Arc<TokenCache>,
     pub repeats: Arc<RepeatCache>,
+    /// Who may send reports without credentials.
+    pub policy: Arc<Policy>,
+    pub sites: Arc<SiteCache>,
+    /// Decrypts Pakiti's encrypted reports; `None` without `pakiti_key`.
+    pub decryptor: Option<Arc<Decryptor>>,
+}
+
+/// A setting that names a file the server could not use.
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("[server] {setting} = {path:?}: {problem}")]
+    File {
+        setting: &'static str,
+        path: String,
+        problem: String,
+    },
+    #[error("[server] pakiti_paths: {0}")]
+    PakitiPath(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl AppState {
+    /// The state for `config`, without reading any file: `pakiti_key` is
+    /// not loaded (see [`AppState::load`]).
     pub fn new(db: Arc<dyn Database>, config: ServerConfig) -> AppState {
+        let ttl = Duration::from_secs(config.token_cache_seconds);
         AppState {
-            tokens: Arc::new(TokenCache::new(Duration::from_secs(
-                config.token_cache_seconds,
-            ))),
+            tokens: Arc::new(TokenCache::new(ttl)),
             repeats: Arc::new(RepeatCache::default()),
+            policy: Arc::new(Policy::new(config.sources.clone())),
+            sites: Arc::new(SiteCache::new(ttl)),
+            decryptor: None,
             config: Arc::new(config),
             db,
         }
+    }
+
+    /// The state for `config`, with the Pakiti key loaded once: a key that
+    /// can't be used stops the server at start, not at the first report.
+    pub fn load(db: Arc<dyn Database>, config: ServerConfig) -> Result<AppState, StartError> {
+        let read = |setting: &'static str, path: &std::path::Path| {
+            std::fs::read_to_string(path).map_err(|e| StartError::File {
+                setting,
+                path: path.display().to_string(),
+                problem: e.to_string(),
+            })
+        };
+        let decryptor = match &config.pakiti_key {
+            None => None,
+            Some(key_path) => {
+                let key = read("pakiti_key", key_path)?;
+                let cert = match &config.pakiti_cert {
+                    Some(p) => Some(read("pakiti_cert", p)?),
+                    None => None,
+                };
+                let d =
+                    Decryptor::from_pem(&key, cert.as_deref()).map_err(|e| StartError::File {
+                        setting: if cert.is_some() {
+                            "pakiti_cert"
+                        } else {
+                            "pakiti_key"
+                        },
+                        path: key_path.display().to_string(),
+                        problem: e.to_string(),
+                    })?;
+                Some(Arc::new(d))
+            }
+        };
+        for path in &config.pakiti_paths {
+            crate::pakiti_path(path).map_err(StartError::PakitiPath)?;
+        }
+        let mut state = AppState::new(db, config);
+        state.decryptor = decryptor;
+        Ok(state)
     }
 }

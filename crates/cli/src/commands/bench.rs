@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use patchwatch_fleet::{Fleet, Image};
-use patchwatch_reports::native;
+use patchwatch_reports::pakiti::{self, Mode};
+use patchwatch_reports::{Report, native, patchman};
 use patchwatch_store::{NewToken, TokenKind};
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{BenchCommand, BenchIngestArgs};
+use crate::cli::{BenchCommand, BenchIngestArgs, BenchProtocol};
 use crate::database::Location;
 use crate::output::{Format, print_json};
 
@@ -74,16 +75,27 @@ async fn ingest(ctx: Context, args: BenchIngestArgs) -> anyhow::Result<ExitCode>
         "Building {} reports from the real inventories...",
         args.hosts
     );
-    let bodies = Arc::new(build_bodies(&site, &args)?);
+    let wire = Wire::new(args.protocol, &token, args.no_gzip);
+    let bodies = Arc::new(build_bodies(&site, &args, &wire)?);
     let avg = bodies.iter().map(Vec::len).sum::<usize>() / bodies.len();
-    eprintln!(
-        "Average body {avg} bytes ({}).",
-        if args.no_gzip { "JSON" } else { "gzip JSON" }
-    );
+    eprintln!("Average body {avg} bytes ({}).", wire.describe);
 
+    // Every report comes from this machine on behalf of thousands of
+    // hosts: for the protocols without credentials it is a trusted proxy.
+    // Patchman reports name no site: they go to the benchmark's.
+    let config = scratch.path().join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\npatchman_site = \"{site}\"\n[server.sources]\n\
+             trusted_proxies = [\"127.0.0.0/8\", \"::1\"]\n"
+        ),
+    )?;
     let port = free_port()?;
     let mut server = std::process::Command::new(std::env::current_exe()?)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--config")
+        .arg(&config)
         .arg("--database")
         .arg(location_url(&location))
         .env("PATCHWATCH_LOG", "warn")
@@ -91,7 +103,7 @@ async fn ingest(ctx: Context, args: BenchIngestArgs) -> anyhow::Result<ExitCode>
         .stderr(Stdio::inherit())
         .spawn()
         .context("starting the server")?;
-    let result = drive(&args, port, &token, bodies, server.id()).await;
+    let result = drive(&args, port, &wire, bodies, server.id()).await;
     let _ = server.kill();
     let _ = server.wait();
     let rounds = result?;
@@ -102,16 +114,18 @@ async fn ingest(ctx: Context, args: BenchIngestArgs) -> anyhow::Result<ExitCode>
             "hosts": args.hosts,
             "concurrency": args.concurrency,
             "average_body_bytes": avg,
-            "gzip": !args.no_gzip,
+            "gzip": wire.gzip,
+            "protocol": wire.name,
             "rounds": rounds,
         }))?;
     } else {
         println!(
-            "database {}, {} hosts, concurrency {}, body {avg} bytes{}",
+            "database {}, {} hosts, concurrency {}, protocol {}, body {avg} bytes{}",
             location.display(),
             args.hosts,
             args.concurrency,
-            if args.no_gzip { "" } else { " (gzip)" }
+            wire.name,
+            if wire.gzip { " (gzip)" } else { "" }
         );
         for r in &rounds {
             println!(
@@ -137,22 +151,125 @@ fn location_url(l: &Location) -> String {
     }
 }
 
-fn build_bodies(site: &str, args: &BenchIngestArgs) -> anyhow::Result<Vec<Vec<u8>>> {
+/// How one protocol's requests look on the wire.
+struct Wire {
+    name: &'static str,
+    protocol: BenchProtocol,
+    path: &'static str,
+    content_type: String,
+    authorization: Option<String>,
+    gzip: bool,
+    describe: &'static str,
+}
+
+/// The multipart boundary of Patchman 1 bodies, as curl makes them.
+const BOUNDARY: &str = "------------------------patchwatchbench";
+
+impl Wire {
+    fn new(protocol: BenchProtocol, token: &str, no_gzip: bool) -> Wire {
+        let form = "application/x-www-form-urlencoded".to_owned();
+        let (name, path, content_type, authorization, describe) = match protocol {
+            BenchProtocol::Native => (
+                "native",
+                "/api/v1/reports",
+                "application/json".to_owned(),
+                Some(format!("Bearer {token}")),
+                if no_gzip { "JSON" } else { "gzip JSON" },
+            ),
+            // pakiti-client labels its raw body as a form.
+            BenchProtocol::Pakiti5 => ("pakiti5", "/feed/?protocol=5", form, None, "Pakiti 5 text"),
+            BenchProtocol::Pakiti4 => ("pakiti4", "/feed/", form, None, "Pakiti 4 form"),
+            BenchProtocol::Patchman1 => (
+                "patchman1",
+                "/reports/upload/",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+                None,
+                "Patchman 1 multipart",
+            ),
+            BenchProtocol::Patchman2 => (
+                "patchman2",
+                "/api/report/",
+                "application/json".to_owned(),
+                Some(format!("Api-Key {token}")),
+                "Patchman 2 JSON",
+            ),
+        };
+        Wire {
+            name,
+            protocol,
+            path,
+            content_type,
+            authorization,
+            gzip: protocol == BenchProtocol::Native && !no_gzip,
+            describe,
+        }
+    }
+
+    fn body(&self, report: &Report) -> Vec<u8> {
+        match self.protocol {
+            BenchProtocol::Native => native::to_json(report),
+            BenchProtocol::Pakiti5 => pakiti::to_v5(report).into_bytes(),
+            BenchProtocol::Pakiti4 => {
+                urlencode(&pakiti::to_v4_fields(report, Mode::StoreOnly, false))
+            }
+            BenchProtocol::Patchman1 => multipart(&patchman::to_v1_fields(report, false)),
+            BenchProtocol::Patchman2 => patchman::to_v2_json(report),
+        }
+    }
+}
+
+fn urlencode(fields: &[(String, String)]) -> Vec<u8> {
+    let mut out = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        for (j, s) in [k, v].into_iter().enumerate() {
+            if j == 1 {
+                out.push('=');
+            }
+            for b in s.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+fn multipart(fields: &[(String, String)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(v.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn build_bodies(site: &str, args: &BenchIngestArgs, wire: &Wire) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut fleet =
         Fleet::new(vec![Image::debian12()?, Image::rhel9()?], 42).with_drift(args.drift);
     fleet.site = site.to_owned();
     (0..args.hosts)
         .map(|i| {
-            let json = native::to_json(&fleet.report(i));
-            if args.no_gzip {
-                return Ok(json);
+            let body = wire.body(&fleet.report(i));
+            if !wire.gzip {
+                return Ok(body);
             }
             // Like `gzip -n`: no name, no time, so unchanged reports are
             // byte-identical.
             let mut gz = flate2::GzBuilder::new()
                 .mtime(0)
                 .write(Vec::new(), flate2::Compression::new(6));
-            gz.write_all(&json)?;
+            gz.write_all(&body)?;
             Ok(gz.finish()?)
         })
         .collect()
@@ -167,7 +284,7 @@ fn free_port() -> anyhow::Result<u16> {
 async fn drive(
     args: &BenchIngestArgs,
     port: u16,
-    token: &str,
+    wire: &Wire,
     bodies: Arc<Vec<Vec<u8>>>,
     server_pid: u32,
 ) -> anyhow::Result<Vec<Round>> {
@@ -178,14 +295,14 @@ async fn drive(
         .build()?;
     wait_ready(&client, &base).await?;
     let mut rounds =
-        vec![send_all(&client, &base, token, &bodies, args, "first", server_pid).await?];
+        vec![send_all(&client, &base, wire, &bodies, args, "first", server_pid).await?];
     for n in 0..args.rounds {
         let name = if args.rounds == 1 {
             "unchanged".to_owned()
         } else {
             format!("unchanged{}", n + 1)
         };
-        rounds.push(send_all(&client, &base, token, &bodies, args, &name, server_pid).await?);
+        rounds.push(send_all(&client, &base, wire, &bodies, args, &name, server_pid).await?);
     }
     Ok(rounds)
 }
@@ -208,27 +325,29 @@ async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> 
 async fn send_all(
     client: &reqwest::Client,
     base: &str,
-    token: &str,
+    wire: &Wire,
     bodies: &Arc<Vec<Vec<u8>>>,
     args: &BenchIngestArgs,
     name: &str,
     server_pid: u32,
 ) -> anyhow::Result<Round> {
     let next = Arc::new(AtomicUsize::new(0));
-    let url = Arc::new(format!("{base}/api/v1/reports"));
-    let auth = Arc::new(format!("Bearer {token}"));
+    let url = Arc::new(format!("{base}{}", wire.path));
+    let auth = Arc::new(wire.authorization.clone());
+    let content_type = Arc::new(wire.content_type.clone());
     let cpu_before = cpu_seconds(server_pid);
     let started = Instant::now();
     let workers: Vec<_> = (0..args.concurrency)
         .map(|_| {
-            let (client, next, bodies, url, auth) = (
+            let (client, next, bodies, url, auth, content_type) = (
                 client.clone(),
                 next.clone(),
                 bodies.clone(),
                 url.clone(),
                 auth.clone(),
+                content_type.clone(),
             );
-            let gzip = !args.no_gzip;
+            let gzip = wire.gzip;
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -237,9 +356,11 @@ async fn send_all(
                     };
                     let mut req = client
                         .post(url.as_str())
-                        .header("Authorization", auth.as_str())
-                        .header("Content-Type", "application/json")
+                        .header("Content-Type", content_type.as_str())
                         .body(body.clone());
+                    if let Some(auth) = auth.as_deref() {
+                        req = req.header("Authorization", auth);
+                    }
                     if gzip {
                         req = req.header("Content-Encoding", "gzip");
                     }

@@ -20,10 +20,24 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     let sites = db.sites().await?;
     let hosts: i64 = sites.iter().map(|s| s.hosts).sum();
+    // Keys, certificates and paths are checked before anything is printed.
+    let server = patchwatch_server::Server::new(db, ctx.config.server.clone())?;
+    let scheme = if server.tls() { "https" } else { "http" };
     println!(
-        "Patchwatch {} listening on http://{addr}",
+        "Patchwatch {} listening on {scheme}://{addr}",
         env!("CARGO_PKG_VERSION")
     );
+    if let Some(tls) = &ctx.config.server.tls {
+        println!(
+            "TLS: certificate {}{}",
+            tls.cert.display(),
+            match &tls.client_ca {
+                Some(ca) => format!(", client certificates verified against {}", ca.display()),
+                None => ", no client certificates".to_owned(),
+            }
+        );
+    }
+    println!("{}", server.describe_sources());
     println!(
         "Database: {} ({} sites, {hosts} hosts)",
         ctx.location.display(),
@@ -41,18 +55,18 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!(
             "\nNo sites yet. In another terminal, create one and send this machine's report:\n\
              \n  TOKEN=$(patchwatch{db_flag} sites add MYSITE | tail -n1)\
-             \n  client/patchwatch-client --server http://{addr} --token \"$TOKEN\"\
+             \n  client/patchwatch-client --server {scheme}://{addr} --token \"$TOKEN\"\
              \n  patchwatch{db_flag} hosts list\n"
         );
     } else {
         println!(
-            "\nSend a report: client/patchwatch-client --server http://{addr} --token INGEST_TOKEN\
+            "\nSend a report: client/patchwatch-client --server {scheme}://{addr} --token INGEST_TOKEN\
              \nRead the API: patchwatch{db_flag} tokens add reader, then\
-             \n  curl -H \"Authorization: Bearer TOKEN\" http://{addr}/api/v1/hosts\n"
+             \n  curl -H \"Authorization: Bearer TOKEN\" {scheme}://{addr}/api/v1/hosts\n"
         );
     }
     tracing::info!(%addr, database = %ctx.location.display(), "serving");
-    patchwatch_server::serve(listener, db, ctx.config.server.clone(), shutdown_signal()).await?;
+    server.run(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

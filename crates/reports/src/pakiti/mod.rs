@@ -11,6 +11,7 @@
 
 mod form;
 mod raw;
+mod write;
 
 use std::fmt::Write as _;
 
@@ -20,6 +21,7 @@ use crate::os;
 
 pub use form::parse_v4;
 pub use raw::parse_v5;
+pub use write::{to_v4_fields, to_v5};
 
 /// Protocol assumed when the query string names none (pakiti-client 3.0.1).
 pub const DEFAULT_PROTOCOL: u32 = 5;

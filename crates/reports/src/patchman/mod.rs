@@ -18,6 +18,7 @@
 
 mod json;
 pub(crate) mod quoted;
+mod write;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -30,6 +31,7 @@ use crate::os;
 use crate::validate;
 
 pub use json::{parse_v2, v2_error_body};
+pub use write::{to_v1_fields, to_v2_json};
 
 /// Why a report says a reboot is required.
 const REBOOT_REASON: &str = "patchman-client saw /var/run/reboot-required or a newer kernel";

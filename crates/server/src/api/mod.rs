@@ -1,5 +1,8 @@
-//! HTTP handlers, grouped by API version.
+//! HTTP handlers: the native API by version, and the foreign clients'
+//! endpoints ([`pakiti`], [`patchman`]).
 
+pub mod pakiti;
+pub mod patchman;
 pub mod v1;
 
 use std::any::Any;

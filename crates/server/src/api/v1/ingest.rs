@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use patchwatch_reports::{native, os};
 use patchwatch_store::{IngestOutcome, IngestRequest, RepeatRequest, TokenKind, now_millis};
@@ -14,6 +14,7 @@ use patchwatch_store::{IngestOutcome, IngestRequest, RepeatRequest, TokenKind, n
 use crate::auth;
 use crate::body::{self, Encoding};
 use crate::error::ApiError;
+use crate::ingest_common;
 use crate::repeat::{RepeatCache, Seen};
 use crate::state::AppState;
 
@@ -49,14 +50,9 @@ pub async fn post_report(
     body::check_size(&raw, state.config.max_body_bytes)?;
     let encoding = Encoding::from_headers(&headers)?;
     let received_at = now_millis();
-    let sender = peer.ip().to_string();
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(256)
-        .collect::<String>();
+    // Behind a trusted reverse proxy, the client it names is the sender.
+    let sender = state.policy.sender_address(peer.ip(), &headers).to_string();
+    let user_agent = ingest_common::user_agent(&headers);
 
     let key = RepeatCache::key(token.id, encoding.as_byte(), &raw);
     if let Some(seen) = state.repeats.get(&key) {

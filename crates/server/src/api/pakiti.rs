@@ -1,0 +1,153 @@
+//! `POST /feed/` (and the other `[server] pakiti_paths`): reports from
+//! `pakiti-client` 3.x (protocol 5) and `pakiti2-client` (protocol 4).
+//!
+//! Which protocol a post is: protocol 4 when the query says `protocol=4`,
+//! the body is `multipart/form-data`, or the body is a form with a `pkgs`
+//! field and does not start with `#`; otherwise protocol 5, whose body is
+//! read raw whatever its `Content-Type` says (the client labels it
+//! urlencoded). A body starting with 0x30 is a CMS envelope
+//! (`pakiti-client --encrypt`), decrypted with `[server] pakiti_key`.
+//!
+//! The reply is `OK\n` and, in the report modes, one line per tagged CVE;
+//! errors are plain text the client prints, with a 4xx status.
+
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use patchwatch_reports::envelope::looks_encrypted;
+use patchwatch_reports::pakiti::{self, Mode, TaggedFinding};
+use patchwatch_reports::{Protocol, Report};
+
+use crate::error::ApiError;
+use crate::ingest_common::{
+    form_fields, media_type, optional_token, read_body, site_for, store, text_error, user_agent,
+};
+use crate::policy::ClientCert;
+use crate::state::AppState;
+
+pub async fn feed(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    cert: Option<Extension<ClientCert>>,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    let cert = cert.map(|Extension(c)| c);
+    match handle(&state, peer, cert.as_ref(), &uri, &headers, raw).await {
+        Ok(body) => {
+            let mut response = (StatusCode::OK, body).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            response
+        }
+        Err(e) => text_error(e),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    peer: SocketAddr,
+    cert: Option<&ClientCert>,
+    uri: &Uri,
+    headers: &HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<String, ApiError> {
+    let (protocol, query_mode) =
+        pakiti::mode_from_query(uri.query()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    // Who is asking is settled before the body is read or parsed: a
+    // refused sender costs no parsing.
+    let token = optional_token(state, headers).await?;
+    let who = state
+        .policy
+        .identify(peer.ip(), headers, cert, token.as_ref())?;
+    let body = read_body(state, headers, raw)?;
+    let (report, mode, claims_proxy) = parse(state, protocol, query_mode, headers, &body)?;
+    state
+        .policy
+        .check_host(&who, &report.hostname, claims_proxy)
+        .await?;
+    let findings = if mode.reports() {
+        evaluate(&report)
+    } else {
+        Vec::new()
+    };
+    if mode.stores() {
+        let site_id = site_for(
+            state,
+            &who,
+            report.site.as_deref(),
+            &state.config.pakiti_site,
+        )
+        .await?;
+        // The reply goes out only after the report is committed.
+        store(state, site_id, report, who.address, user_agent(headers)).await?;
+    }
+    Ok(pakiti::reply(&findings))
+}
+
+/// The tagged CVEs affecting the report's packages. Patchwatch has no CVE
+/// tags yet, so there are none; the reply format is already the final one.
+fn evaluate(_report: &Report) -> Vec<TaggedFinding> {
+    Vec::new()
+}
+
+fn parse(
+    state: &AppState,
+    protocol: u32,
+    query_mode: Mode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Report, Mode, bool), ApiError> {
+    let bad = |e: patchwatch_reports::ReportError| ApiError::bad_request(e.to_string());
+    if is_form(protocol, headers, body) {
+        let fields = form_fields(headers, body)?;
+        let (report, mode, proxy) = pakiti::parse_v4(&fields).map_err(bad)?;
+        // The form's `report` field decides; a query `mode` only when the
+        // form left the default.
+        let mode = if mode == Mode::StoreOnly {
+            query_mode
+        } else {
+            mode
+        };
+        return Ok((report, mode, proxy));
+    }
+    let decrypted;
+    let text = if looks_encrypted(body) {
+        let Some(decryptor) = &state.decryptor else {
+            return Err(ApiError::bad_request(
+                "the report is encrypted (pakiti-client --encrypt) but this server has no key \
+                 to decrypt it; configure [server] pakiti_key, or send it unencrypted",
+            ));
+        };
+        decrypted = decryptor
+            .decrypt(body)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        decrypted.as_slice()
+    } else {
+        body
+    };
+    let report = pakiti::parse_v5(text).map_err(bad)?;
+    debug_assert_eq!(report.protocol, Protocol::Pakiti5);
+    Ok((report, query_mode, false))
+}
+
+/// Whether a post is a protocol 4 form (see the module documentation).
+fn is_form(protocol: u32, headers: &HeaderMap, body: &[u8]) -> bool {
+    if protocol == 4 || media_type(headers) == "multipart/form-data" {
+        return true;
+    }
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'#') | Some(0x30) | Some(0xEF) | None) {
+        // `#` opens a protocol 5 report, 0x30 an envelope, 0xEF a BOM.
+        return false;
+    }
+    form_urlencoded::parse(body).any(|(k, _)| k == "pkgs")
+}
