@@ -14,6 +14,9 @@ pub struct ServerConfig {
     /// Largest body after decompression: a small gzip bomb must not
     /// exhaust memory.
     pub max_decompressed_bytes: usize,
+    /// Most packages one report may list: no real host has more than a
+    /// few thousand, and a runaway list should be refused, not stored.
+    pub max_packages: usize,
     /// Keep reports this many days (a host's latest report is always kept);
     /// unset keeps everything.
     pub retention_days: Option<u32>,
@@ -49,6 +52,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_body_bytes: 16 << 20,
             max_decompressed_bytes: 128 << 20,
+            max_packages: 50_000,
             retention_days: None,
             token_cache_seconds: 30,
             pakiti_paths: vec!["/feed/".into(), "/pakiti/feed/".into()],

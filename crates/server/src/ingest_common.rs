@@ -150,6 +150,21 @@ pub async fn site_for(
         .await
 }
 
+/// Refuses a report listing more packages than `max_packages`.
+pub fn check_package_count(state: &AppState, report: &Report) -> Result<(), ApiError> {
+    let count = report.packages.as_ref().map_or(0, Vec::len);
+    let limit = state.config.max_packages;
+    if count > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the report lists {count} packages; this server accepts at most {limit} (max_packages)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Normalises the OS and stores the report; returns once committed.
 pub async fn store(
     state: &AppState,
@@ -158,6 +173,7 @@ pub async fn store(
     sender: IpAddr,
     user_agent: String,
 ) -> Result<IngestOutcome, ApiError> {
+    check_package_count(state, &report)?;
     let os = os::normalise(&report.os, &report.os_string);
     let request = IngestRequest::new(
         site_id,

@@ -340,3 +340,21 @@ async fn read_api_errors_are_precise() {
     assert_eq!(ok.json["status"], "ok");
     assert_eq!(ok.json["database"], "sqlite");
 }
+
+#[tokio::test]
+async fn a_runaway_package_list_is_refused() {
+    let config = ServerConfig {
+        max_packages: 500,
+        ..ServerConfig::default()
+    };
+    let s = start(config).await;
+    let r = s
+        .post(&s.ingest, None, native::to_json(&fleet().report(8)))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        r.json["error"],
+        "the report lists 716 packages; this server accepts at most 500 (max_packages)"
+    );
+    assert_eq!(s.stored().await, (0, 0));
+}

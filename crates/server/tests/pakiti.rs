@@ -229,8 +229,8 @@ async fn oversize_and_huge_bodies() {
     );
     assert_eq!(s.stored().await, (0, 0));
 
-    // 100,000 packages (about 4 MB) are within the default limits.
-    let s = start_from(open_config(), "192.0.2.7:5000").await;
+    // 100,000 packages (about 4 MB): within the byte limits, over the
+    // package limit, so refused by default and nothing stored...
     let mut body = String::from(
         "#\narch: x86_64\nhost: big.example.org\npackager: rpm\nsite: BIG\n\
          system: Rocky Linux release 9.3 (Blue Onyx)\n#\n",
@@ -239,6 +239,26 @@ async fn oversize_and_huge_bodies() {
         body.push_str(&format!("pkg{i:06}\t0:1.{i}-1.el9\tx86_64\n"));
     }
     body.push_str("#\n");
+    let s = start_from(open_config(), "192.0.2.7:5000").await;
+    let r = post_v5(&s, "?protocol=5", body.clone().into_bytes()).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+    assert_eq!(
+        r.text,
+        "the report lists 100000 packages; this server accepts at most 50000 (max_packages)\n"
+    );
+    assert_eq!(s.stored().await, (0, 0));
+    let r = post_v5(
+        &s,
+        "?protocol=5&mode=report-only",
+        body.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+
+    // ...and stored when the administrator raises the limit.
+    let mut config = open_config();
+    config.max_packages = 200_000;
+    let s = start_from(config, "192.0.2.7:5000").await;
     let started = Instant::now();
     let r = post_v5(&s, "?protocol=5", body.into_bytes()).await;
     let took = started.elapsed();

@@ -25,7 +25,8 @@ use patchwatch_reports::{Protocol, Report};
 
 use crate::error::ApiError;
 use crate::ingest_common::{
-    form_fields, media_type, optional_token, read_body, site_for, store, text_error, user_agent,
+    check_package_count, form_fields, media_type, optional_token, read_body, site_for, store,
+    text_error, user_agent,
 };
 use crate::policy::ClientCert;
 use crate::state::AppState;
@@ -70,6 +71,8 @@ async fn handle(
         .identify(peer.ip(), headers, cert, token.as_ref())?;
     let body = read_body(state, headers, raw)?;
     let (report, mode, claims_proxy) = parse(state, protocol, query_mode, headers, &body)?;
+    // Checked here too because report-only mode never reaches `store`.
+    check_package_count(state, &report)?;
     state
         .policy
         .check_host(&who, &report.hostname, claims_proxy)

@@ -78,6 +78,7 @@ pub async fn post_report(
 
     let decoded = body::decode(encoding, &raw, state.config.max_decompressed_bytes)?;
     let report = native::parse(&decoded).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    ingest_common::check_package_count(&state, &report)?;
     if let Some(named) = &report.site
         && Some(named) != token.site.as_ref()
     {
