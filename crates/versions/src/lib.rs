@@ -239,6 +239,26 @@ pub(crate) fn alnum_class(c: u8) -> u8 {
     }
 }
 
+/// One run of rpmvercmp (and of alpm's vercmp, derived from it): digits
+/// compare as numbers (leading zeros dropped, then the longer is greater,
+/// then byte by byte), letters byte by byte. Both runs are of one kind.
+#[inline(always)]
+pub(crate) fn cmp_run(mut a: &[u8], mut b: &[u8], numeric: bool) -> Ordering {
+    if numeric {
+        while let [b'0', rest @ ..] = a {
+            a = rest;
+        }
+        while let [b'0', rest @ ..] = b {
+            b = rest;
+        }
+        let by_len = a.len().cmp(&b.len());
+        if by_len != Ordering::Equal {
+            return by_len;
+        }
+    }
+    cmp_bytes(a, b)
+}
+
 /// Lexicographic byte order (C's `strcmp`/`memcmp` on the run), without a
 /// `memcmp` call, see [`common_prefix`].
 #[inline(always)]

@@ -23,7 +23,7 @@ mod nevra;
 
 pub use nevra::Nevra;
 
-use crate::{Scheme, VersionError, alnum_class, at, c_str, cmp_bytes, restart_point, same};
+use crate::{Scheme, VersionError, alnum_class, at, c_str, cmp_run, restart_point, same};
 
 /// An rpm `[epoch:]version[-release]`, borrowing from its string.
 #[derive(Debug, Clone, Copy)]
@@ -257,22 +257,9 @@ pub(crate) fn vercmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
                 Ordering::Less
             };
         }
-        let (mut sa, mut sb) = (&a[i..ea], &b[j..eb]);
-        if numeric {
-            while let [b'0', rest @ ..] = sa {
-                sa = rest;
-            }
-            while let [b'0', rest @ ..] = sb {
-                sb = rest;
-            }
-            let by_len = sa.len().cmp(&sb.len());
-            if by_len != Ordering::Equal {
-                return by_len;
-            }
-        }
-        let by_text = cmp_bytes(sa, sb);
-        if by_text != Ordering::Equal {
-            return by_text;
+        let by_run = cmp_run(&a[i..ea], &b[j..eb], numeric);
+        if by_run != Ordering::Equal {
+            return by_run;
         }
         i = ea;
         j = eb;
