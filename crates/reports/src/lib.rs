@@ -10,6 +10,7 @@
 
 pub mod envelope;
 pub mod error;
+mod form;
 pub mod model;
 pub mod native;
 pub mod os;

@@ -13,22 +13,8 @@ use crate::validate;
 ///
 /// As PHP's `$_POST` did for Pakiti, a repeated field keeps its last value.
 pub fn parse_v4(fields: &[(String, String)]) -> Result<(Report, Mode, bool), ReportError> {
-    let get = |name: &str| {
-        fields
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let host = get("host").map(str::trim).unwrap_or_default();
-    if host.is_empty() {
-        let problem = if get("host").is_some() {
-            "is empty"
-        } else {
-            "is missing"
-        };
-        return Err(ReportError::invalid("host", problem));
-    }
+    let get = |name: &str| crate::form::field(fields, name);
+    let host = crate::form::host(fields)?;
     let mode_field = get("report").unwrap_or_default();
     let mode = Mode::from_legacy(mode_field).ok_or_else(|| {
         ReportError::invalid(

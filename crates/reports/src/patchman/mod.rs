@@ -40,22 +40,8 @@ const REBOOT_REASON: &str = "patchman-client saw /var/run/reboot-required or a n
 /// the server). Returns the report and whether the client asked for the
 /// `report=true` summary reply.
 pub fn parse_v1(fields: &[(String, String)]) -> Result<(Report, bool), ReportError> {
-    let get = |name: &str| {
-        fields
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let host = get("host").map(str::trim).unwrap_or_default();
-    if host.is_empty() {
-        let problem = if get("host").is_some() {
-            "is empty"
-        } else {
-            "is missing"
-        };
-        return Err(ReportError::invalid("host", problem));
-    }
+    let get = |name: &str| crate::form::field(fields, name);
+    let host = crate::form::host(fields)?;
     let wants_summary = match get("report").map(str::trim).unwrap_or_default() {
         "" | "false" | "False" | "0" => false,
         "true" | "True" | "1" => true,
