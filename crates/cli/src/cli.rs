@@ -60,6 +60,12 @@ pub enum Command {
     /// Benchmarks of the hot paths.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Vulnerability feeds: add, import a file as a new generation, list.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+    /// CVEs the fleet is exposed to, from the current feed generations.
+    #[command(subcommand)]
+    Cves(CvesCommand),
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +144,8 @@ pub enum HostsCommand {
     },
     /// Delete a host and its history.
     Delete(HostRefArgs),
+    /// The vulnerabilities a host is exposed to, with the rule for each.
+    Vulns(HostVulnsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -205,4 +213,94 @@ pub enum BenchProtocol {
     Pakiti4,
     Patchman1,
     Patchman2,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Register a feed (nothing is imported yet).
+    Add {
+        name: String,
+        /// Document format: osv, debian-tracker, debian-dsa, debian-dla,
+        /// alpine-secdb.
+        #[arg(long)]
+        kind: String,
+        /// The file (or URL) the feed's documents come from.
+        #[arg(long)]
+        source: String,
+        /// Which distribution releases the feed covers (a note).
+        #[arg(long, default_value = "")]
+        releases: String,
+    },
+    /// Feeds with their current generation.
+    List,
+    /// Import a document as the feed's new current generation. It is
+    /// parsed completely first; a broken file is refused and the current
+    /// generation stays. `feeds import NAME [FILE]` (FILE defaults to the
+    /// feed's source), or `feeds import --kind KIND FILE` to create the
+    /// feed, named after the file, when it does not exist.
+    Import {
+        /// Feed name (or, with --kind and no FILE, the file).
+        name: String,
+        file: Option<PathBuf>,
+        /// Create the feed with this kind when it does not exist.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Delete a feed and its generations.
+    Remove { name: String },
+}
+
+/// Severity levels, lowest first; a filter keeps this level and above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Unknown,
+    Negligible,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Fix states as printed in the STATE column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    FixAvailable,
+    AffectedNoFix,
+    NoAdvisory,
+    Deferred,
+    WillNotFix,
+    UnderInvestigation,
+    EndOfLife,
+}
+
+#[derive(Debug, Args)]
+pub struct HostVulnsArgs {
+    #[command(flatten)]
+    pub host: HostRefArgs,
+    /// Only findings of this severity or higher.
+    #[arg(long, value_enum)]
+    pub severity: Option<SeverityArg>,
+    /// Only findings in this fix state.
+    #[arg(long, value_enum)]
+    pub state: Option<StateArg>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CvesCommand {
+    /// CVEs affecting at least one host, with host counts.
+    List {
+        /// Only CVEs of this severity or higher.
+        #[arg(long, value_enum)]
+        severity: Option<SeverityArg>,
+        /// Only hosts of this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Which hosts a CVE affects, through which packages, fixed where.
+    Show {
+        cve: String,
+        /// Only hosts of this site.
+        #[arg(long)]
+        site: Option<String>,
+    },
 }

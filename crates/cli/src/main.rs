@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod database;
 mod output;
+mod vulns;
 
 use std::process::ExitCode;
 

@@ -12,6 +12,7 @@
 
 mod cache;
 mod error;
+mod feeds;
 mod ingest;
 mod intern;
 mod migrate;
@@ -23,8 +24,9 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use patchwatch_reports::Package;
 use patchwatch_store::{
-    Database, HostDetail, HostFilter, HostSummary, IngestOutcome, IngestRequest, NewToken, Page,
-    PruneStats, RepeatRequest, ReportRecord, Site, StoreError, TokenRecord,
+    Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
+    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
+    StoreError, TokenRecord, validate_feed_name, validate_sha256,
 };
 
 use cache::Caches;
@@ -215,5 +217,44 @@ impl Database for PostgresStore {
 
     async fn prune(&self, before: i64) -> Result<PruneStats, StoreError> {
         ingest::prune(&self.pool, &self.caches, before).await
+    }
+
+    async fn add_feed(&self, feed: &NewFeed) -> Result<Feed, StoreError> {
+        validate_feed_name(&feed.name)?;
+        feeds::add_feed(&*self.client().await?, feed).await
+    }
+
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+        feeds::feeds(&self.client().await?, None).await
+    }
+
+    async fn feed(&self, name: &str) -> Result<Option<Feed>, StoreError> {
+        Ok(feeds::feeds(&self.client().await?, Some(name)).await?.pop())
+    }
+
+    async fn import_generation(
+        &self,
+        feed_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        advisories: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        validate_sha256(sha256)?;
+        let mut client = self.client().await?;
+        feeds::import(&mut client, feed_id, &document, sha256, advisories).await
+    }
+
+    async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError> {
+        feeds::current_documents(&mut *self.client().await?).await
+    }
+
+    async fn delete_feed(&self, name: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        // Generations go with the feed (ON DELETE CASCADE).
+        let n = client
+            .execute("DELETE FROM feeds WHERE name = $1", &[&name])
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
     }
 }

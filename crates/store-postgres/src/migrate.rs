@@ -11,7 +11,10 @@ use patchwatch_store::{StoreError, now_millis};
 
 use crate::pg_error;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_feeds.sql")),
+];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of
 /// one database migrate independently.

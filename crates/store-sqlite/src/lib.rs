@@ -4,6 +4,7 @@
 //! reads use their own connections, which WAL mode lets run beside it.
 #![forbid(unsafe_code)]
 
+mod feeds;
 mod ingest;
 mod migrate;
 mod read;
@@ -16,8 +17,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use patchwatch_reports::Package;
 use patchwatch_store::{
-    Database, HostDetail, HostFilter, HostSummary, IngestOutcome, IngestRequest, NewToken, Page,
-    PruneStats, RepeatRequest, ReportRecord, Site, StoreError, TokenRecord,
+    Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
+    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
+    StoreError, TokenRecord, validate_feed_name, validate_sha256,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -248,6 +250,54 @@ impl Database for SqliteStore {
     async fn prune(&self, before: i64) -> Result<PruneStats, StoreError> {
         self.writer
             .write(move |c, caches| ingest::prune(c, caches, before))
+            .await
+    }
+
+    async fn add_feed(&self, feed: &NewFeed) -> Result<Feed, StoreError> {
+        validate_feed_name(&feed.name)?;
+        let feed = feed.clone();
+        self.writer
+            .write(move |c, _| feeds::add_feed(c, &feed))
+            .await
+    }
+
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+        self.read(|c| feeds::feeds(c, None)).await
+    }
+
+    async fn feed(&self, name: &str) -> Result<Option<Feed>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| Ok(feeds::feeds(c, Some(&name))?.pop()))
+            .await
+    }
+
+    async fn import_generation(
+        &self,
+        feed_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        advisories: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        validate_sha256(sha256)?;
+        let sha256 = sha256.to_owned();
+        // The writer may run the work again, so it borrows the document.
+        self.writer
+            .write(move |c, _| feeds::import(c, feed_id, &document, &sha256, advisories))
+            .await
+    }
+
+    async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError> {
+        self.read(feeds::current_documents).await
+    }
+
+    async fn delete_feed(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute("DELETE FROM feeds WHERE name = ?1", [&name])
+                    .map(|n| n > 0)
+                    .map_err(sql_error)
+            })
             .await
     }
 }

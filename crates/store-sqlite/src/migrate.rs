@@ -5,7 +5,10 @@ use rusqlite::Connection;
 
 use crate::sql_error;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_feeds.sql")),
+];
 
 pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use patchwatch_fleet::{Fleet, Image};
 use patchwatch_reports::{OsRelease, Report, os};
 use patchwatch_store::{
-    Database, HostFilter, IngestOutcome, IngestRequest, NewToken, PackageDiff, RepeatRequest,
-    StoreError, TokenKind, token,
+    Database, FeedKind, HostFilter, ImportOutcome, IngestOutcome, IngestRequest, NewFeed, NewToken,
+    PackageDiff, RepeatRequest, StoreError, TokenKind, token,
 };
 
 pub type Db = Arc<dyn Database>;
@@ -25,7 +25,8 @@ macro_rules! conformance_tests {
             sites_and_tokens, ingest_and_read_back, identical_hosts_share_one_set,
             repeat_records_history_cheaply, history_and_diff, filters,
             concurrent_reports_for_one_new_host, unchanged_packages_keep_the_set,
-            delete_and_prune);
+            delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
+            concurrent_imports_of_one_feed);
     };
     (@each $open:path, $($name:ident),*) => {
         $(
@@ -416,4 +417,174 @@ pub async fn delete_and_prune(db: Db) {
         db.package_set(again.package_set_id).await.unwrap().len() as i64,
         again.packages
     );
+}
+
+fn new_feed(name: &str, kind: FeedKind) -> NewFeed {
+    NewFeed {
+        name: name.into(),
+        kind,
+        source: format!("/srv/feeds/{name}.json"),
+        releases: "bookworm".into(),
+    }
+}
+
+/// A well-formed digest that differs per document (the store does not
+/// hash; it compares what the caller computed).
+fn digest(doc: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in doc {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}").repeat(4)
+}
+
+pub async fn feeds_add_list_delete(db: Db) {
+    let alma = db.add_feed(&new_feed("alma", FeedKind::Osv)).await.unwrap();
+    assert_eq!(alma.kind, FeedKind::Osv);
+    assert!(alma.current.is_none() && alma.enabled);
+    db.add_feed(&new_feed("debian", FeedKind::DebianTracker))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.add_feed(&new_feed("alma", FeedKind::DebianDsa)).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        db.add_feed(&new_feed("bad name", FeedKind::Osv)).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let all = db.feeds().await.unwrap();
+    let names: Vec<&str> = all.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["alma", "debian"]);
+    assert_eq!(all[1].kind, FeedKind::DebianTracker);
+    assert_eq!(all[1].source, "/srv/feeds/debian.json");
+    assert_eq!(all[1].releases, "bookworm");
+    let found = db.feed("alma").await.unwrap().unwrap();
+    assert_eq!(found.id, alma.id);
+    assert!(db.feed("nope").await.unwrap().is_none());
+    // A feed without a generation has no document to read.
+    assert!(db.current_documents().await.unwrap().is_empty());
+
+    db.import_generation(alma.id, b"doc".to_vec(), &digest(b"doc"), 1)
+        .await
+        .unwrap();
+    assert!(db.delete_feed("alma").await.unwrap());
+    assert!(!db.delete_feed("alma").await.unwrap());
+    assert!(db.feed("alma").await.unwrap().is_none());
+    assert!(db.current_documents().await.unwrap().is_empty());
+    assert!(matches!(
+        db.import_generation(alma.id, b"x".to_vec(), &digest(b"x"), 1)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.import_generation(found.id, b"x".to_vec(), "not-hex", 1)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+pub async fn feed_generations_switch_atomically(db: Db) {
+    let feed = db.add_feed(&new_feed("alma", FeedKind::Osv)).await.unwrap();
+    let other = db
+        .add_feed(&new_feed("other", FeedKind::AlpineSecdb))
+        .await
+        .unwrap();
+    // Binary documents are stored exactly (compressed files stay so).
+    let first: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let ImportOutcome::Imported {
+        generation: g1,
+        previous,
+    } = db
+        .import_generation(feed.id, first.clone(), &digest(&first), 10)
+        .await
+        .unwrap()
+    else {
+        panic!("first import must be stored");
+    };
+    assert_eq!(previous, None);
+    assert_eq!((g1.size, g1.advisories), (70_000, 10));
+    assert_eq!(g1.sha256, digest(&first));
+
+    // The same document again: nothing written.
+    let again = db
+        .import_generation(feed.id, first.clone(), &digest(&first), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportOutcome::Unchanged {
+            generation: g1.clone()
+        }
+    );
+    assert_eq!(db.feed("alma").await.unwrap().unwrap().generations, 1);
+
+    let second = b"second".to_vec();
+    let out = db
+        .import_generation(feed.id, second.clone(), &digest(&second), 20)
+        .await
+        .unwrap();
+    let ImportOutcome::Imported {
+        generation: g2,
+        previous,
+    } = out
+    else {
+        panic!("a new document is stored");
+    };
+    assert_eq!(previous, Some(g1.id));
+    let listed = db.feed("alma").await.unwrap().unwrap();
+    assert_eq!(listed.current.as_ref(), Some(&g2));
+    assert_eq!(listed.generations, 2, "the previous generation stays");
+
+    // A third generation pushes the first out: two are kept.
+    let third = b"third".to_vec();
+    db.import_generation(feed.id, third.clone(), &digest(&third), 30)
+        .await
+        .unwrap();
+    let listed = db.feed("alma").await.unwrap().unwrap();
+    assert_eq!(listed.generations, 2);
+    assert_eq!(listed.current.as_ref().map(|g| g.advisories), Some(30));
+
+    // Going back to an older document is a new generation, not "unchanged".
+    assert!(matches!(
+        db.import_generation(feed.id, second.clone(), &digest(&second), 20)
+            .await
+            .unwrap(),
+        ImportOutcome::Imported { .. }
+    ));
+
+    let docs = db.current_documents().await.unwrap();
+    assert_eq!(docs.len(), 1, "feeds without a generation are skipped");
+    assert_eq!(docs[0].0.name, "alma");
+    assert_eq!(docs[0].1, second);
+    db.import_generation(other.id, first.clone(), &digest(&first), 5)
+        .await
+        .unwrap();
+    let docs = db.current_documents().await.unwrap();
+    let names: Vec<&str> = docs.iter().map(|(f, _)| f.name.as_str()).collect();
+    assert_eq!(names, ["alma", "other"]);
+    assert_eq!(docs[1].1, first);
+}
+
+pub async fn concurrent_imports_of_one_feed(db: Db) {
+    let feed = db.add_feed(&new_feed("alma", FeedKind::Osv)).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..8u8 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let doc = vec![i; 100];
+            db.import_generation(feed.id, doc.clone(), &digest(&doc), i64::from(i))
+                .await
+                .unwrap()
+        }));
+    }
+    for t in tasks {
+        assert!(matches!(t.await.unwrap(), ImportOutcome::Imported { .. }));
+    }
+    let listed = db.feed("alma").await.unwrap().unwrap();
+    assert_eq!(listed.generations, 2);
+    let current = listed.current.expect("exactly one current generation");
+    let docs = db.current_documents().await.unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].1, vec![current.advisories as u8; 100]);
 }

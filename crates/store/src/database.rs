@@ -5,6 +5,7 @@ use patchwatch_reports::{OsRelease, Package, Report};
 
 use crate::Millis;
 use crate::error::StoreError;
+use crate::feeds::{Feed, ImportOutcome, NewFeed};
 use crate::filter::{HostFilter, Page};
 use crate::package_set::CanonicalSet;
 use crate::records::{
@@ -105,6 +106,53 @@ pub trait Database: Send + Sync + 'static {
     /// Deletes reports received before `before` (never a host's latest),
     /// then package sets and packages nothing refers to any more.
     async fn prune(&self, before: Millis) -> Result<PruneStats, StoreError>;
+
+    // Vulnerability feeds. The defaults refuse, so test doubles and
+    // wrappers that have nothing to do with feeds need not implement them.
+
+    /// Creates a feed; `AlreadyExists` when the name is taken.
+    async fn add_feed(&self, feed: &NewFeed) -> Result<Feed, StoreError> {
+        let _ = feed;
+        Err(feeds_unsupported(self.backend()))
+    }
+    /// All feeds by name, each with its current generation.
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+        Err(feeds_unsupported(self.backend()))
+    }
+    async fn feed(&self, name: &str) -> Result<Option<Feed>, StoreError> {
+        let _ = name;
+        Err(feeds_unsupported(self.backend()))
+    }
+    /// Stores `document` (exactly as given) as the feed's new current
+    /// generation in one transaction, keeping the previous one as
+    /// non-current and deleting older ones; the caller has parsed it
+    /// completely first. A document whose `sha256` (lowercase hex) is the
+    /// current generation's is not stored again.
+    async fn import_generation(
+        &self,
+        feed_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        advisories: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        let _ = (feed_id, document, sha256, advisories);
+        Err(feeds_unsupported(self.backend()))
+    }
+    /// The current document of every enabled feed that has one, by name.
+    async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError> {
+        Err(feeds_unsupported(self.backend()))
+    }
+    /// Deletes a feed and its generations; false when there was none.
+    async fn delete_feed(&self, name: &str) -> Result<bool, StoreError> {
+        let _ = name;
+        Err(feeds_unsupported(self.backend()))
+    }
+}
+
+fn feeds_unsupported(backend: &str) -> StoreError {
+    StoreError::Backend(format!(
+        "the {backend} store does not keep vulnerability feeds"
+    ))
 }
 
 /// Sorts packages the way people read them.

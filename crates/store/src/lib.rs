@@ -9,6 +9,7 @@
 pub mod database;
 pub mod diff;
 pub mod error;
+pub mod feeds;
 pub mod filter;
 pub mod history;
 pub mod package_set;
@@ -18,6 +19,10 @@ pub mod token;
 pub use database::{Database, IngestRequest, RepeatRequest, sort_packages};
 pub use diff::{PackageChange, PackageDiff};
 pub use error::StoreError;
+pub use feeds::{
+    Feed, FeedKind, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, validate_feed_name,
+    validate_sha256,
+};
 pub use filter::{HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, Page, SqlValue, host_where};
 pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};

@@ -31,6 +31,7 @@ pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
             let b = resolve(&db, &HostRefArgs { host: b, site }).await?;
             diff(&ctx, &db, &a, &b).await?;
         }
+        HostsCommand::Vulns(args) => super::vulns::host(&ctx, &db, args).await?,
         HostsCommand::Delete(host) => {
             let h = resolve(&db, &host).await?;
             db.delete_host(h.summary.id).await?;
@@ -45,7 +46,7 @@ pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
 
 /// Finds a host by id or by hostname (case-insensitive), naming the sites
 /// when a hostname is ambiguous.
-async fn resolve(db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow::Result<HostDetail> {
+pub(super) async fn resolve(db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow::Result<HostDetail> {
     if let Ok(id) = r.host.parse::<i64>()
         && let Some(h) = db.host(id).await?
     {

@@ -1,10 +1,12 @@
 //! One module a command.
 
 mod bench;
+mod feeds;
 mod hosts;
 mod serve;
 mod sites;
 mod vercmp;
+mod vulns;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -69,5 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Vercmp(args) => vercmp::run(args),
         Command::Bench(cmd) => bench::run(ctx, cmd).await,
+        Command::Feeds(cmd) => feeds::run(ctx, cmd).await,
+        Command::Cves(cmd) => vulns::cves(ctx, cmd).await,
     }
 }

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 use patchwatch_reports::Package;
 use patchwatch_store::{
-    Database, HostDetail, HostFilter, HostSummary, IngestOutcome, IngestRequest, NewToken, Page,
-    PruneStats, RepeatRequest, ReportRecord, Site, StoreError, TokenRecord,
+    Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
+    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
+    StoreError, TokenRecord,
 };
 use patchwatch_store_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::NoTls;
@@ -178,5 +179,31 @@ impl Database for TestDb {
     }
     async fn prune(&self, before: i64) -> Result<PruneStats, StoreError> {
         self.store.prune(before).await
+    }
+    async fn add_feed(&self, feed: &NewFeed) -> Result<Feed, StoreError> {
+        self.store.add_feed(feed).await
+    }
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+        self.store.feeds().await
+    }
+    async fn feed(&self, name: &str) -> Result<Option<Feed>, StoreError> {
+        self.store.feed(name).await
+    }
+    async fn import_generation(
+        &self,
+        feed_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        advisories: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        self.store
+            .import_generation(feed_id, document, sha256, advisories)
+            .await
+    }
+    async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError> {
+        self.store.current_documents().await
+    }
+    async fn delete_feed(&self, name: &str) -> Result<bool, StoreError> {
+        self.store.delete_feed(name).await
     }
 }

@@ -1,0 +1,359 @@
+//! `patchwatch hosts vulns HOST`, `patchwatch cves list|show`: findings
+//! from the current feed generations, assessed on demand.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::bail;
+use patchwatch_advisories::SeverityLevel;
+use patchwatch_assess::{Finding, FindingState, KernelStatus, PackageSet, SetInput, assess};
+use patchwatch_reports::Package;
+use patchwatch_store::{Database, HostFilter, HostSummary};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Context;
+use super::hosts::resolve;
+use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
+use crate::output::{Format, Table, print_json};
+use crate::vulns::{LoadedIndex, load_index, parse_cve_id};
+
+fn level(s: SeverityArg) -> SeverityLevel {
+    match s {
+        SeverityArg::Unknown => SeverityLevel::Unknown,
+        SeverityArg::Negligible => SeverityLevel::Negligible,
+        SeverityArg::Low => SeverityLevel::Low,
+        SeverityArg::Medium => SeverityLevel::Medium,
+        SeverityArg::High => SeverityLevel::High,
+        SeverityArg::Critical => SeverityLevel::Critical,
+    }
+}
+
+fn state(s: StateArg) -> FindingState {
+    match s {
+        StateArg::FixAvailable => FindingState::FixAvailable,
+        StateArg::AffectedNoFix => FindingState::Affected,
+        StateArg::NoAdvisory => FindingState::NoAdvisory,
+        StateArg::Deferred => FindingState::Deferred,
+        StateArg::WillNotFix => FindingState::WillNotFix,
+        StateArg::UnderInvestigation => FindingState::UnderInvestigation,
+        StateArg::EndOfLife => FindingState::EndOfLife,
+    }
+}
+
+fn severity_text(level: SeverityLevel) -> String {
+    serde_json::to_value(level)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The STATE column: the fix state, and for kernels that are installed but
+/// not running, that they are not exposed.
+fn state_text(f: &Finding) -> String {
+    match f.kernel() {
+        Some(KernelStatus::InstalledNotRunning) => format!("{} (not running)", f.state()),
+        _ => f.state().to_string(),
+    }
+}
+
+/// A finding as JSON: the engine's fields, with `feed` naming the
+/// configured feed(s) and `feed_kind` the data source.
+fn finding_json(loaded: &LoadedIndex, f: &Finding) -> anyhow::Result<Value> {
+    let mut v = serde_json::to_value(f)?;
+    if let Some(obj) = v.as_object_mut() {
+        let kind = f.feed().as_str();
+        obj.insert("feed".into(), Value::from(loaded.feed_name(kind)));
+        obj.insert("feed_kind".into(), Value::from(kind));
+    }
+    Ok(v)
+}
+
+async fn index(db: &Arc<dyn Database>) -> anyhow::Result<LoadedIndex> {
+    let loaded = load_index(db.as_ref()).await?;
+    if loaded.feeds == 0 {
+        bail!("no feed has been imported; see `patchwatch feeds import`");
+    }
+    Ok(loaded)
+}
+
+pub async fn host(
+    ctx: &Context,
+    db: &Arc<dyn Database>,
+    args: HostVulnsArgs,
+) -> anyhow::Result<()> {
+    let h = resolve(db, &args.host).await?;
+    let loaded = index(db).await?;
+    if loaded.index.scopes_for(&h.summary.os).is_empty() {
+        // Otherwise "no findings" would read as "not vulnerable".
+        eprintln!(
+            "note: no imported feed covers {} ({}); see `patchwatch feeds list`",
+            h.summary.os, h.summary.hostname
+        );
+    }
+    let packages = db.package_set(h.summary.package_set_id).await?;
+    let mut findings = assess(
+        &loaded.index,
+        &PackageSet {
+            os: &h.summary.os,
+            kernel: &h.summary.kernel,
+            packages: &packages,
+        },
+    );
+    let min = args.severity.map(level);
+    let only = args.state.map(state);
+    findings
+        .retain(|f| min.is_none_or(|m| f.severity() >= m) && only.is_none_or(|s| f.state() == s));
+    // Most severe first, then by CVE and package.
+    findings.sort_by(|a, b| {
+        b.severity()
+            .cmp(&a.severity())
+            .then_with(|| a.cve().cmp(b.cve()))
+            .then_with(|| a.package().cmp(b.package()))
+    });
+    if ctx.format == Format::Json {
+        let rows = findings
+            .iter()
+            .map(|f| finding_json(&loaded, f))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        return print_json(&rows);
+    }
+    let mut t = Table::new(vec![
+        "CVE",
+        "PACKAGE",
+        "INSTALLED",
+        "FIXED",
+        "STATE",
+        "SEVERITY",
+        "ADVISORY",
+        "FEED",
+    ]);
+    for f in &findings {
+        t.row(vec![
+            f.cve().to_owned(),
+            f.package().to_owned(),
+            f.installed().to_owned(),
+            f.fixed().unwrap_or("-").to_owned(),
+            state_text(f),
+            severity_text(f.severity()),
+            f.advisory().to_owned(),
+            loaded.feed_name(f.feed().as_str()),
+        ]);
+    }
+    t.print(ctx.format)?;
+    if ctx.format == Format::Table {
+        eprintln!(
+            "{} findings for {} ({}, {} packages).",
+            findings.len(),
+            h.summary.hostname,
+            h.summary.os,
+            packages.len()
+        );
+    }
+    Ok(())
+}
+
+/// One exposed finding on one host.
+struct HostFinding {
+    host: usize,
+    finding: Finding,
+}
+
+/// Assesses every host (of `site`, if given) against the index, each
+/// distinct package set once, and returns the exposed findings by CVE.
+async fn fleet_findings(
+    db: &Arc<dyn Database>,
+    loaded: &LoadedIndex,
+    site: Option<String>,
+) -> anyhow::Result<(Vec<HostSummary>, BTreeMap<String, Vec<HostFinding>>)> {
+    if let Some(s) = &site
+        && db.site(s).await?.is_none()
+    {
+        bail!("no site named {s:?}; see `patchwatch sites list`");
+    }
+    let hosts = db
+        .hosts(&HostFilter {
+            site,
+            ..HostFilter::default()
+        })
+        .await?
+        .items;
+    let mut sets: HashMap<i64, Vec<Package>> = HashMap::new();
+    for h in &hosts {
+        if let Entry::Vacant(slot) = sets.entry(h.package_set_id) {
+            slot.insert(db.package_set(h.package_set_id).await?);
+        }
+    }
+    let start = Instant::now();
+    let inputs: Vec<SetInput<'_, i64>> = hosts
+        .iter()
+        .map(|h| SetInput {
+            set_id: h.package_set_id,
+            os: &h.os,
+            kernel: &h.kernel,
+            packages: sets.get(&h.package_set_id).map_or(&[], Vec::as_slice),
+        })
+        .collect();
+    let results: Mutex<Vec<(Vec<usize>, Vec<Finding>)>> = Mutex::new(Vec::new());
+    let stats = patchwatch_assess::assess_many_with(&loaded.index, &inputs, 0, |_, members, f| {
+        let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
+        r.push((members.to_vec(), f));
+    });
+    tracing::info!(
+        hosts = stats.inputs,
+        distinct = stats.distinct,
+        findings = stats.findings,
+        ms = start.elapsed().as_millis() as u64,
+        "fleet assessed"
+    );
+    let mut by_cve: BTreeMap<String, Vec<HostFinding>> = BTreeMap::new();
+    for (members, findings) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        for f in findings.into_iter().filter(Finding::is_exposed) {
+            let list = by_cve.entry(f.cve().to_owned()).or_default();
+            for &m in &members {
+                list.push(HostFinding {
+                    host: m,
+                    finding: f.clone(),
+                });
+            }
+        }
+    }
+    Ok((hosts, by_cve))
+}
+
+#[derive(Serialize)]
+struct CveSummary {
+    cve: String,
+    severity: SeverityLevel,
+    hosts: usize,
+    packages: Vec<String>,
+}
+
+pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
+    // Checked before anything is loaded: a typo is answered at once.
+    let wanted = match &cmd {
+        CvesCommand::Show { cve, .. } => Some(parse_cve_id(cve).ok_or_else(|| {
+            anyhow::anyhow!(
+                "malformed CVE id {cve:?}: expected CVE-YYYY-NNNN (e.g. CVE-2024-12797)"
+            )
+        })?),
+        CvesCommand::List { .. } => None,
+    };
+    let db = ctx.open().await?;
+    let loaded = index(&db).await?;
+    match cmd {
+        CvesCommand::List { severity, site } => {
+            let (_, by_cve) = fleet_findings(&db, &loaded, site).await?;
+            let min = severity.map(level);
+            let mut rows: Vec<CveSummary> = by_cve
+                .into_iter()
+                .map(|(cve, list)| {
+                    let hosts: BTreeSet<usize> = list.iter().map(|f| f.host).collect();
+                    let packages: BTreeSet<String> = list
+                        .iter()
+                        .map(|f| f.finding.package().to_owned())
+                        .collect();
+                    CveSummary {
+                        cve,
+                        severity: list
+                            .iter()
+                            .map(|f| f.finding.severity())
+                            .max()
+                            .unwrap_or_default(),
+                        hosts: hosts.len(),
+                        packages: packages.into_iter().collect(),
+                    }
+                })
+                .filter(|r| min.is_none_or(|m| r.severity >= m))
+                .collect();
+            // Most severe and widespread first.
+            rows.sort_by(|a, b| {
+                (b.severity, b.hosts)
+                    .cmp(&(a.severity, a.hosts))
+                    .then_with(|| a.cve.cmp(&b.cve))
+            });
+            if ctx.format == Format::Json {
+                print_json(&rows)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut t = Table::new(vec!["CVE", "SEVERITY", "HOSTS", "PACKAGES"]);
+            for r in &rows {
+                t.row(vec![
+                    r.cve.clone(),
+                    severity_text(r.severity),
+                    r.hosts.to_string(),
+                    r.packages.join(","),
+                ]);
+            }
+            t.print(ctx.format)?;
+            if ctx.format == Format::Table && t.is_empty() {
+                eprintln!("(no host is exposed to a CVE that matches)");
+            }
+        }
+        CvesCommand::Show { site, .. } => {
+            let cve = wanted.unwrap_or_default();
+            let (hosts, mut by_cve) = fleet_findings(&db, &loaded, site).await?;
+            let mut list = by_cve.remove(&cve).unwrap_or_default();
+            list.sort_by(|a, b| {
+                (&hosts[a.host].hostname, a.finding.package())
+                    .cmp(&(&hosts[b.host].hostname, b.finding.package()))
+            });
+            if ctx.format == Format::Json {
+                let mut rows = Vec::new();
+                for f in &list {
+                    let mut v = finding_json(&loaded, &f.finding)?;
+                    if let Some(obj) = v.as_object_mut() {
+                        let h = &hosts[f.host];
+                        obj.insert("host".into(), Value::from(h.hostname.clone()));
+                        obj.insert("host_id".into(), Value::from(h.id));
+                        obj.insert("site".into(), Value::from(h.site.clone()));
+                    }
+                    rows.push(v);
+                }
+                let severity = list.iter().map(|f| f.finding.severity()).max();
+                print_json(&serde_json::json!({
+                    "cve": cve,
+                    "severity": severity,
+                    "hosts": list.iter().map(|f| f.host).collect::<BTreeSet<_>>().len(),
+                    "findings": rows,
+                }))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if list.is_empty() {
+                println!("No host is exposed to {cve}.");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut t = Table::new(vec![
+                "HOST",
+                "SITE",
+                "PACKAGE",
+                "INSTALLED",
+                "FIXED",
+                "STATE",
+                "SEVERITY",
+                "ADVISORY",
+                "FEED",
+            ]);
+            for f in &list {
+                let h = &hosts[f.host];
+                let x = &f.finding;
+                t.row(vec![
+                    h.hostname.clone(),
+                    h.site.clone(),
+                    x.package().to_owned(),
+                    x.installed().to_owned(),
+                    x.fixed().unwrap_or("-").to_owned(),
+                    state_text(x),
+                    severity_text(x.severity()),
+                    x.advisory().to_owned(),
+                    loaded.feed_name(x.feed().as_str()),
+                ]);
+            }
+            t.print(ctx.format)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

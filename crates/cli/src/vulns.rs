@@ -1,0 +1,264 @@
+//! Feed documents to advisories, and the current generations of every
+//! feed to one [`AdvisoryIndex`].
+//!
+//! An import parses the whole document before anything is stored, and any
+//! error refuses it: a truncated download must never become the current
+//! generation. The same parser then reads the stored documents back when
+//! the index is built.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::time::{Duration, Instant};
+
+use patchwatch_advisories::compression::{self, Compression};
+use patchwatch_advisories::debian::list::{AdvisoryList, ListKind};
+use patchwatch_advisories::{Advisory, Source, alpine, debian, osv};
+use patchwatch_assess::AdvisoryIndex;
+use patchwatch_store::{Database, FeedKind, StoreError};
+use sha2::{Digest, Sha256};
+
+/// Why a document was refused or the index could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// The parser's message names the file and the entry, line or key.
+    #[error(transparent)]
+    Parse(#[from] patchwatch_advisories::Error),
+    #[error("{name}: {message}")]
+    Document { name: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored generation of feed {feed:?} no longer parses")]
+    Stored {
+        feed: String,
+        #[source]
+        source: Box<FeedError>,
+    },
+}
+
+/// Lowercase hex SHA-256 of a document, as the store keeps it.
+pub fn sha256_hex(doc: &[u8]) -> String {
+    hex::encode(Sha256::digest(doc))
+}
+
+/// Parses a whole document of `kind`, handing every advisory to `f`, and
+/// returns how many there were. The first error of any record refuses the
+/// whole document. `name` labels error positions.
+pub fn parse_document(
+    kind: FeedKind,
+    name: &str,
+    doc: &[u8],
+    mut f: impl FnMut(Advisory),
+) -> Result<usize, FeedError> {
+    let io = |e: std::io::Error| FeedError::Document {
+        name: name.to_owned(),
+        message: e.to_string(),
+    };
+    let count = match kind {
+        FeedKind::Osv => parse_osv(name, doc, &mut f)?,
+        FeedKind::DebianTracker => {
+            let reader = compression::decompressed(Cursor::new(doc)).map_err(io)?;
+            debian::tracker::parse(reader, name, &mut f)?
+        }
+        FeedKind::DebianDsa | FeedKind::DebianDla => {
+            let list = if kind == FeedKind::DebianDsa {
+                ListKind::Dsa
+            } else {
+                ListKind::Dla
+            };
+            let reader = compression::decompressed(Cursor::new(doc)).map_err(io)?;
+            let mut n = 0;
+            for adv in AdvisoryList::new(BufReader::new(reader), list, name) {
+                f(adv?);
+                n += 1;
+            }
+            n
+        }
+        FeedKind::AlpineSecdb => {
+            let mut reader =
+                BufReader::new(compression::decompressed(Cursor::new(doc)).map_err(io)?);
+            // secdb is published as JSON and as YAML: a JSON document starts
+            // with `{` after optional white space.
+            let json = loop {
+                let buf = reader.fill_buf().map_err(io)?;
+                match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                    Some(i) => break buf[i] == b'{',
+                    None if buf.is_empty() => break false,
+                    None => {
+                        let n = buf.len();
+                        reader.consume(n);
+                    }
+                }
+            };
+            if json {
+                alpine::parse_json(reader, name, &mut f)?
+            } else {
+                alpine::parse_yaml(reader, name, &mut f)?
+            }
+        }
+    };
+    if count == 0 {
+        // An empty or mislabelled file would silently drop every finding.
+        return Err(FeedError::Document {
+            name: name.to_owned(),
+            message: format!("no {kind} advisories found"),
+        });
+    }
+    Ok(count)
+}
+
+/// OSV comes as one record, a zip of records or a (compressed) tar of them.
+fn parse_osv(name: &str, doc: &[u8], f: &mut impl FnMut(Advisory)) -> Result<usize, FeedError> {
+    let io = |e: std::io::Error| FeedError::Document {
+        name: name.to_owned(),
+        message: e.to_string(),
+    };
+    let mut n = 0;
+    let mut take = |r: Result<Advisory, patchwatch_advisories::Error>| -> Result<(), FeedError> {
+        f(r?);
+        n += 1;
+        Ok(())
+    };
+    if compression::sniff(doc) == Some(Compression::Zip) {
+        let mut zip = osv::ZipFeed::new(Cursor::new(doc), name)?;
+        for r in zip.records() {
+            take(r)?;
+        }
+        return Ok(n);
+    }
+    let mut reader = compression::decompressed(Cursor::new(doc)).map_err(io)?;
+    let (inner, head) = compression::sniff_reader(&mut reader).map_err(io)?;
+    let reader = Cursor::new(head).chain(reader);
+    if inner == Some(Compression::Tar) {
+        let mut tar = osv::TarFeed::new(reader, name);
+        for r in tar.records()? {
+            take(r)?;
+        }
+    } else {
+        take(osv::read_record(reader, name))?;
+    }
+    Ok(n)
+}
+
+/// The index over every enabled feed's current generation.
+pub struct LoadedIndex {
+    pub index: AdvisoryIndex,
+    /// Feed names by the source kind findings report, to name the feed a
+    /// finding came from.
+    pub feeds_by_source: BTreeMap<&'static str, Vec<String>>,
+    pub feeds: usize,
+    pub advisories: usize,
+    pub elapsed: Duration,
+}
+
+impl LoadedIndex {
+    /// The feed names behind a finding's source kind (`osv`), comma-joined.
+    pub fn feed_name(&self, source: &str) -> String {
+        self.feeds_by_source
+            .get(source)
+            .map_or_else(|| source.to_owned(), |names| names.join(","))
+    }
+}
+
+fn source_name(s: Source) -> &'static str {
+    patchwatch_assess::Feed::Advisory(s).as_str()
+}
+
+/// Reads the current generations from the database and builds the index
+/// (parsing on a blocking thread: it is CPU work).
+pub async fn load_index(db: &dyn Database) -> Result<LoadedIndex, FeedError> {
+    let start = Instant::now();
+    let documents = db.current_documents().await?;
+    let read = start.elapsed();
+    let mut loaded = tokio::task::spawn_blocking(move || {
+        let mut builder = AdvisoryIndex::builder();
+        let mut feeds_by_source: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        let mut advisories = 0;
+        let feeds = documents.len();
+        for (feed, doc) in documents {
+            let mut sources = Vec::new();
+            let n = parse_document(feed.kind, &feed.name, &doc, |a| {
+                if !sources.contains(&a.source) {
+                    sources.push(a.source);
+                }
+                builder.add(a);
+            })
+            .map_err(|e| FeedError::Stored {
+                feed: feed.name.clone(),
+                source: Box::new(e),
+            })?;
+            advisories += n;
+            for s in sources {
+                feeds_by_source
+                    .entry(source_name(s))
+                    .or_default()
+                    .push(feed.name.clone());
+            }
+        }
+        Ok::<_, FeedError>(LoadedIndex {
+            index: builder.build(),
+            feeds_by_source,
+            feeds,
+            advisories,
+            elapsed: Duration::ZERO,
+        })
+    })
+    .await
+    .map_err(|e| FeedError::Document {
+        name: "index".into(),
+        message: format!("building the index failed: {e}"),
+    })??;
+    loaded.elapsed = start.elapsed();
+    tracing::info!(
+        feeds = loaded.feeds,
+        advisories = loaded.advisories,
+        read_ms = read.as_millis() as u64,
+        total_ms = loaded.elapsed.as_millis() as u64,
+        "advisory index loaded from the database"
+    );
+    Ok(loaded)
+}
+
+/// Checks and canonicalises a CVE id: `CVE-YYYY-NNNN` (4 or more digits
+/// after the year), case-insensitive on input.
+pub fn parse_cve_id(raw: &str) -> Option<String> {
+    let upper = raw.trim().to_ascii_uppercase();
+    let rest = upper.strip_prefix("CVE-")?;
+    let (year, number) = rest.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (year.len() == 4 && digits(year) && number.len() >= 4 && digits(number)).then_some(upper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cve_ids() {
+        assert_eq!(
+            parse_cve_id("cve-2024-12797").as_deref(),
+            Some("CVE-2024-12797")
+        );
+        assert!(parse_cve_id("CVE-2024-123").is_none());
+        assert!(parse_cve_id("CVE-24-1234").is_none());
+        assert!(parse_cve_id("ALSA-2025:1330").is_none());
+        assert!(parse_cve_id("CVE-2024-12797x").is_none());
+    }
+
+    #[test]
+    fn broken_documents_are_refused() {
+        let err = parse_document(
+            FeedKind::DebianTracker,
+            "t.json",
+            b"{\"openssl\": {",
+            |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("t.json"), "{err}");
+        let err = parse_document(FeedKind::Osv, "x.json", b"", |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x.json"), "{err}");
+        assert_eq!(sha256_hex(b"").len(), 64);
+    }
+}
