@@ -7,7 +7,6 @@ mod commands;
 mod config;
 mod database;
 mod output;
-mod vulns;
 
 use std::process::ExitCode;
 

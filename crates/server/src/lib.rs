@@ -23,6 +23,7 @@ pub mod policy;
 pub mod repeat;
 pub mod state;
 pub mod tls;
+pub mod vulns;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -10,6 +10,7 @@ use crate::config::ServerConfig;
 use crate::ingest_common::SiteCache;
 use crate::policy::Policy;
 use crate::repeat::RepeatCache;
+use crate::vulns::VulnIndex;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub sites: Arc<SiteCache>,
     /// Decrypts Pakiti's encrypted reports; `None` without `pakiti_key`.
     pub decryptor: Option<Arc<Decryptor>>,
+    /// The advisory index the vulnerability endpoints read.
+    pub vulns: Arc<VulnIndex>,
 }
 
 /// A setting that names a file the server could not use.
@@ -53,6 +56,7 @@ impl AppState {
             policy: Arc::new(Policy::new(config.sources.clone())),
             sites: Arc::new(SiteCache::new(ttl)),
             decryptor: None,
+            vulns: Arc::new(VulnIndex::default()),
             config: Arc::new(config),
             db,
         }

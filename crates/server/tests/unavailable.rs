@@ -69,6 +69,30 @@ impl Database for Down {
     async fn prune(&self, _: i64) -> Result<PruneStats, StoreError> {
         down()
     }
+    async fn add_feed(&self, _: &NewFeed) -> Result<Feed, StoreError> {
+        down()
+    }
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+        down()
+    }
+    async fn feed(&self, _: &str) -> Result<Option<Feed>, StoreError> {
+        down()
+    }
+    async fn import_generation(
+        &self,
+        _: i64,
+        _: Vec<u8>,
+        _: &str,
+        _: i64,
+    ) -> Result<ImportOutcome, StoreError> {
+        down()
+    }
+    async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError> {
+        down()
+    }
+    async fn delete_feed(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]
@@ -82,6 +106,10 @@ async fn a_database_outage_is_503() {
     assert_eq!(r.json["error"], "the database is unavailable; retry later");
     assert_eq!(
         s.get("/api/v1/hosts").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        s.get("/api/v1/cves").await.status,
         StatusCode::SERVICE_UNAVAILABLE
     );
 }

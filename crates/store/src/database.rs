@@ -107,22 +107,13 @@ pub trait Database: Send + Sync + 'static {
     /// then package sets and packages nothing refers to any more.
     async fn prune(&self, before: Millis) -> Result<PruneStats, StoreError>;
 
-    // Vulnerability feeds. The defaults refuse, so test doubles and
-    // wrappers that have nothing to do with feeds need not implement them.
+    // Vulnerability feeds.
 
     /// Creates a feed; `AlreadyExists` when the name is taken.
-    async fn add_feed(&self, feed: &NewFeed) -> Result<Feed, StoreError> {
-        let _ = feed;
-        Err(feeds_unsupported(self.backend()))
-    }
+    async fn add_feed(&self, feed: &NewFeed) -> Result<Feed, StoreError>;
     /// All feeds by name, each with its current generation.
-    async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
-        Err(feeds_unsupported(self.backend()))
-    }
-    async fn feed(&self, name: &str) -> Result<Option<Feed>, StoreError> {
-        let _ = name;
-        Err(feeds_unsupported(self.backend()))
-    }
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError>;
+    async fn feed(&self, name: &str) -> Result<Option<Feed>, StoreError>;
     /// Stores `document` (exactly as given) as the feed's new current
     /// generation in one transaction, keeping the previous one as
     /// non-current and deleting older ones; the caller has parsed it
@@ -134,25 +125,11 @@ pub trait Database: Send + Sync + 'static {
         document: Vec<u8>,
         sha256: &str,
         advisories: i64,
-    ) -> Result<ImportOutcome, StoreError> {
-        let _ = (feed_id, document, sha256, advisories);
-        Err(feeds_unsupported(self.backend()))
-    }
+    ) -> Result<ImportOutcome, StoreError>;
     /// The current document of every enabled feed that has one, by name.
-    async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError> {
-        Err(feeds_unsupported(self.backend()))
-    }
+    async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError>;
     /// Deletes a feed and its generations; false when there was none.
-    async fn delete_feed(&self, name: &str) -> Result<bool, StoreError> {
-        let _ = name;
-        Err(feeds_unsupported(self.backend()))
-    }
-}
-
-fn feeds_unsupported(backend: &str) -> StoreError {
-    StoreError::Backend(format!(
-        "the {backend} store does not keep vulnerability feeds"
-    ))
+    async fn delete_feed(&self, name: &str) -> Result<bool, StoreError>;
 }
 
 /// Sorts packages the way people read them.

@@ -10,7 +10,7 @@ use patchwatch_store::{Database, Feed, FeedKind, ImportOutcome, NewFeed, format_
 use super::Context;
 use crate::cli::FeedsCommand;
 use crate::output::{Format, Table, ago, print_json};
-use crate::vulns::{parse_document, sha256_hex};
+use patchwatch_vulndb::{parse_document, sha256_hex};
 
 pub async fn run(ctx: Context, cmd: FeedsCommand) -> anyhow::Result<ExitCode> {
     // Kinds are checked before the database is opened: a typo should not

@@ -1,16 +1,13 @@
 //! `patchwatch hosts vulns HOST`, `patchwatch cves list|show`: findings
 //! from the current feed generations, assessed on demand.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
 use anyhow::bail;
 use patchwatch_advisories::SeverityLevel;
-use patchwatch_assess::{Finding, FindingState, KernelStatus, PackageSet, SetInput, assess};
-use patchwatch_reports::Package;
+use patchwatch_assess::{Finding, FindingState, KernelStatus};
 use patchwatch_store::{Database, HostFilter, HostSummary};
 use serde::Serialize;
 use serde_json::Value;
@@ -19,7 +16,9 @@ use super::Context;
 use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
 use crate::output::{Format, Table, print_json};
-use crate::vulns::{LoadedIndex, load_index, parse_cve_id};
+use patchwatch_vulndb::{
+    HostFinding, LoadedIndex, finding_json, host_findings, load_index, parse_cve_id,
+};
 
 fn level(s: SeverityArg) -> SeverityLevel {
     match s {
@@ -60,18 +59,6 @@ fn state_text(f: &Finding) -> String {
     }
 }
 
-/// A finding as JSON: the engine's fields, with `feed` naming the
-/// configured feed(s) and `feed_kind` the data source.
-fn finding_json(loaded: &LoadedIndex, f: &Finding) -> anyhow::Result<Value> {
-    let mut v = serde_json::to_value(f)?;
-    if let Some(obj) = v.as_object_mut() {
-        let kind = f.feed().as_str();
-        obj.insert("feed".into(), Value::from(loaded.feed_name(kind)));
-        obj.insert("feed_kind".into(), Value::from(kind));
-    }
-    Ok(v)
-}
-
 async fn index(db: &Arc<dyn Database>) -> anyhow::Result<LoadedIndex> {
     let loaded = load_index(db.as_ref()).await?;
     if loaded.feeds == 0 {
@@ -95,30 +82,13 @@ pub async fn host(
         );
     }
     let packages = db.package_set(h.summary.package_set_id).await?;
-    let mut findings = assess(
-        &loaded.index,
-        &PackageSet {
-            os: &h.summary.os,
-            kernel: &h.summary.kernel,
-            packages: &packages,
-        },
-    );
+    let mut findings = host_findings(&loaded, &h.summary, &packages);
     let min = args.severity.map(level);
     let only = args.state.map(state);
     findings
         .retain(|f| min.is_none_or(|m| f.severity() >= m) && only.is_none_or(|s| f.state() == s));
-    // Most severe first, then by CVE and package.
-    findings.sort_by(|a, b| {
-        b.severity()
-            .cmp(&a.severity())
-            .then_with(|| a.cve().cmp(b.cve()))
-            .then_with(|| a.package().cmp(b.package()))
-    });
     if ctx.format == Format::Json {
-        let rows = findings
-            .iter()
-            .map(|f| finding_json(&loaded, f))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let rows: Vec<Value> = findings.iter().map(|f| finding_json(&loaded, f)).collect();
         return print_json(&rows);
     }
     let mut t = Table::new(vec![
@@ -156,12 +126,6 @@ pub async fn host(
     Ok(())
 }
 
-/// One exposed finding on one host.
-struct HostFinding {
-    host: usize,
-    finding: Finding,
-}
-
 /// Assesses every host (of `site`, if given) against the index, each
 /// distinct package set once, and returns the exposed findings by CVE.
 async fn fleet_findings(
@@ -174,54 +138,11 @@ async fn fleet_findings(
     {
         bail!("no site named {s:?}; see `patchwatch sites list`");
     }
-    let hosts = db
-        .hosts(&HostFilter {
-            site,
-            ..HostFilter::default()
-        })
-        .await?
-        .items;
-    let mut sets: HashMap<i64, Vec<Package>> = HashMap::new();
-    for h in &hosts {
-        if let Entry::Vacant(slot) = sets.entry(h.package_set_id) {
-            slot.insert(db.package_set(h.package_set_id).await?);
-        }
-    }
-    let start = Instant::now();
-    let inputs: Vec<SetInput<'_, i64>> = hosts
-        .iter()
-        .map(|h| SetInput {
-            set_id: h.package_set_id,
-            os: &h.os,
-            kernel: &h.kernel,
-            packages: sets.get(&h.package_set_id).map_or(&[], Vec::as_slice),
-        })
-        .collect();
-    let results: Mutex<Vec<(Vec<usize>, Vec<Finding>)>> = Mutex::new(Vec::new());
-    let stats = patchwatch_assess::assess_many_with(&loaded.index, &inputs, 0, |_, members, f| {
-        let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
-        r.push((members.to_vec(), f));
-    });
-    tracing::info!(
-        hosts = stats.inputs,
-        distinct = stats.distinct,
-        findings = stats.findings,
-        ms = start.elapsed().as_millis() as u64,
-        "fleet assessed"
-    );
-    let mut by_cve: BTreeMap<String, Vec<HostFinding>> = BTreeMap::new();
-    for (members, findings) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        for f in findings.into_iter().filter(Finding::is_exposed) {
-            let list = by_cve.entry(f.cve().to_owned()).or_default();
-            for &m in &members {
-                list.push(HostFinding {
-                    host: m,
-                    finding: f.clone(),
-                });
-            }
-        }
-    }
-    Ok((hosts, by_cve))
+    let filter = HostFilter {
+        site,
+        ..HostFilter::default()
+    };
+    Ok(patchwatch_vulndb::fleet_findings(db.as_ref(), loaded, &filter).await?)
 }
 
 #[derive(Serialize)]
@@ -304,7 +225,7 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
             if ctx.format == Format::Json {
                 let mut rows = Vec::new();
                 for f in &list {
-                    let mut v = finding_json(&loaded, &f.finding)?;
+                    let mut v = finding_json(&loaded, &f.finding);
                     if let Some(obj) = v.as_object_mut() {
                         let h = &hosts[f.host];
                         obj.insert("host".into(), Value::from(h.hostname.clone()));

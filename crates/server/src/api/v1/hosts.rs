@@ -37,12 +37,12 @@ pub struct PageQuery {
     offset: Option<u32>,
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(q)| q)
         .map_err(|e| ApiError::bad_request(format!("invalid query string: {}", e.body_text())))
 }
 
-fn host_id(p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
+pub(super) fn host_id(p: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
     p.map(|Path(id)| id)
         .map_err(|_| ApiError::bad_request("the host id in the path must be an integer"))
 }
@@ -57,13 +57,13 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
-async fn reader(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) async fn reader(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     auth::require(headers, &state.tokens, state.db.as_ref(), TokenKind::Api)
         .await
         .map(|_| ())
 }
 
-async fn load_host(state: &AppState, id: i64) -> Result<HostDetail, ApiError> {
+pub(super) async fn load_host(state: &AppState, id: i64) -> Result<HostDetail, ApiError> {
     state
         .db
         .host(id)

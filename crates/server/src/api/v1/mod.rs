@@ -2,6 +2,7 @@
 
 mod hosts;
 mod ingest;
+mod vulns;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -15,4 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hosts/{id}", get(hosts::show))
         .route("/hosts/{id}/packages", get(hosts::packages))
         .route("/hosts/{id}/reports", get(hosts::reports))
+        .route("/hosts/{id}/vulnerabilities", get(vulns::host))
+        .route("/cves", get(vulns::list))
+        .route("/cves/{id}", get(vulns::show))
 }

@@ -1,0 +1,149 @@
+//! The vulnerability endpoints on the real AlmaLinux OSV database.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::start;
+use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_reports::native;
+use patchwatch_server::ServerConfig;
+use patchwatch_store::{FeedKind, NewFeed};
+
+async fn import(s: &common::TestServer, name: &str, kind: FeedKind, rel: &str) {
+    let doc = std::fs::read(shared_data_dir().join(rel)).unwrap();
+    let advisories = patchwatch_vulndb::parse_document(kind, name, &doc, |_| {}).unwrap();
+    let feed =
+        s.db.add_feed(&NewFeed {
+            name: name.into(),
+            kind,
+            source: rel.into(),
+            releases: String::new(),
+        })
+        .await
+        .unwrap();
+    let sha = patchwatch_vulndb::sha256_hex(&doc);
+    s.db.import_generation(feed.id, doc, &sha, advisories as i64)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn findings_per_host_and_per_cve() {
+    let s = start(ServerConfig::default()).await;
+    let mut image = Image::rhel9().unwrap();
+    image.os.id = "almalinux".into();
+    image.os.version_id = "9.5".into();
+    let mut fleet = Fleet::new(vec![image], 1).with_drift(0);
+    fleet.site = "SITE".into();
+    let r = s
+        .post(&s.ingest, None, native::to_json(&fleet.report(0)))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let id = r.json["host_id"].as_i64().unwrap();
+
+    // Before any feed: nothing known, and the answer says so.
+    let none = s.get(&format!("/api/v1/hosts/{id}/vulnerabilities")).await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.json);
+    assert_eq!(
+        (none.json["feeds"].as_u64(), none.json["covered"].as_bool()),
+        (Some(0), Some(false))
+    );
+
+    import(
+        &s,
+        "alma",
+        FeedKind::Osv,
+        "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz",
+    )
+    .await;
+    let v = s.get(&format!("/api/v1/hosts/{id}/vulnerabilities")).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+    assert_eq!(v.json["covered"], true);
+    assert_eq!(v.json["os"], "almalinux 9.5");
+    let findings = v.json["findings"].as_array().unwrap();
+    assert!(findings.len() > 100, "{}", findings.len());
+    let f = findings
+        .iter()
+        .find(|f| f["cve"] == "CVE-2024-12797" && f["package"] == "openssl-libs")
+        .expect("CVE-2024-12797 in openssl-libs");
+    assert_eq!(f["advisory"], "ALSA-2025:1330");
+    assert_eq!(f["installed"], "1:3.2.2-6.el9_5");
+    assert_eq!(f["fixed"], "1:3.2.2-6.el9_5.1");
+    assert_eq!(f["feed"], "alma");
+    assert!(
+        f["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("(rpm ordering)")
+    );
+
+    let list = s.get("/api/v1/cves?site=SITE").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.json);
+    let cve = list.json["cves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cve"] == "CVE-2024-12797")
+        .expect("listed");
+    assert_eq!(cve["hosts"], 1);
+    assert!(
+        cve["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "openssl-libs")
+    );
+
+    let show = s.get("/api/v1/cves/cve-2024-12797").await;
+    assert_eq!(show.status, StatusCode::OK, "{}", show.json);
+    assert_eq!(show.json["cve"], "CVE-2024-12797");
+    assert!(
+        show.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["hostname"] == "node000000.example.org" && f["site"] == "SITE")
+    );
+
+    for (path, status, message) in [
+        (
+            "/api/v1/cves/CVE-2024-1",
+            StatusCode::BAD_REQUEST,
+            "malformed CVE id",
+        ),
+        (
+            "/api/v1/cves/CVE-1999-99999",
+            StatusCode::NOT_FOUND,
+            "no host is exposed to CVE-1999-99999",
+        ),
+        (
+            "/api/v1/cves?site=NOPE",
+            StatusCode::NOT_FOUND,
+            "site \"NOPE\" not found",
+        ),
+        (
+            "/api/v1/hosts/999/vulnerabilities",
+            StatusCode::NOT_FOUND,
+            "host 999 not found",
+        ),
+    ] {
+        let r = s.get(path).await;
+        assert_eq!(r.status, status, "{path}: {}", r.json);
+        assert!(
+            r.json["error"].as_str().unwrap().contains(message),
+            "{path}: {}",
+            r.json
+        );
+    }
+
+    // A new import is picked up without a restart.
+    import(
+        &s,
+        "deb",
+        FeedKind::DebianTracker,
+        "debian/tracker-json/vunnel_tracker_debian.json",
+    )
+    .await;
+    let again = s.get(&format!("/api/v1/hosts/{id}/vulnerabilities")).await;
+    assert_eq!(again.json["feeds"], 2);
+}
