@@ -1,80 +1,10 @@
 //! The `patchwatch` binary against a real SQLite file.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
 
 use assert_cmd::Command;
+use common::Env;
 use patchwatch_fleet::{Fleet, Image};
-use patchwatch_reports::os;
-use patchwatch_store::{Database, IngestRequest};
-use patchwatch_store_sqlite::SqliteStore;
-
-struct Env {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("pw.sqlite");
-        Env { _dir: dir, db }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("patchwatch").unwrap();
-        c.env_remove("PATCHWATCH_DATABASE")
-            .env_remove("PATCHWATCH_CONFIG")
-            .env("PATCHWATCH_LOG", "warn")
-            .arg("--database")
-            .arg(format!("sqlite:{}", self.db.display()))
-            .args(args);
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.cmd(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
-        String::from_utf8(out.stderr).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    /// Reports straight into the database, as the server would.
-    fn ingest(&self, site: &str, reports: Vec<patchwatch_reports::Report>) {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let db: Arc<dyn Database> = Arc::new(SqliteStore::open(&self.db).unwrap());
-            let site = db.site(site).await.unwrap().unwrap();
-            for (i, r) in reports.into_iter().enumerate() {
-                let normalised = os::normalise(&r.os, &r.os_string);
-                let req = IngestRequest::new(
-                    site.id,
-                    r,
-                    normalised,
-                    patchwatch_store::now_millis() + i as i64,
-                    "192.0.2.1".into(),
-                    "test".into(),
-                );
-                db.ingest(req).await.unwrap();
-            }
-        });
-    }
-}
 
 #[test]
 fn sites_and_tokens() {
