@@ -51,17 +51,23 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         _ => " --database ...".to_owned(),
     };
+    // The command as it was run (`target/release/patchwatch` after `cargo
+    // run`), so the hints can be pasted as they are.
+    let me = std::env::args()
+        .next()
+        .filter(|a| a.contains('/'))
+        .unwrap_or_else(|| "patchwatch".to_owned());
     if sites.is_empty() {
         println!(
             "\nNo sites yet. In another terminal, create one and send this machine's report:\n\
-             \n  TOKEN=$(patchwatch{db_flag} sites add MYSITE | tail -n1)\
+             \n  TOKEN=$({me}{db_flag} sites add MYSITE | tail -n1)\
              \n  client/patchwatch-client --server {scheme}://{addr} --token \"$TOKEN\"\
-             \n  patchwatch{db_flag} hosts list\n"
+             \n  {me}{db_flag} hosts list\n"
         );
     } else {
         println!(
             "\nSend a report: client/patchwatch-client --server {scheme}://{addr} --token INGEST_TOKEN\
-             \nRead the API: patchwatch{db_flag} tokens add reader, then\
+             \nRead the API: {me}{db_flag} tokens add reader, then\
              \n  curl -H \"Authorization: Bearer TOKEN\" {scheme}://{addr}/api/v1/hosts\n"
         );
     }
