@@ -132,3 +132,27 @@ impl From<StoreError> for WriteError {
         WriteError::Store(e)
     }
 }
+
+/// A PostgreSQL row as the store's shared record builders read it.
+pub(crate) struct PgColumns<'a>(pub &'a tokio_postgres::Row);
+
+impl patchwatch_store::rows::Columns for PgColumns<'_> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.0.try_get(i).map_err(pg_error)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.0.try_get(i).map_err(pg_error)
+    }
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.0.try_get(i).map_err(pg_error)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        self.0.try_get(i).map_err(pg_error)
+    }
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        self.0.try_get(i).map_err(pg_error)
+    }
+    fn opt_flag(&self, i: usize) -> Result<Option<bool>, StoreError> {
+        self.0.try_get(i).map_err(pg_error)
+    }
+}

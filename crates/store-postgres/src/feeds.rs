@@ -3,45 +3,13 @@
 //! turns and exactly one generation ends up current.
 
 use deadpool_postgres::{ClientWrapper, GenericClient};
+use patchwatch_store::rows::{self, FEED_COLUMNS};
 use patchwatch_store::{
-    Feed, FeedKind, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, StoreError, now_millis,
+    Feed, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, StoreError, now_millis,
 };
-use tokio_postgres::Row;
 
+use crate::error::PgColumns;
 use crate::pg_error;
-
-const FEED_COLUMNS: &str =
-    "SELECT f.id, f.name, f.kind, f.source, f.releases, f.enabled, f.created_at,
-        g.id, g.imported_at, g.sha256, g.size, g.advisories,
-        (SELECT COUNT(*) FROM feed_generations x WHERE x.feed_id = f.id)
-     FROM feeds f LEFT JOIN feed_generations g ON g.feed_id = f.id AND g.current";
-
-fn feed_row(r: &Row) -> Result<Feed, tokio_postgres::Error> {
-    let kind: String = r.try_get(2)?;
-    let generation_id: Option<i64> = r.try_get(7)?;
-    let current = match generation_id {
-        Some(id) => Some(Generation {
-            id,
-            imported_at: r.try_get(8)?,
-            sha256: r.try_get(9)?,
-            size: r.try_get(10)?,
-            advisories: r.try_get(11)?,
-        }),
-        None => None,
-    };
-    Ok(Feed {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        // The CHECK constraint only admits known kinds.
-        kind: FeedKind::parse(&kind).unwrap_or(FeedKind::Osv),
-        source: r.try_get(3)?,
-        releases: r.try_get(4)?,
-        enabled: r.try_get(5)?,
-        created_at: r.try_get(6)?,
-        current,
-        generations: r.try_get(12)?,
-    })
-}
 
 pub(crate) async fn feeds<C: GenericClient>(
     c: &C,
@@ -54,10 +22,7 @@ pub(crate) async fn feeds<C: GenericClient>(
         .await
         .map_err(pg_error)?;
     let rows = c.query(&stmt, &[&name]).await.map_err(pg_error)?;
-    rows.iter()
-        .map(feed_row)
-        .collect::<Result<_, _>>()
-        .map_err(pg_error)
+    rows.iter().map(|r| rows::feed(&PgColumns(r))).collect()
 }
 
 pub(crate) async fn current_documents(

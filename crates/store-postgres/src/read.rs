@@ -4,14 +4,15 @@
 use deadpool_postgres::ClientWrapper;
 use patchwatch_reports::{OsRelease, Package, PackageType};
 use patchwatch_store::package_set::decode_ids;
+use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
     Page, ReportRecord, Site, SqlValue, StoreError, TokenKind, TokenRecord, host_where,
     sort_packages,
 };
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use crate::error::PgColumns;
 use crate::pg_error;
 
 pub(crate) async fn sites(c: &ClientWrapper, name: Option<&str>) -> Result<Vec<Site>, StoreError> {
@@ -67,30 +68,6 @@ pub(crate) async fn tokens(
         .collect()
 }
 
-fn summary(r: &Row) -> Result<HostSummary, StoreError> {
-    let tags: &str = r.try_get(7).map_err(pg_error)?;
-    Ok(HostSummary {
-        id: r.try_get(0).map_err(pg_error)?,
-        hostname: r.try_get(1).map_err(pg_error)?,
-        site: r.try_get(2).map_err(pg_error)?,
-        os: OsRelease {
-            distro: r.try_get(3).map_err(pg_error)?,
-            release: r.try_get(4).map_err(pg_error)?,
-        },
-        kernel: r.try_get(5).map_err(pg_error)?,
-        arch: r.try_get(6).map_err(pg_error)?,
-        tags: serde_json::from_str(tags)
-            .map_err(|e| StoreError::Corrupt(format!("host tags: {e}")))?,
-        packages: r.try_get(8).map_err(pg_error)?,
-        first_seen: r.try_get(9).map_err(pg_error)?,
-        last_seen: r.try_get(10).map_err(pg_error)?,
-        protocol: r.try_get(11).map_err(pg_error)?,
-        reboot_required: r.try_get(12).map_err(pg_error)?,
-        package_set_id: r.try_get(13).map_err(pg_error)?,
-        last_report_id: r.try_get(14).map_err(pg_error)?,
-    })
-}
-
 /// Filters with many domain suffixes make one-off statement texts; those
 /// aren't kept in the per-connection statement cache.
 const MAX_CACHED_DOMAINS: usize = 4;
@@ -135,7 +112,10 @@ pub(crate) async fn hosts(
     let (count, rows) = tokio::try_join!(count, page).map_err(pg_error)?;
     let total: i64 = count.try_get(0).map_err(pg_error)?;
     Ok(Page {
-        items: rows.iter().map(summary).collect::<Result<_, _>>()?,
+        items: rows
+            .iter()
+            .map(|r| rows::host_summary(&PgColumns(r)))
+            .collect::<Result<_, _>>()?,
         total: u64::try_from(total).unwrap_or_default(),
         limit: filter.limit,
         offset: filter.offset,
@@ -154,7 +134,7 @@ pub(crate) async fn host(c: &ClientWrapper, id: i64) -> Result<Option<HostDetail
     };
     let details: &str = row.try_get(15).map_err(pg_error)?;
     Ok(Some(
-        HostDetails::from_json(details)?.into_detail(summary(&row)?),
+        HostDetails::from_json(details)?.into_detail(rows::host_summary(&PgColumns(&row))?),
     ))
 }
 

@@ -1,45 +1,13 @@
 //! Vulnerability feeds: reads on a pooled connection, writes inside the
 //! writer's transaction (so an import is switched to atomically).
 
+use patchwatch_store::rows::{self, FEED_COLUMNS};
 use patchwatch_store::{
-    Feed, FeedKind, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, StoreError, now_millis,
+    Feed, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, StoreError, now_millis,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::sql_error;
-
-const FEED_COLUMNS: &str =
-    "SELECT f.id, f.name, f.kind, f.source, f.releases, f.enabled, f.created_at,
-        g.id, g.imported_at, g.sha256, g.size, g.advisories,
-        (SELECT COUNT(*) FROM feed_generations x WHERE x.feed_id = f.id)
-     FROM feeds f LEFT JOIN feed_generations g ON g.feed_id = f.id AND g.current";
-
-fn feed_row(r: &Row<'_>) -> rusqlite::Result<Feed> {
-    let kind: String = r.get(2)?;
-    let generation_id: Option<i64> = r.get(7)?;
-    let current = match generation_id {
-        Some(id) => Some(Generation {
-            id,
-            imported_at: r.get(8)?,
-            sha256: r.get(9)?,
-            size: r.get(10)?,
-            advisories: r.get(11)?,
-        }),
-        None => None,
-    };
-    Ok(Feed {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        // The CHECK constraint only admits known kinds.
-        kind: FeedKind::parse(&kind).unwrap_or(FeedKind::Osv),
-        source: r.get(3)?,
-        releases: r.get(4)?,
-        enabled: r.get(5)?,
-        created_at: r.get(6)?,
-        current,
-        generations: r.get(12)?,
-    })
-}
 
 pub(crate) fn feeds(c: &Connection, name: Option<&str>) -> Result<Vec<Feed>, StoreError> {
     let mut stmt = c
@@ -47,8 +15,7 @@ pub(crate) fn feeds(c: &Connection, name: Option<&str>) -> Result<Vec<Feed>, Sto
             "{FEED_COLUMNS} WHERE ?1 IS NULL OR f.name = ?1 ORDER BY f.name"
         ))
         .map_err(sql_error)?;
-    let rows = stmt.query_map([name], feed_row).map_err(sql_error)?;
-    rows.collect::<Result<_, _>>().map_err(sql_error)
+    crate::collect_rows(&mut stmt, [name], rows::feed)
 }
 
 pub(crate) fn current_documents(c: &Connection) -> Result<Vec<(Feed, Vec<u8>)>, StoreError> {

@@ -301,3 +301,41 @@ impl Database for SqliteStore {
             .await
     }
 }
+
+/// A rusqlite row as the store's shared record builders read it.
+pub(crate) struct SqliteColumns<'a, 'b>(pub &'a rusqlite::Row<'b>);
+
+impl patchwatch_store::rows::Columns for SqliteColumns<'_, '_> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.0.get(i).map_err(sql_error)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.0.get(i).map_err(sql_error)
+    }
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        self.0.get(i).map_err(sql_error)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        self.0.get(i).map_err(sql_error)
+    }
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        self.0.get(i).map_err(sql_error)
+    }
+    fn opt_flag(&self, i: usize) -> Result<Option<bool>, StoreError> {
+        self.0.get(i).map_err(sql_error)
+    }
+}
+
+/// Runs a prepared query and builds a record from every row.
+pub(crate) fn collect_rows<T>(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    build: impl Fn(&dyn patchwatch_store::rows::Columns) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut rows = stmt.query(params).map_err(sql_error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        out.push(build(&SqliteColumns(row))?);
+    }
+    Ok(out)
+}

@@ -2,13 +2,14 @@
 
 use patchwatch_reports::{OsRelease, Package, PackageType};
 use patchwatch_store::package_set::decode_ids;
+use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
     Page, ReportRecord, Site, SqlValue, StoreError, TokenKind, TokenRecord, host_where,
     sort_packages,
 };
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use crate::sql_error;
 
@@ -75,29 +76,6 @@ fn bind(values: Vec<SqlValue>) -> Vec<Value> {
         .collect()
 }
 
-fn summary(r: &Row<'_>) -> rusqlite::Result<HostSummary> {
-    let tags: String = r.get(7)?;
-    Ok(HostSummary {
-        id: r.get(0)?,
-        hostname: r.get(1)?,
-        site: r.get(2)?,
-        os: OsRelease {
-            distro: r.get(3)?,
-            release: r.get(4)?,
-        },
-        kernel: r.get(5)?,
-        arch: r.get(6)?,
-        tags: serde_json::from_str(&tags).unwrap_or_default(),
-        packages: r.get(8)?,
-        first_seen: r.get(9)?,
-        last_seen: r.get(10)?,
-        protocol: r.get(11)?,
-        reboot_required: r.get(12)?,
-        package_set_id: r.get(13)?,
-        last_report_id: r.get(14)?,
-    })
-}
-
 pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
     let (where_sql, values) = host_where(filter, |n| format!("?{n}"));
     let values = bind(values);
@@ -116,11 +94,11 @@ pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSumm
         filter.offset
     );
     let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
-    let items = stmt
-        .query_map(params_from_iter(values.iter()), summary)
-        .map_err(sql_error)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sql_error)?;
+    let items = crate::collect_rows(
+        &mut stmt,
+        params_from_iter(values.iter()),
+        rows::host_summary,
+    )?;
     Ok(Page {
         items,
         total: total as u64,
@@ -136,14 +114,19 @@ pub(crate) fn host(c: &Connection, id: i64) -> Result<Option<HostDetail>, StoreE
     let row = c
         .prepare_cached(&sql)
         .map_err(sql_error)?
-        .query_row([id], |r| Ok((summary(r)?, r.get::<_, String>(15)?)))
+        .query_row([id], |r| {
+            Ok((
+                rows::host_summary(&crate::SqliteColumns(r)),
+                r.get::<_, String>(15)?,
+            ))
+        })
         .optional()
         .map_err(sql_error)?;
     match row {
         None => Ok(None),
-        Some((summary, details)) => {
-            Ok(Some(HostDetails::from_json(&details)?.into_detail(summary)))
-        }
+        Some((summary, details)) => Ok(Some(
+            HostDetails::from_json(&details)?.into_detail(summary?),
+        )),
     }
 }
 

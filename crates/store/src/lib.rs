@@ -14,6 +14,7 @@ pub mod filter;
 pub mod history;
 pub mod package_set;
 pub mod records;
+pub mod rows;
 pub mod token;
 
 pub use database::{Database, IngestRequest, RepeatRequest, sort_packages};

@@ -1,0 +1,80 @@
+//! Records built from result rows the same way in every backend.
+//!
+//! Each backend wraps its driver's row in [`Columns`]; the builders here
+//! read the columns of the shared queries ([`crate::HOST_SUMMARY_COLUMNS`],
+//! [`FEED_COLUMNS`]) by position, so a record means the same thing whatever
+//! stores it.
+
+use patchwatch_reports::OsRelease;
+
+use crate::feeds::{Feed, FeedKind, Generation};
+use crate::{HostSummary, StoreError};
+
+/// Typed access to one result row, by column position.
+pub trait Columns {
+    fn int(&self, i: usize) -> Result<i64, StoreError>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+    fn text(&self, i: usize) -> Result<String, StoreError>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError>;
+    fn flag(&self, i: usize) -> Result<bool, StoreError>;
+    fn opt_flag(&self, i: usize) -> Result<Option<bool>, StoreError>;
+}
+
+/// A host summary from the columns of [`crate::HOST_SUMMARY_COLUMNS`].
+pub fn host_summary(r: &dyn Columns) -> Result<HostSummary, StoreError> {
+    let tags = r.text(7)?;
+    Ok(HostSummary {
+        id: r.int(0)?,
+        hostname: r.text(1)?,
+        site: r.text(2)?,
+        os: OsRelease {
+            distro: r.text(3)?,
+            release: r.text(4)?,
+        },
+        kernel: r.text(5)?,
+        arch: r.text(6)?,
+        tags: serde_json::from_str(&tags)
+            .map_err(|e| StoreError::Corrupt(format!("host tags: {e}")))?,
+        packages: r.int(8)?,
+        first_seen: r.int(9)?,
+        last_seen: r.int(10)?,
+        protocol: r.text(11)?,
+        reboot_required: r.opt_flag(12)?,
+        package_set_id: r.int(13)?,
+        last_report_id: r.int(14)?,
+    })
+}
+
+/// The feed query both backends run, each adding its own `WHERE`.
+pub const FEED_COLUMNS: &str =
+    "SELECT f.id, f.name, f.kind, f.source, f.releases, f.enabled, f.created_at,
+        g.id, g.imported_at, g.sha256, g.size, g.advisories,
+        (SELECT COUNT(*) FROM feed_generations x WHERE x.feed_id = f.id)
+     FROM feeds f LEFT JOIN feed_generations g ON g.feed_id = f.id AND g.current";
+
+/// A feed from the columns of [`FEED_COLUMNS`].
+pub fn feed(r: &dyn Columns) -> Result<Feed, StoreError> {
+    let kind = r.text(2)?;
+    let current = match r.opt_int(7)? {
+        Some(id) => Some(Generation {
+            id,
+            imported_at: r.int(8)?,
+            sha256: r.text(9)?,
+            size: r.int(10)?,
+            advisories: r.int(11)?,
+        }),
+        None => None,
+    };
+    Ok(Feed {
+        id: r.int(0)?,
+        name: r.text(1)?,
+        kind: FeedKind::parse(&kind)
+            .map_err(|_| StoreError::Corrupt(format!("unknown feed kind {kind:?}")))?,
+        source: r.text(3)?,
+        releases: r.text(4)?,
+        enabled: r.flag(5)?,
+        created_at: r.int(6)?,
+        current,
+        generations: r.int(12)?,
+    })
+}
