@@ -2,13 +2,12 @@
 //! explicit transaction.
 
 use deadpool_postgres::ClientWrapper;
-use patchwatch_reports::{OsRelease, Package, PackageType};
+use patchwatch_reports::{Package, PackageType};
 use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
-    Page, ReportRecord, Site, SqlValue, StoreError, TokenKind, TokenRecord, host_where,
-    sort_packages,
+    Page, ReportRecord, Site, SqlValue, StoreError, TokenRecord, host_where, sort_packages,
 };
 use tokio_postgres::types::ToSql;
 
@@ -25,17 +24,7 @@ pub(crate) async fn sites(c: &ClientWrapper, name: Option<&str>) -> Result<Vec<S
         .await
         .map_err(pg_error)?;
     let rows = c.query(&stmt, &[&name]).await.map_err(pg_error)?;
-    rows.iter()
-        .map(|r| {
-            Ok(Site {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                created_at: r.try_get(2)?,
-                hosts: r.try_get(3)?,
-            })
-        })
-        .collect::<Result<_, tokio_postgres::Error>>()
-        .map_err(pg_error)
+    rows.iter().map(|r| rows::site(&PgColumns(r))).collect()
 }
 
 pub(crate) async fn tokens(
@@ -51,21 +40,7 @@ pub(crate) async fn tokens(
         .await
         .map_err(pg_error)?;
     let rows = c.query(&stmt, &[&hash]).await.map_err(pg_error)?;
-    rows.iter()
-        .map(|r| {
-            let kind: &str = r.try_get(2).map_err(pg_error)?;
-            Ok(TokenRecord {
-                id: r.try_get(0).map_err(pg_error)?,
-                name: r.try_get(1).map_err(pg_error)?,
-                // The column's CHECK allows only the two kinds.
-                kind: TokenKind::parse(kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
-                site_id: r.try_get(3).map_err(pg_error)?,
-                site: r.try_get(4).map_err(pg_error)?,
-                created_at: r.try_get(5).map_err(pg_error)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| rows::token(&PgColumns(r))).collect()
 }
 
 /// Filters with many domain suffixes make one-off statement texts; those
@@ -206,25 +181,5 @@ pub(crate) async fn reports(
         .query(&stmt, &[&host_id, &i64::from(limit), &i64::from(offset)])
         .await
         .map_err(pg_error)?;
-    rows.iter()
-        .map(|r| {
-            Ok(ReportRecord {
-                id: r.try_get(0)?,
-                host_id: r.try_get(1)?,
-                received_at: r.try_get(2)?,
-                protocol: r.try_get(3)?,
-                os: OsRelease {
-                    distro: r.try_get(4)?,
-                    release: r.try_get(5)?,
-                },
-                kernel: r.try_get(6)?,
-                packages: r.try_get(7)?,
-                unchanged: r.try_get(8)?,
-                sender: r.try_get(9)?,
-                user_agent: r.try_get(10)?,
-                package_set_id: r.try_get(11)?,
-            })
-        })
-        .collect::<Result<_, tokio_postgres::Error>>()
-        .map_err(pg_error)
+    rows.iter().map(|r| rows::report(&PgColumns(r))).collect()
 }

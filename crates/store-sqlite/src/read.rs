@@ -1,12 +1,11 @@
 //! The read side: queries on a pooled read connection.
 
-use patchwatch_reports::{OsRelease, Package, PackageType};
+use patchwatch_reports::{Package, PackageType};
 use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
-    Page, ReportRecord, Site, SqlValue, StoreError, TokenKind, TokenRecord, host_where,
-    sort_packages,
+    Page, ReportRecord, Site, SqlValue, StoreError, TokenRecord, host_where, sort_packages,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -29,17 +28,7 @@ fn site_query(c: &Connection, name: Option<&str>) -> Result<Vec<Site>, StoreErro
              FROM sites s WHERE ?1 IS NULL OR s.name = ?1 ORDER BY s.name",
         )
         .map_err(sql_error)?;
-    let rows = stmt
-        .query_map([name], |r| {
-            Ok(Site {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                created_at: r.get(2)?,
-                hosts: r.get(3)?,
-            })
-        })
-        .map_err(sql_error)?;
-    rows.collect::<Result<_, _>>().map_err(sql_error)
+    crate::collect_rows(&mut stmt, [name], rows::site)
 }
 
 pub(crate) fn tokens(c: &Connection, hash: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
@@ -50,20 +39,7 @@ pub(crate) fn tokens(c: &Connection, hash: Option<&str>) -> Result<Vec<TokenReco
              WHERE ?1 IS NULL OR t.hash = ?1 ORDER BY t.name",
         )
         .map_err(sql_error)?;
-    let rows = stmt
-        .query_map([hash], |r| {
-            let kind: String = r.get(2)?;
-            Ok(TokenRecord {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                kind: TokenKind::parse(&kind).unwrap_or(TokenKind::Api),
-                site_id: r.get(3)?,
-                site: r.get(4)?,
-                created_at: r.get(5)?,
-            })
-        })
-        .map_err(sql_error)?;
-    rows.collect::<Result<_, _>>().map_err(sql_error)
+    crate::collect_rows(&mut stmt, [hash], rows::token)
 }
 
 fn bind(values: Vec<SqlValue>) -> Vec<Value> {
@@ -191,25 +167,5 @@ pub(crate) fn reports(
              WHERE r.host_id = ?1 ORDER BY r.received_at DESC, r.id DESC LIMIT ?2 OFFSET ?3",
         )
         .map_err(sql_error)?;
-    let rows = stmt
-        .query_map((host_id, limit, offset), |r| {
-            Ok(ReportRecord {
-                id: r.get(0)?,
-                host_id: r.get(1)?,
-                received_at: r.get(2)?,
-                protocol: r.get(3)?,
-                os: OsRelease {
-                    distro: r.get(4)?,
-                    release: r.get(5)?,
-                },
-                kernel: r.get(6)?,
-                packages: r.get(7)?,
-                unchanged: r.get(8)?,
-                sender: r.get(9)?,
-                user_agent: r.get(10)?,
-                package_set_id: r.get(11)?,
-            })
-        })
-        .map_err(sql_error)?;
-    rows.collect::<Result<_, _>>().map_err(sql_error)
+    crate::collect_rows(&mut stmt, (host_id, limit, offset), rows::report)
 }

@@ -1,14 +1,14 @@
 //! Records built from result rows the same way in every backend.
 //!
 //! Each backend wraps its driver's row in [`Columns`]; the builders here
-//! read the columns of the shared queries ([`crate::HOST_SUMMARY_COLUMNS`],
-//! [`FEED_COLUMNS`]) by position, so a record means the same thing whatever
-//! stores it.
+//! read the columns of the queries by position (the column lists are noted
+//! on each builder; every backend selects them in that order), so a record
+//! means the same thing whatever stores it.
 
 use patchwatch_reports::OsRelease;
 
 use crate::feeds::{Feed, FeedKind, Generation};
-use crate::{HostSummary, StoreError};
+use crate::{HostSummary, ReportRecord, Site, StoreError, TokenKind, TokenRecord};
 
 /// Typed access to one result row, by column position.
 pub trait Columns {
@@ -76,5 +76,52 @@ pub fn feed(r: &dyn Columns) -> Result<Feed, StoreError> {
         created_at: r.int(6)?,
         current,
         generations: r.int(12)?,
+    })
+}
+
+/// A site from `s.id, s.name, s.created_at, <host count>`.
+pub fn site(r: &dyn Columns) -> Result<Site, StoreError> {
+    Ok(Site {
+        id: r.int(0)?,
+        name: r.text(1)?,
+        created_at: r.int(2)?,
+        hosts: r.int(3)?,
+    })
+}
+
+/// A token from `t.id, t.name, t.kind, t.site_id, s.name, t.created_at`.
+pub fn token(r: &dyn Columns) -> Result<TokenRecord, StoreError> {
+    let kind = r.text(2)?;
+    Ok(TokenRecord {
+        id: r.int(0)?,
+        name: r.text(1)?,
+        // Never guess a token's kind: it decides what the token may do.
+        kind: TokenKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
+        site_id: r.opt_int(3)?,
+        site: r.opt_text(4)?,
+        created_at: r.int(5)?,
+    })
+}
+
+/// A report from `r.id, r.host_id, r.received_at, r.protocol, o.distro,
+/// o.release, r.kernel, ps.package_count, r.unchanged, r.sender,
+/// r.user_agent, r.package_set_id`.
+pub fn report(r: &dyn Columns) -> Result<ReportRecord, StoreError> {
+    Ok(ReportRecord {
+        id: r.int(0)?,
+        host_id: r.int(1)?,
+        received_at: r.int(2)?,
+        protocol: r.text(3)?,
+        os: OsRelease {
+            distro: r.text(4)?,
+            release: r.text(5)?,
+        },
+        kernel: r.text(6)?,
+        packages: r.int(7)?,
+        unchanged: r.flag(8)?,
+        sender: r.text(9)?,
+        user_agent: r.text(10)?,
+        package_set_id: r.int(11)?,
     })
 }
