@@ -25,6 +25,7 @@
 
 pub mod advisory;
 pub mod alpine;
+mod archive;
 pub mod compression;
 mod cvss;
 pub mod debian;

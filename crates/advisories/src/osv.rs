@@ -389,46 +389,13 @@ impl<R: Read> TarFeed<R> {
     /// Every `.json` entry parsed as a record, in archive order. A bad record
     /// is an `Err` item and iteration continues; a broken archive ends it.
     pub fn records(&mut self) -> Result<impl Iterator<Item = Result<Advisory, Error>> + '_, Error> {
-        let name = self.name.clone();
-        let entries = self.archive.entries().map_err(|e| Error::io(&name, e))?;
-        let mut buf = Vec::new();
-        let mut broken = false;
-        Ok(entries.filter_map(move |entry| {
-            if broken {
-                return None;
-            }
-            let mut entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    broken = true;
-                    return Some(Err(Error::io(&name, e)));
-                }
-            };
-            if !entry.header().entry_type().is_file() {
-                return None;
-            }
-            let path = entry
-                .path()
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if !path.ends_with(".json") {
-                return None;
-            }
-            let at = format!("{name}: {path}");
-            let size = entry.header().size().unwrap_or(0);
-            if size > MAX_RECORD_BYTES {
-                return Some(Err(Error::format(
-                    at,
-                    format!("entry of {size} bytes exceeds the limit"),
-                )));
-            }
-            buf.clear();
-            if let Err(e) = entry.read_to_end(&mut buf) {
-                broken = true;
-                return Some(Err(Error::io(at, e)));
-            }
-            Some(parse_record(&buf, &at))
-        }))
+        crate::archive::tar_files(
+            &mut self.archive,
+            &self.name,
+            MAX_RECORD_BYTES,
+            |path| path.ends_with(".json"),
+            |bytes, at| Some(parse_record(bytes, at)),
+        )
     }
 }
 

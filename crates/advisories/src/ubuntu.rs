@@ -188,42 +188,12 @@ impl<R: Read> TrackerArchive<R> {
     /// and READMEs skipped). A bad file is an `Err` item; a broken archive
     /// ends the iteration.
     pub fn records(&mut self) -> Result<impl Iterator<Item = Result<Advisory, Error>> + '_, Error> {
-        let name = self.name.clone();
-        let entries = self.archive.entries().map_err(|e| Error::io(&name, e))?;
-        let mut buf = Vec::new();
-        let mut broken = false;
-        Ok(entries.filter_map(move |entry| {
-            if broken {
-                return None;
-            }
-            let mut entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    broken = true;
-                    return Some(Err(Error::io(&name, e)));
-                }
-            };
-            if !entry.header().entry_type().is_file() {
-                return None;
-            }
-            let path = entry
-                .path()
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let file = path.rsplit('/').next().unwrap_or("");
-            if !file.starts_with("CVE-") {
-                return None;
-            }
-            let at = format!("{name}: {path}");
-            if entry.header().size().unwrap_or(0) > MAX_RECORD_BYTES {
-                return Some(Err(Error::format(at, "entry exceeds the size limit")));
-            }
-            buf.clear();
-            if let Err(e) = entry.read_to_end(&mut buf) {
-                broken = true;
-                return Some(Err(Error::io(at, e)));
-            }
-            parse_file(&String::from_utf8_lossy(&buf), &at).transpose()
-        }))
+        crate::archive::tar_files(
+            &mut self.archive,
+            &self.name,
+            MAX_RECORD_BYTES,
+            |path| path.rsplit('/').next().unwrap_or("").starts_with("CVE-"),
+            |bytes, at| parse_file(&String::from_utf8_lossy(bytes), at).transpose(),
+        )
     }
 }
