@@ -1,6 +1,6 @@
 //! What every report endpoint does the same way: read the body within the
 //! limits, name the client, decode form posts, and hand a parsed report to
-//! the store. The native endpoint could use these too (see the lead's note).
+//! the store. Every report endpoint, native and foreign, uses them.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -25,13 +25,9 @@ use patchwatch_store::{TokenKind, TokenRecord};
 /// Most parts a form may have: the clients send about a dozen.
 const MAX_FORM_PARTS: usize = 200;
 
-/// The body as sent, checked against `max_body_bytes`, then decoded per
-/// `Content-Encoding` within `max_decompressed_bytes`.
-pub fn read_body(
-    state: &AppState,
-    headers: &HeaderMap,
-    raw: Result<Bytes, BytesRejection>,
-) -> Result<Vec<u8>, ApiError> {
+/// The body as sent, checked against `max_body_bytes` (over it: 413 naming
+/// the limit; empty: 400).
+pub fn raw_body(state: &AppState, raw: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     let limit = state.config.max_body_bytes;
     let raw = raw.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -44,6 +40,17 @@ pub fn read_body(
         }
     })?;
     body::check_size(&raw, limit)?;
+    Ok(raw)
+}
+
+/// The body as sent ([`raw_body`]), decoded per `Content-Encoding` within
+/// `max_decompressed_bytes`.
+pub fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Vec<u8>, ApiError> {
+    let raw = raw_body(state, raw)?;
     let encoding = Encoding::from_headers(headers)?;
     body::decode(encoding, &raw, state.config.max_decompressed_bytes)
 }

@@ -17,6 +17,15 @@ pub struct Seen {
     pub report_id: i64,
 }
 
+impl From<&patchwatch_store::IngestOutcome> for Seen {
+    fn from(outcome: &patchwatch_store::IngestOutcome) -> Seen {
+        Seen {
+            host_id: outcome.host_id,
+            report_id: outcome.report_id,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct RepeatCache {
     entries: Mutex<HashMap<[u8; 32], Seen>>,

@@ -8,8 +8,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use patchwatch_reports::{native, os};
-use patchwatch_store::{IngestOutcome, IngestRequest, RepeatRequest, TokenKind, now_millis};
+use patchwatch_reports::native;
+use patchwatch_store::{IngestOutcome, RepeatRequest, TokenKind, now_millis};
 
 use crate::auth;
 use crate::body::{self, Encoding};
@@ -34,24 +34,11 @@ pub async fn post_report(
     let site_id = token
         .site_id
         .ok_or_else(|| ApiError::forbidden("this ingest token has no site"))?;
-    let raw = raw.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "request body is larger than the limit of {} bytes",
-                    state.config.max_body_bytes
-                ),
-            )
-        } else {
-            ApiError::bad_request(format!("could not read the request body: {e}"))
-        }
-    })?;
-    body::check_size(&raw, state.config.max_body_bytes)?;
+    let raw = ingest_common::raw_body(&state, raw)?;
     let encoding = Encoding::from_headers(&headers)?;
     let received_at = now_millis();
     // Behind a trusted reverse proxy, the client it names is the sender.
-    let sender = state.policy.sender_address(peer.ip(), &headers).to_string();
+    let sender = state.policy.sender_address(peer.ip(), &headers);
     let user_agent = ingest_common::user_agent(&headers);
 
     let key = RepeatCache::key(token.id, encoding.as_byte(), &raw);
@@ -60,17 +47,11 @@ pub async fn post_report(
             host_id: seen.host_id,
             repeats_report_id: seen.report_id,
             received_at,
-            sender: sender.clone(),
+            sender: sender.to_string(),
             user_agent: user_agent.clone(),
         };
         if let Some(outcome) = state.db.ingest_repeat(repeat).await? {
-            state.repeats.insert(
-                key,
-                Seen {
-                    host_id: outcome.host_id,
-                    report_id: outcome.report_id,
-                },
-            );
+            state.repeats.insert(key, Seen::from(&outcome));
             return Ok(stored(outcome));
         }
         state.repeats.forget(&key);
@@ -88,16 +69,8 @@ pub async fn post_report(
             token.site.as_deref().unwrap_or("")
         )));
     }
-    let os = os::normalise(&report.os, &report.os_string);
-    let request = IngestRequest::new(site_id, report, os, received_at, sender, user_agent);
-    let outcome = state.db.ingest(request).await?;
-    state.repeats.insert(
-        key,
-        Seen {
-            host_id: outcome.host_id,
-            report_id: outcome.report_id,
-        },
-    );
+    let outcome = ingest_common::store(&state, site_id, report, sender, user_agent).await?;
+    state.repeats.insert(key, Seen::from(&outcome));
     Ok(stored(outcome))
 }
 
