@@ -239,6 +239,27 @@ pub(crate) fn alnum_class(c: u8) -> u8 {
     }
 }
 
+/// Splits `[epoch:]rest` at the first `:`, checking that an epoch, when
+/// there is one, is a non-empty run of digits (rpmbuild's and makepkg's
+/// rule).
+pub(crate) fn split_digit_epoch(v: &str) -> Result<(Option<&str>, &str), VersionError> {
+    let Some((epoch, rest)) = v.split_once(':') else {
+        return Ok((None, v));
+    };
+    if epoch.is_empty() {
+        return Err(VersionError::EmptyPart {
+            version: v.to_owned(),
+            part: "epoch",
+        });
+    }
+    if !epoch.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(VersionError::EpochNotNumber {
+            version: v.to_owned(),
+        });
+    }
+    Ok((Some(epoch), rest))
+}
+
 /// One run of rpmvercmp (and of alpm's vercmp, derived from it): digits
 /// compare as numbers (leading zeros dropped, then the longer is greater,
 /// then byte by byte), letters byte by byte. Both runs are of one kind.

@@ -191,21 +191,7 @@ pub fn validate(v: &str) -> Result<(), VersionError> {
         });
     }
     let owned = || v.to_owned();
-    let (epoch, rest) = match v.split_once(':') {
-        Some((e, rest)) => (Some(e), rest),
-        None => (None, v),
-    };
-    if let Some(e) = epoch {
-        if e.is_empty() {
-            return Err(VersionError::EmptyPart {
-                version: owned(),
-                part: "epoch",
-            });
-        }
-        if !e.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(VersionError::EpochNotNumber { version: owned() });
-        }
-    }
+    let (_epoch, rest) = crate::split_digit_epoch(v)?;
     let (pkgver, pkgrel) = match rest.rsplit_once('-') {
         Some((ver, rel)) => (ver, Some(rel)),
         None => (rest, None),

@@ -282,20 +282,8 @@ pub fn validate(v: &str) -> Result<(), VersionError> {
         });
     }
     let owned = || v.to_owned();
-    let (epoch, rest) = match v.split_once(':') {
-        Some((e, rest)) => (Some(e), rest),
-        None => (None, v),
-    };
+    let (epoch, rest) = crate::split_digit_epoch(v)?;
     if let Some(e) = epoch {
-        if e.is_empty() {
-            return Err(VersionError::EmptyPart {
-                version: owned(),
-                part: "epoch",
-            });
-        }
-        if !e.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(VersionError::EpochNotNumber { version: owned() });
-        }
         let value = e.bytes().fold(0u64, |acc, d| {
             acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
         });
