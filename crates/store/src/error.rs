@@ -22,9 +22,3 @@ pub enum StoreError {
     #[error("migration {version} failed: {message}")]
     Migration { version: i64, message: String },
 }
-
-impl StoreError {
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
-    }
-}

@@ -52,12 +52,6 @@ impl PackageKey {
     }
 }
 
-impl SetHash {
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
 /// A report's packages, deduplicated and in canonical order (by key).
 #[derive(Debug, Clone)]
 pub struct CanonicalSet {
