@@ -38,9 +38,9 @@ fn feeds_generations_and_findings_on_real_data() {
     env.ingest("S", hosts());
 
     // Bad input is refused clearly, before anything is stored.
-    let err = env.fails(&["feeds", "add", "x", "--kind", "oval", "--source", "/x"]);
+    let err = env.fails(&["feeds", "add", "x", "--kind", "csaf", "--source", "/x"]);
     assert!(
-        err.contains("unknown feed kind \"oval\"") && err.contains("debian-tracker"),
+        err.contains("unknown feed kind \"csaf\"") && err.contains("debian-tracker"),
         "{err}"
     );
     let err = env.fails(&["feeds", "import", "alma"]);

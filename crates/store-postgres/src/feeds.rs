@@ -85,6 +85,7 @@ pub(crate) async fn add_feed(c: &ClientWrapper, feed: &NewFeed) -> Result<Feed, 
         created_at: now,
         current: None,
         generations: 0,
+        sync: Default::default(),
     })
 }
 

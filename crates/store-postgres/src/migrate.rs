@@ -14,6 +14,7 @@ use crate::pg_error;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_feeds.sql")),
+    (3, include_str!("../migrations/0003_feed_sync.sql")),
 ];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of

@@ -73,6 +73,7 @@ pub(crate) fn add_feed(c: &Connection, feed: &NewFeed) -> Result<Feed, StoreErro
         created_at: now,
         current: None,
         generations: 0,
+        sync: Default::default(),
     })
 }
 

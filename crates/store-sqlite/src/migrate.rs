@@ -8,6 +8,7 @@ use crate::sql_error;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_feeds.sql")),
+    (3, include_str!("../migrations/0003_feed_sync.sql")),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {
@@ -16,6 +17,18 @@ pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {
              version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
     )
     .map_err(sql_error)?;
+    // A migration may rebuild a table others refer to (SQLite cannot alter
+    // a constraint in place); with foreign keys on, dropping the old table
+    // would cascade. The switch only works outside a transaction.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(sql_error)?;
+    let result = apply(conn);
+    conn.execute_batch("PRAGMA foreign_keys = ON")
+        .map_err(sql_error)?;
+    result
+}
+
+fn apply(conn: &Connection) -> Result<(), StoreError> {
     for &(version, sql) in MIGRATIONS {
         // IMMEDIATE: two processes opening a new file at once must not both
         // apply the same migration.
@@ -32,6 +45,17 @@ pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {
             continue;
         }
         let result = conn.execute_batch(sql).and_then(|_| {
+            // Foreign keys are off: check them before committing instead.
+            let broken: i64 =
+                conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if broken > 0 {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                    Some(format!("{broken} rows violate foreign keys")),
+                ));
+            }
             conn.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
                 (version, patchwatch_store::now_millis()),

@@ -13,6 +13,13 @@ fn rfc3339<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_millis(*ms))
 }
 
+fn opt_rfc3339<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&format_millis(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
 /// How many generations a feed keeps: the current one and the one before,
 /// so an operator can still see what changed after a bad vendor release.
 pub const GENERATIONS_KEPT: i64 = 2;
@@ -26,15 +33,22 @@ pub enum FeedKind {
     DebianDsa,
     DebianDla,
     AlpineSecdb,
+    /// An OVAL definitions document (Red Hat, Debian, Ubuntu, SUSE,
+    /// AlmaLinux), evaluated against each host's packages.
+    Oval,
+    /// The Ubuntu CVE tracker (a tar of `active/`, `retired/` entries).
+    UbuntuTracker,
 }
 
 impl FeedKind {
-    pub const ALL: [FeedKind; 5] = [
+    pub const ALL: [FeedKind; 7] = [
         FeedKind::Osv,
         FeedKind::DebianTracker,
         FeedKind::DebianDsa,
         FeedKind::DebianDla,
         FeedKind::AlpineSecdb,
+        FeedKind::Oval,
+        FeedKind::UbuntuTracker,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +58,8 @@ impl FeedKind {
             FeedKind::DebianDsa => "debian-dsa",
             FeedKind::DebianDla => "debian-dla",
             FeedKind::AlpineSecdb => "alpine-secdb",
+            FeedKind::Oval => "oval",
+            FeedKind::UbuntuTracker => "ubuntu-tracker",
         }
     }
 
@@ -105,6 +121,23 @@ pub struct Feed {
     pub current: Option<Generation>,
     /// Generations stored (current and kept older ones).
     pub generations: i64,
+    /// What the last download left behind (all empty for file feeds
+    /// that were only ever imported).
+    pub sync: SyncState,
+}
+
+/// A feed's download state: the validators of the document last fetched,
+/// sent back as a conditional request next time, and how the last attempt
+/// ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncState {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// When the last sync attempt ended, successful or not.
+    #[serde(serialize_with = "opt_rfc3339")]
+    pub synced_at: Option<Millis>,
+    /// Why the last attempt failed; `None` after a success.
+    pub error: Option<String>,
 }
 
 /// What [`crate::Database::import_generation`] did.

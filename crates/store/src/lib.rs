@@ -21,8 +21,8 @@ pub use database::{Database, IngestRequest, RepeatRequest, sort_packages};
 pub use diff::{PackageChange, PackageDiff};
 pub use error::StoreError;
 pub use feeds::{
-    Feed, FeedKind, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, validate_feed_name,
-    validate_sha256,
+    Feed, FeedKind, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, SyncState,
+    validate_feed_name, validate_sha256,
 };
 pub use filter::{HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, Page, SqlValue, host_where};
 pub use history::{HistoryEntry, host_history};

@@ -7,7 +7,7 @@
 
 use patchwatch_reports::OsRelease;
 
-use crate::feeds::{Feed, FeedKind, Generation};
+use crate::feeds::{Feed, FeedKind, Generation, SyncState};
 use crate::{HostSummary, ReportRecord, Site, StoreError, TokenKind, TokenRecord};
 
 /// Typed access to one result row, by column position.
@@ -49,7 +49,8 @@ pub fn host_summary(r: &dyn Columns) -> Result<HostSummary, StoreError> {
 pub const FEED_COLUMNS: &str =
     "SELECT f.id, f.name, f.kind, f.source, f.releases, f.enabled, f.created_at,
         g.id, g.imported_at, g.sha256, g.size, g.advisories,
-        (SELECT COUNT(*) FROM feed_generations x WHERE x.feed_id = f.id)
+        (SELECT COUNT(*) FROM feed_generations x WHERE x.feed_id = f.id),
+        f.etag, f.last_modified, f.synced_at, f.sync_error
      FROM feeds f LEFT JOIN feed_generations g ON g.feed_id = f.id AND g.current";
 
 /// A feed from the columns of [`FEED_COLUMNS`].
@@ -76,6 +77,12 @@ pub fn feed(r: &dyn Columns) -> Result<Feed, StoreError> {
         created_at: r.int(6)?,
         current,
         generations: r.int(12)?,
+        sync: SyncState {
+            etag: r.opt_text(13)?,
+            last_modified: r.opt_text(14)?,
+            synced_at: r.opt_int(15)?,
+            error: r.opt_text(16)?,
+        },
     })
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use patchwatch_advisories::compression::{self, Compression};
 use patchwatch_advisories::debian::list::{AdvisoryList, ListKind};
-use patchwatch_advisories::{Advisory, Source, alpine, debian, osv};
+use patchwatch_advisories::{Advisory, Source, alpine, debian, osv, ubuntu};
 use patchwatch_assess::AdvisoryIndex;
 use patchwatch_store::{Database, FeedKind, StoreError};
 use sha2::{Digest, Sha256};
@@ -94,6 +94,22 @@ pub fn parse_document(
             } else {
                 alpine::parse_yaml(reader, name, &mut f)?
             }
+        }
+        FeedKind::UbuntuTracker => {
+            let reader = compression::decompressed(Cursor::new(doc)).map_err(io)?;
+            let mut archive = ubuntu::TrackerArchive::new(reader, name);
+            let mut n = 0;
+            for adv in archive.records()? {
+                f(adv?);
+                n += 1;
+            }
+            n
+        }
+        FeedKind::Oval => {
+            return Err(FeedError::Document {
+                name: name.to_owned(),
+                message: "OVAL documents are not advisory lists".to_owned(),
+            });
         }
     };
     if count == 0 {
