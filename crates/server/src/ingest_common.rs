@@ -190,7 +190,9 @@ pub async fn store(
         sender.to_string(),
         user_agent,
     );
-    Ok(state.db.ingest(request).await?)
+    let outcome = state.db.ingest(request).await?;
+    state.vulns.report_arrived();
+    Ok(outcome)
 }
 
 /// Answers an error as `text/plain` (Pakiti and Patchman 1 clients print the

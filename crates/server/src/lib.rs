@@ -136,8 +136,8 @@ impl Server {
         self.state.policy.describe()
     }
 
-    /// Serves until `shutdown` resolves, pruning old reports in the
-    /// background when retention is set.
+    /// Serves until `shutdown` resolves, assessing new reports in the
+    /// background, and pruning old reports when retention is set.
     pub async fn run(
         self,
         listener: tokio::net::TcpListener,
@@ -145,8 +145,13 @@ impl Server {
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
         if let Some(days) = self.state.config.retention_days {
-            tokio::spawn(prune_forever(db, days));
+            tokio::spawn(prune_forever(db.clone(), days));
         }
+        tokio::spawn(vulns::assess_on_arrival(
+            db,
+            self.state.vulns.clone(),
+            Duration::from_secs(60),
+        ));
         let app = router(self.state);
         match self.tls {
             Some(tls) => tls::serve(listener, tls, app, shutdown).await,

@@ -1,11 +1,17 @@
-//! The advisory index the vulnerability endpoints read, loaded from the
-//! current feed generations and kept until one of them changes.
+//! The advisory index the vulnerability endpoints read, and the fleet's
+//! assessment kept against it.
+//!
+//! The index is loaded from the current feed generations and kept until one
+//! of them changes; then only the package sets that hold a package the
+//! changed advisories name are assessed again. New reports are assessed in
+//! the background shortly after they arrive (see [`assess_on_arrival`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use patchwatch_store::Database;
-use patchwatch_vulndb::{LoadedIndex, load_index};
-use tokio::sync::Mutex;
+use patchwatch_store::{Database, HostFilter, HostSummary};
+use patchwatch_vulndb::{CveCount, FleetAssessment, LoadedIndex, UpdateStats, load_index_since};
+use tokio::sync::{Mutex, Notify};
 
 use crate::error::ApiError;
 
@@ -13,9 +19,16 @@ use crate::error::ApiError;
 /// when it changes, the index is rebuilt.
 type Key = Vec<(i64, i64)>;
 
+struct Current {
+    key: Key,
+    loaded: Arc<LoadedIndex>,
+    fleet: FleetAssessment,
+}
+
 #[derive(Default)]
 pub struct VulnIndex {
-    cached: Mutex<Option<(Key, Arc<LoadedIndex>)>>,
+    current: Mutex<Option<Current>>,
+    arrived: Notify,
 }
 
 impl VulnIndex {
@@ -24,27 +37,114 @@ impl VulnIndex {
     /// of a second for a whole vendor database) happens only after an
     /// import, and concurrent requests wait for the one rebuild.
     pub async fn current(&self, db: &dyn Database) -> Result<Arc<LoadedIndex>, ApiError> {
-        let key: Key = db
-            .feeds()
-            .await?
-            .iter()
-            .filter(|f| f.enabled)
-            .filter_map(|f| f.current.as_ref().map(|g| (f.id, g.id)))
-            .collect();
-        let mut cached = self.cached.lock().await;
-        if let Some((k, index)) = cached.as_ref()
-            && *k == key
-        {
-            return Ok(index.clone());
+        let mut current = self.current.lock().await;
+        refresh(&mut current, db).await?;
+        Ok(current
+            .as_ref()
+            .map(|c| c.loaded.clone())
+            .expect("refreshed"))
+    }
+
+    /// Every CVE the hosts of `filter` are exposed to, from the kept
+    /// assessment (brought up to date first).
+    pub async fn fleet_cves(
+        &self,
+        db: &dyn Database,
+        filter: &HostFilter,
+    ) -> Result<(Arc<LoadedIndex>, Vec<CveCount>), ApiError> {
+        let mut guard = self.current.lock().await;
+        refresh(&mut guard, db).await?;
+        let current = guard.as_mut().expect("refreshed");
+        catch_up(current, db).await?;
+        let hosts = all_hosts(db, filter.clone()).await?;
+        Ok((current.loaded.clone(), current.fleet.cves(&hosts)))
+    }
+
+    /// Brings the kept assessment up to date: index and every host.
+    pub async fn update(&self, db: &dyn Database) -> Result<UpdateStats, ApiError> {
+        let mut guard = self.current.lock().await;
+        refresh(&mut guard, db).await?;
+        catch_up(guard.as_mut().expect("refreshed"), db).await
+    }
+
+    /// Tells the background assessor a report was stored.
+    pub fn report_arrived(&self) {
+        self.arrived.notify_one();
+    }
+}
+
+async fn all_hosts(
+    db: &dyn Database,
+    mut filter: HostFilter,
+) -> Result<Vec<HostSummary>, ApiError> {
+    filter.limit = None;
+    filter.offset = 0;
+    Ok(db.hosts(&filter).await?.items)
+}
+
+async fn catch_up(current: &mut Current, db: &dyn Database) -> Result<UpdateStats, ApiError> {
+    if current.loaded.advisories == 0 {
+        // No feeds: nothing to assess against.
+        return Ok(UpdateStats::default());
+    }
+    let hosts = all_hosts(db, HostFilter::default()).await?;
+    Ok(current.fleet.catch_up(db, &current.loaded, &hosts).await?)
+}
+
+async fn refresh(current: &mut Option<Current>, db: &dyn Database) -> Result<(), ApiError> {
+    let key: Key = db
+        .feeds()
+        .await?
+        .iter()
+        .filter(|f| f.enabled)
+        .filter_map(|f| f.current.as_ref().map(|g| (f.id, g.id)))
+        .collect();
+    if let Some(c) = current.as_ref()
+        && c.key == key
+    {
+        return Ok(());
+    }
+    let previous = current.as_ref().map(|c| c.loaded.clone());
+    let (loaded, changes) = load_index_since(db, previous.clone()).await.map_err(|e| {
+        tracing::error!(error = %e, "loading the advisory index failed");
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("loading the advisory index failed: {e}"),
+        )
+    })?;
+    let loaded = Arc::new(loaded);
+    let mut fleet = current.take().map(|c| c.fleet).unwrap_or_default();
+    match (previous, changes) {
+        (Some(previous), Some(changed)) => {
+            // Names the changed advisories give now, and (looked up by id
+            // in the previous index) gave before.
+            let touched = previous.index.names_touched(&changed);
+            let dropped = fleet.invalidate(&touched);
+            tracing::info!(
+                advisories = changed.len(),
+                names = touched.len(),
+                results_dropped = dropped,
+                results_kept = fleet.len(),
+                "feeds changed: re-assessing only the sets they touch"
+            );
         }
-        let loaded = Arc::new(load_index(db).await.map_err(|e| {
-            tracing::error!(error = %e, "loading the advisory index failed");
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                format!("loading the advisory index failed: {e}"),
-            )
-        })?);
-        *cached = Some((key, loaded.clone()));
-        Ok(loaded)
+        _ => fleet.invalidate_all(),
+    }
+    *current = Some(Current { key, loaded, fleet });
+    Ok(())
+}
+
+/// Assesses new reports shortly after they arrive, in batches: a burst of
+/// reports wakes it once. Also notices feed changes made by another
+/// process (`patchwatch feeds import`, another server) within `poll`.
+pub async fn assess_on_arrival(db: Arc<dyn Database>, vulns: Arc<VulnIndex>, poll: Duration) {
+    // Lets a burst of reports gather before the batch is assessed.
+    const SETTLE: Duration = Duration::from_millis(500);
+    loop {
+        let _ = tokio::time::timeout(poll, vulns.arrived.notified()).await;
+        tokio::time::sleep(SETTLE).await;
+        if let Err(e) = vulns.update(db.as_ref()).await {
+            tracing::warn!(error = %e.message, "assessing new reports failed; will retry");
+        }
     }
 }

@@ -6,8 +6,11 @@
 //! generation. The same parser then reads the stored documents back when
 //! the index is built.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hasher;
 use std::io::{BufRead, BufReader, Cursor, Read};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use patchwatch_advisories::compression::{self, Compression};
@@ -158,6 +161,9 @@ fn parse_osv(name: &str, doc: &[u8], f: &mut impl FnMut(Advisory)) -> Result<usi
 /// The index over every enabled feed's current generation.
 pub struct LoadedIndex {
     pub index: AdvisoryIndex,
+    /// A digest of every advisory's content by (source, id): comparing two
+    /// loads tells which advisories a feed update changed.
+    pub fingerprints: HashMap<(Source, String), u64>,
     /// Feed names by the source kind findings report, to name the feed a
     /// finding came from.
     pub feeds_by_source: BTreeMap<&'static str, Vec<String>>,
@@ -179,13 +185,48 @@ fn source_name(s: Source) -> &'static str {
     patchwatch_assess::Feed::Advisory(s).as_str()
 }
 
+/// A digest of an advisory's whole content, streamed through the hasher
+/// without building the serialised text.
+fn fingerprint(adv: &Advisory) -> u64 {
+    struct HashWriter(DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(DefaultHasher::new());
+    // Serialising plain data into a writer that cannot fail cannot fail.
+    let _ = serde_json::to_writer(&mut w, adv);
+    w.0.finish()
+}
+
 /// Reads the current generations from the database and builds the index
 /// (parsing on a blocking thread: it is CPU work).
 pub async fn load_index(db: &dyn Database) -> Result<LoadedIndex, FeedError> {
+    Ok(load_index_since(db, None).await?.0)
+}
+
+/// Advisories that differ between two loads: new or changed ones as they
+/// are now, and removed ones as withdrawn stubs (the previous index knows
+/// which names they named). `None` when there was nothing to compare with.
+pub type Changes = Option<Vec<Advisory>>;
+
+/// [`load_index`], also returning what changed since `previous`.
+pub async fn load_index_since(
+    db: &dyn Database,
+    previous: Option<Arc<LoadedIndex>>,
+) -> Result<(LoadedIndex, Changes), FeedError> {
     let start = Instant::now();
     let documents = db.current_documents().await?;
     let read = start.elapsed();
-    let mut loaded = tokio::task::spawn_blocking(move || {
+    let (mut loaded, changes) = tokio::task::spawn_blocking(move || {
+        let previous = previous.as_deref();
+        let mut fingerprints: HashMap<(Source, String), u64> = HashMap::new();
+        let mut changed: Vec<Advisory> = Vec::new();
         let mut builder = AdvisoryIndex::builder();
         let mut feeds_by_source: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         let mut advisories = 0;
@@ -196,6 +237,14 @@ pub async fn load_index(db: &dyn Database) -> Result<LoadedIndex, FeedError> {
                 if !sources.contains(&a.source) {
                     sources.push(a.source);
                 }
+                let fp = fingerprint(&a);
+                let key = (a.source, a.id.clone());
+                if let Some(prev) = previous
+                    && prev.fingerprints.get(&key) != Some(&fp)
+                {
+                    changed.push(a.clone());
+                }
+                fingerprints.insert(key, fp);
                 builder.add(a);
             })
             .map_err(|e| FeedError::Stored {
@@ -210,13 +259,27 @@ pub async fn load_index(db: &dyn Database) -> Result<LoadedIndex, FeedError> {
                     .push(feed.name.clone());
             }
         }
-        Ok::<_, FeedError>(LoadedIndex {
-            index: builder.build(),
-            feeds_by_source,
-            feeds,
-            advisories,
-            elapsed: Duration::ZERO,
-        })
+        let changes = previous.map(|prev| {
+            for (source, id) in prev.fingerprints.keys() {
+                if !fingerprints.contains_key(&(*source, id.clone())) {
+                    let mut gone = Advisory::new(id, *source);
+                    gone.withdrawn = true;
+                    changed.push(gone);
+                }
+            }
+            changed
+        });
+        Ok::<_, FeedError>((
+            LoadedIndex {
+                index: builder.build(),
+                fingerprints,
+                feeds_by_source,
+                feeds,
+                advisories,
+                elapsed: Duration::ZERO,
+            },
+            changes,
+        ))
     })
     .await
     .map_err(|e| FeedError::Document {
@@ -231,7 +294,7 @@ pub async fn load_index(db: &dyn Database) -> Result<LoadedIndex, FeedError> {
         total_ms = loaded.elapsed.as_millis() as u64,
         "advisory index loaded from the database"
     );
-    Ok(loaded)
+    Ok((loaded, changes))
 }
 
 /// Checks and canonicalises a CVE id: `CVE-YYYY-NNNN` (4 or more digits

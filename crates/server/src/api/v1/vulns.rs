@@ -1,7 +1,5 @@
 //! Vulnerabilities: a host's findings, the fleet's CVEs, one CVE's hosts.
 
-use std::collections::BTreeSet;
-
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -56,28 +54,9 @@ pub async fn list(
     reader(&state, &headers).await?;
     let q = query(q)?;
     let filter = site_filter(&state, q.site).await?;
-    let loaded = state.vulns.current(state.db.as_ref()).await?;
-    let (_, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter).await?;
-    let mut cves: Vec<Value> = by_cve
-        .iter()
-        .map(|(cve, list)| {
-            let hosts: BTreeSet<usize> = list.iter().map(|h| h.host).collect();
-            let packages: BTreeSet<&str> = list.iter().map(|h| h.finding.package()).collect();
-            let severity = list
-                .iter()
-                .map(|h| h.finding.severity())
-                .max()
-                .unwrap_or_default();
-            json!({ "cve": cve, "severity": severity, "hosts": hosts.len(), "packages": packages })
-        })
-        .collect();
-    cves.sort_by(|a, b| {
-        b["severity"]
-            .as_str()
-            .map(severity_rank)
-            .cmp(&a["severity"].as_str().map(severity_rank))
-            .then_with(|| b["hosts"].as_u64().cmp(&a["hosts"].as_u64()))
-    });
+    // From the kept fleet assessment: only hosts and sets not assessed
+    // yet cost anything.
+    let (_, cves) = state.vulns.fleet_cves(state.db.as_ref(), &filter).await?;
     Ok(Json(json!({ "count": cves.len(), "cves": cves })))
 }
 
@@ -131,15 +110,4 @@ async fn site_filter(state: &AppState, site: Option<String>) -> Result<HostFilte
         site,
         ..HostFilter::default()
     })
-}
-
-fn severity_rank(s: &str) -> u8 {
-    match s {
-        "critical" => 5,
-        "high" => 4,
-        "medium" => 3,
-        "low" => 2,
-        "negligible" => 1,
-        _ => 0,
-    }
 }

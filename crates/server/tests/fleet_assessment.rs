@@ -1,0 +1,162 @@
+//! The kept fleet assessment: a feed change re-assesses only the sets it
+//! touches, and the result is the same as assessing everything afresh.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use common::start;
+use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_reports::native;
+use patchwatch_server::ServerConfig;
+use patchwatch_store::{Database, FeedKind, HostFilter, NewFeed};
+use patchwatch_vulndb::{FleetAssessment, LoadedIndex, load_index_since};
+
+async fn import(db: &dyn Database, name: &str, kind: FeedKind, doc: Vec<u8>) {
+    let advisories = patchwatch_vulndb::parse_document(kind, name, &doc, |_| {}).unwrap();
+    let feed = match db.feed(name).await.unwrap() {
+        Some(f) => f,
+        None => db
+            .add_feed(&NewFeed {
+                name: name.into(),
+                kind,
+                source: name.into(),
+                releases: String::new(),
+            })
+            .await
+            .unwrap(),
+    };
+    let sha = patchwatch_vulndb::sha256_hex(&doc);
+    db.import_generation(feed.id, doc, &sha, advisories as i64)
+        .await
+        .unwrap();
+}
+
+/// One OSV advisory for `httpd` on AlmaLinux 9, fixed in a version no host
+/// has yet: every AlmaLinux host with httpd becomes exposed.
+fn httpd_advisory(fixed: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": "ALSA-2099:0001",
+        "summary": "Important: httpd security update",
+        "aliases": ["CVE-2099-0001"],
+        "affected": [{
+            "package": {"ecosystem": "AlmaLinux:9", "name": "httpd"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+        }],
+        "database_specific": {"severity": "Important"},
+    }))
+    .unwrap()
+}
+
+async fn fresh_cves(
+    db: &dyn Database,
+    loaded: &Arc<LoadedIndex>,
+) -> Vec<patchwatch_vulndb::CveCount> {
+    let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
+    let mut fresh = FleetAssessment::new();
+    fresh.catch_up(db, loaded, &hosts).await.unwrap();
+    fresh.cves(&hosts)
+}
+
+#[tokio::test]
+async fn feed_changes_reassess_only_the_sets_they_touch() {
+    let s = start(ServerConfig::default()).await;
+    let db = s.db.as_ref();
+    let mut alma = Image::rhel9().unwrap();
+    alma.os.id = "almalinux".into();
+    let mut fleet = Fleet::new(vec![alma, Image::debian12().unwrap()], 7).with_drift(1000);
+    fleet.site = "SITE".into();
+    let reports: Vec<_> = (0..24).map(|i| fleet.report(i)).collect();
+    for r in &reports {
+        let resp = s.post(&s.ingest, None, native::to_json(r)).await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.json);
+    }
+    let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
+    assert_eq!(hosts.len(), 24);
+    let with_httpd = reports
+        .iter()
+        .filter(|r| {
+            r.packages
+                .as_ref()
+                .unwrap()
+                .iter()
+                .any(|p| p.name == "httpd")
+        })
+        .count();
+    let debian = reports.iter().filter(|r| r.os.id == "debian").count();
+    assert!(with_httpd >= 10 && debian >= 1, "{with_httpd} {debian}");
+
+    import(
+        db,
+        "alma",
+        FeedKind::Osv,
+        std::fs::read(
+            shared_data_dir().join("osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz"),
+        )
+        .unwrap(),
+    )
+    .await;
+    let (first, changes) = load_index_since(db, None).await.unwrap();
+    assert!(changes.is_none(), "nothing to compare the first load with");
+    let first = Arc::new(first);
+    let mut kept = FleetAssessment::new();
+    let stats = kept.catch_up(db, &first, &hosts).await.unwrap();
+    // Every host differs (drift 1000): one assessment each.
+    assert_eq!((stats.hosts, stats.assessed), (24, 24));
+    // Caught up: nothing left to do.
+    assert_eq!(kept.catch_up(db, &first, &hosts).await.unwrap().assessed, 0);
+    let before = kept.cves(&hosts);
+    assert!(before.iter().any(|c| c.cve == "CVE-2024-12797"));
+    assert!(!before.iter().any(|c| c.cve == "CVE-2099-0001"));
+
+    // A feed update with one new advisory: only the sets holding httpd.
+    import(db, "extra", FeedKind::Osv, httpd_advisory("0:99.0-1.el9")).await;
+    let (second, changes) = load_index_since(db, Some(first.clone())).await.unwrap();
+    let changes = changes.expect("compared with the first load");
+    assert_eq!(
+        changes.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["ALSA-2099:0001"]
+    );
+    let second = Arc::new(second);
+    let touched = first.index.names_touched(&changes);
+    assert_eq!(kept.invalidate(&touched), with_httpd);
+    let stats = kept.catch_up(db, &second, &hosts).await.unwrap();
+    assert_eq!(stats.assessed, with_httpd);
+    let after = kept.cves(&hosts);
+    let new = after
+        .iter()
+        .find(|c| c.cve == "CVE-2099-0001")
+        .expect("new CVE listed");
+    assert_eq!(
+        (new.hosts, new.packages.as_slice()),
+        (with_httpd, &["httpd".to_owned()][..])
+    );
+    assert_eq!(after, fresh_cves(db, &second).await);
+
+    // The vendor fixes its advisory: changed content, same id.
+    import(db, "extra", FeedKind::Osv, httpd_advisory("0:1.0-1.el9")).await;
+    let (third, changes) = load_index_since(db, Some(second.clone())).await.unwrap();
+    let changes = changes.unwrap();
+    assert_eq!(changes.len(), 1);
+    let third = Arc::new(third);
+    let touched = second.index.names_touched(&changes);
+    assert_eq!(kept.invalidate(&touched), with_httpd);
+    kept.catch_up(db, &third, &hosts).await.unwrap();
+    let now = kept.cves(&hosts);
+    assert!(!now.iter().any(|c| c.cve == "CVE-2099-0001"));
+    assert_eq!(now, before, "back to the first assessment");
+    assert_eq!(now, fresh_cves(db, &third).await);
+
+    // A removed feed: its advisories count as withdrawn.
+    assert!(db.delete_feed("extra").await.unwrap());
+    let (fourth, changes) = load_index_since(db, Some(third.clone())).await.unwrap();
+    let changes = changes.unwrap();
+    assert!(
+        changes
+            .iter()
+            .all(|a| a.withdrawn && a.id == "ALSA-2099:0001")
+    );
+    assert!(third.index.names_touched(&changes).binary.contains("httpd"));
+    assert_eq!(fresh_cves(db, &Arc::new(fourth)).await, before);
+}
