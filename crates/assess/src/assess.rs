@@ -220,9 +220,20 @@ pub fn assess_in_scopes(
     running_kernel: &str,
     packages: &[Package],
 ) -> Vec<Finding> {
+    assess_refs_in_scopes(index, scopes, running_kernel, packages.iter().collect())
+}
+
+/// [`assess_in_scopes`] on borrowed packages. Each package is matched on
+/// its own, so assessing part of a set gives exactly that part's findings:
+/// after a feed update only the packages it names need assessing again.
+pub fn assess_refs_in_scopes(
+    index: &AdvisoryIndex,
+    scopes: &[ScopeId],
+    running_kernel: &str,
+    mut order: Vec<&Package>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut cands: Vec<Candidate> = Vec::new();
-    let mut order: Vec<&Package> = packages.iter().collect();
     order.sort_unstable();
     for p in order {
         let Some(scheme) = scheme_of(p.kind) else {

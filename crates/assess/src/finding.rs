@@ -252,6 +252,12 @@ impl Finding {
         }
     }
 
+    /// The installed package, shared by all its findings (so consecutive
+    /// findings of one package can be told apart by pointer).
+    pub fn installed_ref(&self) -> &Arc<InstalledRef> {
+        &self.package
+    }
+
     /// `CVE-YYYY-N`; the advisory id when the statement names no CVE.
     pub fn cve(&self) -> &str {
         self.statement

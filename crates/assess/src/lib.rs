@@ -41,7 +41,7 @@ pub mod os_group;
 pub mod oval_host;
 pub mod set_index;
 
-pub use assess::{PackageSet, assess, assess_in_scopes};
+pub use assess::{PackageSet, assess, assess_in_scopes, assess_refs_in_scopes};
 pub use batch::{
     AssessKey, BatchStats, Plan, SetInput, SetResult, assess_many, assess_many_with, plan,
     run_plan_with,

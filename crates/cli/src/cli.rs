@@ -181,6 +181,22 @@ pub enum BenchCommand {
     /// Load-test report ingest over loopback HTTP with a synthetic fleet
     /// built from the real inventories in ../shared/data/hosts.
     Ingest(BenchIngestArgs),
+    /// Assess a synthetic fleet against the real AlmaLinux OSV database,
+    /// then re-assess it after feed changes, as the server does.
+    Assess(BenchAssessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAssessArgs {
+    /// Distinct hosts in the fleet.
+    #[arg(long, default_value_t = 100_000)]
+    pub hosts: usize,
+    /// Hosts in a thousand whose packages differ from their image.
+    #[arg(long, default_value_t = 300)]
+    pub drift: u32,
+    /// Stored reports written at once while the fleet is loaded.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,8 @@
 //! assessment kept against it.
 //!
 //! The index is loaded from the current feed generations and kept until one
-//! of them changes; then only the package sets that hold a package the
-//! changed advisories name are assessed again. New reports are assessed in
+//! of them changes; then only the packages the changed advisories name are
+//! matched again, in every kept set. New reports are assessed in
 //! the background shortly after they arrive (see [`assess_on_arrival`]).
 
 use std::sync::Arc;
@@ -114,21 +114,33 @@ async fn refresh(current: &mut Option<Current>, db: &dyn Database) -> Result<(),
     })?;
     let loaded = Arc::new(loaded);
     let mut fleet = current.take().map(|c| c.fleet).unwrap_or_default();
-    match (previous, changes) {
-        (Some(previous), Some(changed)) => {
-            // Names the changed advisories give now, and (looked up by id
-            // in the previous index) gave before.
-            let touched = previous.index.names_touched(&changed);
-            let dropped = fleet.invalidate(&touched);
-            tracing::info!(
-                advisories = changed.len(),
-                names = touched.len(),
-                results_dropped = dropped,
-                results_kept = fleet.len(),
-                "feeds changed: re-assessing only the sets they touch"
-            );
-        }
-        _ => fleet.invalidate_all(),
+    if let (Some(previous), Some(changed)) = (previous, changes) {
+        // Names the changed advisories give now, and (looked up by id in
+        // the previous index) gave before: only those packages are matched
+        // again, in every kept set.
+        let touched = previous.index.names_touched(&changed);
+        let index = loaded.clone();
+        let (kept, stats) = tokio::task::spawn_blocking(move || {
+            let stats = fleet.reassess_touched(&index, &touched);
+            (fleet, stats)
+        })
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("re-assessing after a feed change failed: {e}"),
+            )
+        })?;
+        fleet = kept;
+        tracing::info!(
+            advisories = changed.len(),
+            assessed = stats.assessed,
+            packages_matched = stats.packages_matched,
+            ms = stats.elapsed.as_millis() as u64,
+            "feeds changed: re-assessed only the packages they name"
+        );
+    } else {
+        fleet.invalidate_all();
     }
     *current = Some(Current { key, loaded, fleet });
     Ok(())

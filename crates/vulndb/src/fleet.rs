@@ -3,35 +3,34 @@
 //!
 //! Results are kept per distinct (package set, OS, running kernel), never
 //! per host: a thousand identical nodes share one. What is kept of each is
-//! what fleet-wide views need (every exposed finding's CVE, package name
-//! and severity, interned: 12 bytes a finding); a host's full findings with
-//! their explanations are recomputed on request, which takes about 100 µs.
+//! what fleet-wide views need (every exposed finding's CVE, package and
+//! severity: 12 bytes a finding); a host's full findings with their
+//! explanations are recomputed on request, which takes about 100 µs.
 //!
-//! * A new report is assessed on arrival: [`FleetAssessment::catch_up`]
-//!   assesses every host whose key has no result yet.
-//! * A feed update re-assesses only the sets holding a package the changed
-//!   advisories name ([`FleetAssessment::invalidate`] with
-//!   [`AdvisoryIndex::names_touched`]), then catches up.
-//!
-//! Sets are loaded from the store in chunks and dropped once assessed, so
-//! memory holds the compact results and the name index, not the packages.
+//! The package sets are kept too, compactly: every distinct package once,
+//! each set as a list of package numbers. So a feed update needs nothing
+//! from the store: the changed advisories name packages
+//! ([`AdvisoryIndex::names_touched`]), and in each set only the packages of
+//! those names are matched again ([`FleetAssessment::reassess_touched`]);
+//! matching is per package, so the rest of its findings stay exact.
+//! A new report is assessed on arrival: [`FleetAssessment::catch_up`]
+//! reads the sets it has not seen and assesses every host whose key has no
+//! result yet.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use patchwatch_advisories::SeverityLevel;
-use patchwatch_assess::{AdvisoryIndex, Finding, SetIndex, SetInput, TouchedNames};
+use patchwatch_assess::{
+    AdvisoryIndex, Finding, InstalledRef, TouchedNames, assess_refs_in_scopes, kernel,
+};
 use patchwatch_reports::{OsRelease, Package};
-use patchwatch_store::{Database, HostSummary, StoreError};
+use patchwatch_store::{Database, HostSummary, PackageKey, StoreError};
 use serde::Serialize;
 
 use crate::feed::LoadedIndex;
-
-/// How many distinct sets are loaded and assessed at a time: bounds the
-/// packages held in memory during a full assessment.
-const CHUNK: usize = 2_000;
 
 /// What one assessment is keyed by. The OS and kernel are kept whole (not
 /// the index's data scopes) so keys stay valid when the index is rebuilt.
@@ -52,7 +51,7 @@ impl ResultKey {
     }
 }
 
-/// One exposed finding, interned.
+/// One exposed finding: interned CVE, package number, severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Exposure {
     cve: u32,
@@ -87,20 +86,22 @@ impl Interner {
 pub struct UpdateStats {
     /// Hosts looked at.
     pub hosts: usize,
-    /// Distinct (set, OS, kernel) keys assessed.
+    /// Distinct (set, OS, kernel) keys assessed, wholly or in part.
     pub assessed: usize,
+    /// Packages matched against the index, over those keys.
+    pub packages_matched: usize,
     /// Distinct sets read from the store for it.
     pub sets_loaded: usize,
-    /// Exposed findings over the assessed keys.
+    /// Exposed findings the assessed keys have now.
     pub findings: usize,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "seconds")]
     pub load: Duration,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
 }
 
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64() * 1000.0)
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 /// One CVE across the fleet.
@@ -115,16 +116,23 @@ pub struct CveCount {
     pub packages: Vec<String>,
 }
 
-/// The kept assessment of the fleet against one index.
+/// The kept assessment of the fleet, and the sets it was made of.
 #[derive(Debug, Default)]
 pub struct FleetAssessment {
-    strings: Interner,
-    results: HashMap<ResultKey, Arc<[Exposure]>>,
-    /// Package names -> sets, over every set ever assessed, for
-    /// invalidation (internal set numbers keep it at 4 bytes an entry).
-    names: SetIndex<u32>,
-    set_numbers: HashMap<i64, u32>,
-    set_ids: Vec<i64>,
+    cves: Interner,
+    /// Every distinct package of every set seen, once.
+    packages: Vec<Package>,
+    numbers: HashMap<PackageKey, u32>,
+    /// Binary, source and kernel-alias names -> package numbers.
+    by_name: HashMap<Box<str>, Vec<u32>>,
+    sets: HashMap<i64, Arc<[u32]>>,
+    results: HashMap<ResultKey, Vec<Exposure>>,
+}
+
+/// One unit of matching work: a key, and the packages of it to match.
+struct Job<'a> {
+    key: &'a ResultKey,
+    packages: Vec<&'a Package>,
 }
 
 impl FleetAssessment {
@@ -141,27 +149,74 @@ impl FleetAssessment {
         self.results.is_empty()
     }
 
+    /// Distinct sets and packages kept.
+    pub fn kept(&self) -> (usize, usize) {
+        (self.sets.len(), self.packages.len())
+    }
+
     /// Forgets every result (the index changed in a way names cannot
-    /// describe, such as a feed switched off).
+    /// describe, such as OS groups).
     pub fn invalidate_all(&mut self) {
         self.results.clear();
     }
 
-    /// Forgets the results of every set holding a package of one of the
-    /// names; returns how many results were dropped.
-    pub fn invalidate(&mut self, touched: &TouchedNames) -> usize {
-        let sets: HashSet<i64> = self
-            .names
-            .sets_touching(touched)
-            .into_iter()
-            .map(|n| self.set_ids[n as usize])
+    /// After a feed update: in every kept result, matches again only the
+    /// packages of the names the changed advisories give (now or before),
+    /// against the new index. CPU work on memory alone; run it off the
+    /// async threads.
+    pub fn reassess_touched(
+        &mut self,
+        loaded: &LoadedIndex,
+        touched: &TouchedNames,
+    ) -> UpdateStats {
+        let start = Instant::now();
+        let mut hit: HashSet<u32> = HashSet::new();
+        for name in touched.source.iter().chain(touched.binary.iter()) {
+            if let Some(numbers) = self.by_name.get(name.as_str()) {
+                hit.extend(numbers.iter().copied());
+            }
+        }
+        let mut stats = UpdateStats::default();
+        if hit.is_empty() {
+            stats.elapsed = start.elapsed();
+            return stats;
+        }
+        let keys: Vec<ResultKey> = self.results.keys().cloned().collect();
+        let jobs: Vec<Job<'_>> = keys
+            .iter()
+            .filter_map(|key| {
+                let members = self.sets.get(&key.set_id)?;
+                let packages: Vec<&Package> = members
+                    .iter()
+                    .filter(|n| hit.contains(n))
+                    .map(|&n| &self.packages[n as usize])
+                    .collect();
+                (!packages.is_empty()).then_some(Job { key, packages })
+            })
             .collect();
-        let before = self.results.len();
-        self.results.retain(|k, _| !sets.contains(&k.set_id));
-        before - self.results.len()
+        let results = run_jobs(&loaded.index, &jobs);
+        stats.packages_matched = jobs.iter().map(|j| j.packages.len()).sum();
+        let done: Vec<(ResultKey, Vec<Finding>)> =
+            jobs.iter().map(|j| j.key.clone()).zip(results).collect();
+        drop(jobs);
+        for (key, findings) in done {
+            let fresh = self.exposures(&findings);
+            if let Some(kept) = self.results.get_mut(&key) {
+                kept.retain(|e| !hit.contains(&e.package));
+                kept.extend(fresh);
+                kept.sort_unstable();
+                kept.dedup();
+                stats.findings += kept.len();
+            }
+            stats.assessed += 1;
+        }
+        stats.elapsed = start.elapsed();
+        log_stats(&stats, "feed changes re-assessed in the kept sets");
+        stats
     }
 
-    /// Assesses every host whose (set, OS, kernel) has no result yet.
+    /// Reads the sets not kept yet and assesses every host whose (set,
+    /// OS, kernel) has no result.
     pub async fn catch_up(
         &mut self,
         db: &dyn Database,
@@ -169,10 +224,6 @@ impl FleetAssessment {
         hosts: &[HostSummary],
     ) -> Result<UpdateStats, StoreError> {
         let start = Instant::now();
-        let mut stats = UpdateStats {
-            hosts: hosts.len(),
-            ..UpdateStats::default()
-        };
         let mut missing: Vec<ResultKey> = Vec::new();
         let mut seen: HashSet<ResultKey> = HashSet::new();
         for h in hosts {
@@ -181,75 +232,120 @@ impl FleetAssessment {
                 missing.push(key);
             }
         }
-        // Keys of one set together, so each set is read once.
-        missing.sort_by_key(|k| k.set_id);
-        let mut at = 0;
-        while at < missing.len() {
-            let mut end = at;
-            let mut distinct = 0;
-            while end < missing.len()
-                && (distinct < CHUNK || missing[end].set_id == missing[end - 1].set_id)
-            {
-                if end == at || missing[end].set_id != missing[end - 1].set_id {
-                    distinct += 1;
-                }
-                end += 1;
-            }
-            let chunk = &missing[at..end];
-            at = end;
-            let load = Instant::now();
-            let mut sets: HashMap<i64, Vec<Package>> = HashMap::new();
-            for k in chunk {
-                if let Entry::Vacant(slot) = sets.entry(k.set_id) {
-                    slot.insert(db.package_set(k.set_id).await?);
-                }
-            }
-            stats.load += load.elapsed();
-            stats.sets_loaded += sets.len();
-            for (&id, packages) in &sets {
-                if !self.set_numbers.contains_key(&id) {
-                    let n = self.set_ids.len() as u32;
-                    self.set_ids.push(id);
-                    self.set_numbers.insert(id, n);
-                    self.names.insert(n, packages);
-                }
-            }
-            let chunk = chunk.to_vec();
-            let index = loaded.clone();
-            let results =
-                tokio::task::spawn_blocking(move || assess_chunk(&index.index, &chunk, &sets))
-                    .await
-                    .map_err(|e| StoreError::Backend(format!("assessment task failed: {e}")))?;
-            for (key, findings) in results {
-                let mut exposures: Vec<Exposure> = findings
-                    .iter()
-                    .filter(|f| f.is_exposed())
-                    .map(|f| Exposure {
-                        cve: self.strings.id(f.cve()),
-                        package: self.strings.id(f.package()),
-                        severity: f.severity(),
-                    })
-                    .collect();
-                exposures.sort_unstable();
-                exposures.dedup();
-                stats.findings += exposures.len();
-                stats.assessed += 1;
-                self.results.insert(key, exposures.into());
+        let mut sets_loaded = 0;
+        for key in &missing {
+            if !self.sets.contains_key(&key.set_id) {
+                let packages = db.package_set(key.set_id).await?;
+                self.keep_set(key.set_id, packages);
+                sets_loaded += 1;
             }
         }
+        let load = start.elapsed();
+        // The matching is CPU work: off the async threads, taking the
+        // state along and bringing it back.
+        let mut me = std::mem::take(self);
+        let loaded = loaded.clone();
+        let (me, mut stats) = tokio::task::spawn_blocking(move || {
+            let stats = me.assess_keys(&loaded.index, missing);
+            (me, stats)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("assessment task failed: {e}")))?;
+        *self = me;
+        stats.hosts = hosts.len();
+        stats.sets_loaded = sets_loaded;
+        stats.load = load;
         stats.elapsed = start.elapsed();
         if stats.assessed > 0 {
-            tracing::info!(
-                hosts = stats.hosts,
-                assessed = stats.assessed,
-                sets_loaded = stats.sets_loaded,
-                findings = stats.findings,
-                load_ms = stats.load.as_millis() as u64,
-                ms = stats.elapsed.as_millis() as u64,
-                "fleet assessment brought up to date"
-            );
+            log_stats(&stats, "new package sets assessed");
         }
         Ok(stats)
+    }
+
+    fn keep_set(&mut self, set_id: i64, packages: Vec<Package>) {
+        let mut buf = Vec::new();
+        let mut members: Vec<u32> = Vec::with_capacity(packages.len());
+        for p in packages {
+            let key = PackageKey::of_with(&p, &mut buf);
+            let n = match self.numbers.get(&key) {
+                Some(&n) => n,
+                None => {
+                    let n = self.packages.len() as u32;
+                    for name in names_of(&p) {
+                        self.by_name.entry(name.into()).or_default().push(n);
+                    }
+                    self.packages.push(p);
+                    self.numbers.insert(key, n);
+                    n
+                }
+            };
+            members.push(n);
+        }
+        members.sort_unstable();
+        members.dedup();
+        self.sets.insert(set_id, members.into());
+    }
+
+    /// Assesses the keys in full (their sets are kept).
+    fn assess_keys(&mut self, index: &AdvisoryIndex, keys: Vec<ResultKey>) -> UpdateStats {
+        let mut stats = UpdateStats::default();
+        let jobs: Vec<Job<'_>> = keys
+            .iter()
+            .map(|key| Job {
+                key,
+                packages: self.sets.get(&key.set_id).map_or_else(Vec::new, |m| {
+                    m.iter().map(|&n| &self.packages[n as usize]).collect()
+                }),
+            })
+            .collect();
+        stats.packages_matched = jobs.iter().map(|j| j.packages.len()).sum();
+        let results = run_jobs(index, &jobs);
+        drop(jobs);
+        for (key, findings) in keys.into_iter().zip(results) {
+            let mut exposures = self.exposures(&findings);
+            exposures.sort_unstable();
+            exposures.dedup();
+            stats.findings += exposures.len();
+            stats.assessed += 1;
+            self.results.insert(key, exposures);
+        }
+        stats
+    }
+
+    /// The exposed findings, interned. Findings name their package by
+    /// name, arch and version; the number is looked up through the key.
+    fn exposures(&mut self, findings: &[Finding]) -> Vec<Exposure> {
+        let mut out = Vec::with_capacity(findings.len());
+        // A package's findings share one InstalledRef: look it up once.
+        let mut last: Option<(*const InstalledRef, Option<u32>)> = None;
+        for f in findings.iter().filter(|f| f.is_exposed()) {
+            let ptr = Arc::as_ptr(f.installed_ref());
+            let number = match last {
+                Some((p, n)) if p == ptr => n,
+                _ => {
+                    let n = self.number_of(f);
+                    last = Some((ptr, n));
+                    n
+                }
+            };
+            let Some(package) = number else {
+                continue;
+            };
+            out.push(Exposure {
+                cve: self.cves.id(f.cve()),
+                package,
+                severity: f.severity(),
+            });
+        }
+        out
+    }
+
+    fn number_of(&self, f: &Finding) -> Option<u32> {
+        let candidates = self.by_name.get(f.package())?;
+        candidates.iter().copied().find(|&n| {
+            let p = &self.packages[n as usize];
+            p.name == f.package() && p.arch == f.arch() && p.evr() == f.installed()
+        })
     }
 
     /// Every CVE some of `hosts` is exposed to (hosts without a result are
@@ -259,49 +355,35 @@ impl FleetAssessment {
         for h in hosts {
             *members.entry(ResultKey::of(h)).or_default() += 1;
         }
-        struct Acc {
-            severity: SeverityLevel,
-            hosts: usize,
-            packages: BTreeSet<u32>,
-        }
-        let mut by_cve: BTreeMap<u32, Acc> = BTreeMap::new();
+        // CVE -> (highest severity, hosts, package names).
+        let mut by_cve: BTreeMap<u32, (SeverityLevel, usize, BTreeSet<&str>)> = BTreeMap::new();
         for (key, count) in members {
             let Some(exposures) = self.results.get(&key) else {
                 continue;
             };
             let mut last_cve = None;
-            for e in exposures.iter() {
-                let acc = by_cve.entry(e.cve).or_insert(Acc {
-                    severity: e.severity,
-                    hosts: 0,
-                    packages: BTreeSet::new(),
-                });
-                acc.severity = acc.severity.max(e.severity);
-                acc.packages.insert(e.package);
+            for e in exposures {
+                let acc = by_cve
+                    .entry(e.cve)
+                    .or_insert((e.severity, 0, BTreeSet::new()));
+                acc.0 = acc.0.max(e.severity);
+                acc.2
+                    .insert(self.packages[e.package as usize].name.as_str());
                 // Sorted by CVE: a host counts once per CVE whatever the
                 // number of its packages.
                 if last_cve != Some(e.cve) {
-                    acc.hosts += count;
+                    acc.1 += count;
                     last_cve = Some(e.cve);
                 }
             }
         }
         let mut out: Vec<CveCount> = by_cve
             .into_iter()
-            .map(|(cve, acc)| {
-                let mut packages: Vec<String> = acc
-                    .packages
-                    .iter()
-                    .map(|&p| self.strings.name(p).to_owned())
-                    .collect();
-                packages.sort();
-                packages.dedup();
-                CveCount {
-                    cve: self.strings.name(cve).to_owned(),
-                    severity: acc.severity,
-                    hosts: acc.hosts,
-                    packages,
-                }
+            .map(|(cve, (severity, hosts, packages))| CveCount {
+                cve: self.cves.name(cve).to_owned(),
+                severity,
+                hosts,
+                packages: packages.into_iter().map(str::to_owned).collect(),
             })
             .collect();
         out.sort_by(|a, b| {
@@ -314,26 +396,69 @@ impl FleetAssessment {
     }
 }
 
-fn assess_chunk(
-    index: &AdvisoryIndex,
-    keys: &[ResultKey],
-    sets: &HashMap<i64, Vec<Package>>,
-) -> Vec<(ResultKey, Vec<Finding>)> {
-    let inputs: Vec<SetInput<'_, usize>> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| SetInput {
-            // Each key is its own job: they are distinct already.
-            set_id: i,
-            os: &k.os,
-            kernel: &k.kernel,
-            packages: sets.get(&k.set_id).map_or(&[], Vec::as_slice),
-        })
-        .collect();
-    let out: Mutex<Vec<(ResultKey, Vec<Finding>)>> = Mutex::new(Vec::with_capacity(keys.len()));
-    patchwatch_assess::assess_many_with(index, &inputs, 0, |key, _, findings| {
-        let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-        out.push((keys[key.set_id].clone(), findings));
+/// The names a package is looked up under: binary, source and the
+/// kernel's source alias (as [`patchwatch_assess::SetIndex`] does).
+fn names_of(p: &Package) -> Vec<String> {
+    let mut names = vec![p.name.clone()];
+    if !p.source_name.is_empty() {
+        names.push(p.source_name.clone());
+        let alias = kernel::source_alias(&p.source_name);
+        if alias != p.source_name.as_str() {
+            names.push(alias.into_owned());
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn log_stats(stats: &UpdateStats, message: &'static str) {
+    tracing::info!(
+        hosts = stats.hosts,
+        assessed = stats.assessed,
+        packages_matched = stats.packages_matched,
+        sets_loaded = stats.sets_loaded,
+        findings = stats.findings,
+        load_ms = stats.load.as_millis() as u64,
+        ms = stats.elapsed.as_millis() as u64,
+        "{message}"
+    );
+}
+
+/// Matches every job on all cores; results in job order.
+fn run_jobs(index: &AdvisoryIndex, jobs: &[Job<'_>]) -> Vec<Vec<Finding>> {
+    let mut scopes: HashMap<&OsRelease, Vec<patchwatch_assess::ScopeId>> = HashMap::new();
+    for j in jobs {
+        scopes
+            .entry(&j.key.os)
+            .or_insert_with(|| index.scopes_for(&j.key.os));
+    }
+    let slots: Vec<Mutex<Vec<Finding>>> = jobs.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let findings = assess_refs_in_scopes(
+                index,
+                &scopes[&job.key.os],
+                &job.key.kernel,
+                job.packages.clone(),
+            );
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = findings;
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, jobs.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(worker);
+        }
+        worker();
     });
-    out.into_inner().unwrap_or_else(|e| e.into_inner())
+    slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
 }

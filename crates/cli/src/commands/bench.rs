@@ -26,6 +26,19 @@ use crate::output::{Format, print_json};
 pub async fn run(ctx: Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Ingest(args) => ingest(ctx, args).await,
+        BenchCommand::Assess(args) => super::bench_assess::run(ctx, args).await,
+    }
+}
+
+/// Without `--database` a benchmark gets a fresh SQLite file of its own in
+/// `scratch`, never the user's default database.
+pub(super) fn scratch_location(ctx: &Context, scratch: &tempfile::TempDir) -> Location {
+    if std::env::args().any(|a| a == "--database" || a.starts_with("--database="))
+        || std::env::var_os("PATCHWATCH_DATABASE").is_some()
+    {
+        ctx.location.clone()
+    } else {
+        Location::Sqlite(scratch.path().join("bench.sqlite"))
     }
 }
 
@@ -47,16 +60,8 @@ async fn ingest(ctx: Context, args: BenchIngestArgs) -> anyhow::Result<ExitCode>
     if args.hosts == 0 || args.concurrency == 0 {
         bail!("--hosts and --concurrency must be at least 1");
     }
-    // Without --database the benchmark gets a fresh SQLite file of its own,
-    // never the user's default database.
     let scratch = tempfile::tempdir()?;
-    let location = if std::env::args().any(|a| a == "--database" || a.starts_with("--database="))
-        || std::env::var_os("PATCHWATCH_DATABASE").is_some()
-    {
-        ctx.location.clone()
-    } else {
-        Location::Sqlite(scratch.path().join("bench.sqlite"))
-    };
+    let location = scratch_location(&ctx, &scratch);
 
     let site = format!("BENCH-{}", std::process::id());
     let token = {

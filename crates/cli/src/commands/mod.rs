@@ -1,6 +1,7 @@
 //! One module a command.
 
 mod bench;
+mod bench_assess;
 mod feeds;
 mod hosts;
 mod serve;
