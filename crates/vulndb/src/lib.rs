@@ -3,11 +3,16 @@
 //! Feed documents are stored whole, as generations (`patchwatch-store`);
 //! [`feed`] parses them into one [`patchwatch_assess::AdvisoryIndex`], and
 //! [`findings`] asks it about one host or the whole fleet. The CLI and the
-//! server both answer from here, so they always agree.
+//! server both answer from here, so they always agree. [`sync`] downloads
+//! feeds (conditional HTTP requests, a size limit, atomic switch to the new
+//! generation) and [`catalogue`] lists the official vendor feed URLs.
 #![forbid(unsafe_code)]
 
+pub mod catalogue;
 pub mod feed;
 pub mod findings;
+pub mod sync;
 
 pub use feed::{FeedError, LoadedIndex, load_index, parse_cve_id, parse_document, sha256_hex};
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
+pub use sync::{Progress, SyncError, SyncOptions, SyncOutcome, Syncer};
