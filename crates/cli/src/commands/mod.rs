@@ -1,6 +1,7 @@
 //! One module a command.
 
 mod bench;
+mod feed_sync;
 mod feeds;
 mod hosts;
 mod serve;
