@@ -60,7 +60,8 @@ pub enum Command {
     /// Benchmarks of the hot paths.
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Vulnerability feeds: add, import a file as a new generation, list.
+    /// Vulnerability feeds: add, import a file, sync from URLs, list, the
+    /// vendor catalogue.
     #[command(subcommand)]
     Feeds(FeedsCommand),
     /// CVEs the fleet is exposed to, from the current feed generations.
@@ -237,7 +238,7 @@ pub enum FeedsCommand {
     Add {
         name: String,
         /// Document format: osv, debian-tracker, debian-dsa, debian-dla,
-        /// alpine-secdb.
+        /// alpine-secdb, oval, ubuntu-tracker.
         #[arg(long)]
         kind: String,
         /// The file (or URL) the feed's documents come from.
@@ -264,6 +265,32 @@ pub enum FeedsCommand {
     },
     /// Delete a feed and its generations.
     Remove { name: String },
+    /// Download feeds and import what changed. Without names: every
+    /// enabled feed whose source is a URL. Conditional requests (ETag,
+    /// Last-Modified) skip unchanged documents; a failed or truncated
+    /// download is recorded and the current generation stays. Proxies
+    /// come from HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY.
+    Sync {
+        names: Vec<String>,
+        /// Refuse documents larger than this many bytes.
+        #[arg(long, default_value_t = patchwatch_vulndb::sync::DEFAULT_MAX_BYTES)]
+        max_bytes: u64,
+    },
+    /// The built-in catalogue of official vendor feeds (none is
+    /// downloaded until enabled with `feeds enable ID`).
+    Catalogue,
+    /// Enable a feed: a catalogue ID adds it as a feed (named ID, or
+    /// --name), a feed's name re-enables it.
+    Enable {
+        /// Catalogue ID or feed name.
+        id: String,
+        /// Name of the feed added from the catalogue.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Disable a feed: it is neither synced nor assessed; its generations
+    /// are kept.
+    Disable { name: String },
 }
 
 /// Severity levels, lowest first; a filter keeps this level and above.

@@ -1,8 +1,9 @@
 //! Server settings: the `[server]` part of the TOML configuration file.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::policy::SourcesConfig;
 
@@ -45,6 +46,13 @@ pub struct ServerConfig {
     pub sources: SourcesConfig,
     /// HTTPS; unset serves plain HTTP.
     pub tls: Option<TlsConfig>,
+    /// How often every enabled feed with a URL source is downloaded
+    /// (`"6h"`, `"30m"`, `"1d"`, or a number of seconds; at least a
+    /// minute). Unset: never; `patchwatch feeds sync` does it by hand.
+    #[serde(deserialize_with = "interval")]
+    pub feed_sync_interval: Option<Duration>,
+    /// Largest feed document the periodic sync downloads.
+    pub feed_sync_max_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -63,7 +71,52 @@ impl Default for ServerConfig {
             unknown_sites: UnknownSites::Refuse,
             sources: SourcesConfig::default(),
             tls: None,
+            feed_sync_interval: None,
+            feed_sync_max_bytes: patchwatch_vulndb::sync::DEFAULT_MAX_BYTES,
         }
+    }
+}
+
+/// `feed_sync_interval`: seconds, or a number with `s`, `m`, `h` or `d`.
+fn interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Seconds(u64),
+        Text(String),
+    }
+    let secs = match Raw::deserialize(d)? {
+        Raw::Seconds(s) => s,
+        Raw::Text(t) => parse_interval(&t).map_err(serde::de::Error::custom)?,
+    };
+    // Vendors publish a few times a day at most; a shorter interval only
+    // adds load on their servers (and ours).
+    if secs < 60 {
+        return Err(serde::de::Error::custom(format!(
+            "feed_sync_interval must be at least 60 seconds, not {secs}"
+        )));
+    }
+    Ok(Some(Duration::from_secs(secs)))
+}
+
+fn parse_interval(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let unit_secs = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if unit_secs > 0 => n
+            .checked_mul(unit_secs)
+            .ok_or_else(|| format!("feed_sync_interval {text:?} is too large")),
+        _ => Err(format!(
+            "feed_sync_interval {text:?} is not a duration like \"6h\", \"30m\", \"1d\" or \"3600\""
+        )),
     }
 }
 
@@ -127,6 +180,24 @@ mod tests {
         assert_eq!(d.unknown_sites, UnknownSites::Refuse);
         let loopback: Vec<String> = d.sources.networks.iter().map(|n| n.to_string()).collect();
         assert_eq!(loopback, ["127.0.0.0/8", "::1/128"]);
+    }
+
+    #[test]
+    fn feed_sync_interval() {
+        let at = |t: &str| {
+            toml::from_str::<ServerConfig>(&format!("feed_sync_interval = {t}"))
+                .map(|c| c.feed_sync_interval.map(|d| d.as_secs()))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(at("\"6h\""), Ok(Some(21_600)));
+        assert_eq!(at("\"30m\""), Ok(Some(1_800)));
+        assert_eq!(at("\"1d\""), Ok(Some(86_400)));
+        assert_eq!(at("\"90s\""), Ok(Some(90)));
+        assert_eq!(at("3600"), Ok(Some(3_600)));
+        assert!(at("\"6 hours\"").unwrap_err().contains("not a duration"));
+        assert!(at("\"h\"").unwrap_err().contains("not a duration"));
+        assert!(at("10").unwrap_err().contains("at least 60 seconds"));
+        assert_eq!(ServerConfig::default().feed_sync_interval, None);
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //!   `patchman-client` reports.
 //! - `GET /healthz`: liveness and database reachability.
 //!
+//! In the background: pruning (`retention_days`) and feed downloads
+//! (`feed_sync_interval`, [`feed_sync`]).
+//!
 //! Handlers are grouped under [`api`]; [`policy`] decides who may send
 //! reports without a token; [`tls`] serves HTTPS with optional client
 //! certificates.
@@ -18,6 +21,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod feed_sync;
 pub mod ingest_common;
 pub mod policy;
 pub mod repeat;
@@ -137,7 +141,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, assessing new reports in the
-    /// background, and pruning old reports when retention is set.
+    /// background, pruning old reports when retention is set, and
+    /// syncing feeds when `feed_sync_interval` is.
     pub async fn run(
         self,
         listener: tokio::net::TcpListener,
@@ -146,6 +151,13 @@ impl Server {
         let db = self.state.db.clone();
         if let Some(days) = self.state.config.retention_days {
             tokio::spawn(prune_forever(db.clone(), days));
+        }
+        if let Some(interval) = self.state.config.feed_sync_interval {
+            let options = patchwatch_vulndb::SyncOptions {
+                max_bytes: self.state.config.feed_sync_max_bytes,
+                ..Default::default()
+            };
+            tokio::spawn(feed_sync::sync_forever(db.clone(), interval, options));
         }
         tokio::spawn(vulns::assess_on_arrival(
             db,

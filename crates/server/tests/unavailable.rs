@@ -93,6 +93,12 @@ impl Database for Down {
     async fn delete_feed(&self, _: &str) -> Result<bool, StoreError> {
         down()
     }
+    async fn record_sync(&self, _: i64, _: &SyncState) -> Result<(), StoreError> {
+        down()
+    }
+    async fn set_feed_enabled(&self, _: &str, _: bool) -> Result<bool, StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

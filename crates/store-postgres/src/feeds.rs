@@ -5,7 +5,7 @@
 use deadpool_postgres::{ClientWrapper, GenericClient};
 use patchwatch_store::rows::{self, FEED_COLUMNS};
 use patchwatch_store::{
-    Feed, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, StoreError, now_millis,
+    Feed, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, StoreError, SyncState, now_millis,
 };
 
 use crate::error::PgColumns;
@@ -166,4 +166,41 @@ pub(crate) async fn import(
         },
         previous: current.map(|g| g.id),
     })
+}
+
+/// A failure keeps the validators: the document they describe is still
+/// the current generation, so the next conditional request stays valid.
+pub(crate) async fn record_sync(
+    c: &ClientWrapper,
+    feed_id: i64,
+    state: &SyncState,
+) -> Result<(), StoreError> {
+    let n = match &state.error {
+        None => {
+            c.execute(
+                "UPDATE feeds SET etag = $2, last_modified = $3, synced_at = $4,
+                     sync_error = NULL
+                 WHERE id = $1",
+                &[
+                    &feed_id,
+                    &state.etag,
+                    &state.last_modified,
+                    &state.synced_at,
+                ],
+            )
+            .await
+        }
+        Some(error) => {
+            c.execute(
+                "UPDATE feeds SET synced_at = $2, sync_error = $3 WHERE id = $1",
+                &[&feed_id, &state.synced_at, error],
+            )
+            .await
+        }
+    }
+    .map_err(pg_error)?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("feed {feed_id}")));
+    }
+    Ok(())
 }

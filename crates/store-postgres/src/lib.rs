@@ -26,7 +26,7 @@ use patchwatch_reports::Package;
 use patchwatch_store::{
     Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
-    StoreError, TokenRecord, validate_feed_name, validate_sha256,
+    StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
 
 use cache::Caches;
@@ -253,6 +253,23 @@ impl Database for PostgresStore {
         // Generations go with the feed (ON DELETE CASCADE).
         let n = client
             .execute("DELETE FROM feeds WHERE name = $1", &[&name])
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn record_sync(&self, feed_id: i64, state: &SyncState) -> Result<(), StoreError> {
+        feeds::record_sync(&*self.client().await?, feed_id, state).await
+    }
+
+    async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE feeds SET enabled = $2 WHERE name = $1",
+                &[&name, &enabled],
+            )
             .await
             .map_err(pg_error)?;
         Ok(n > 0)

@@ -19,7 +19,7 @@ use patchwatch_reports::Package;
 use patchwatch_store::{
     Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
-    StoreError, TokenRecord, validate_feed_name, validate_sha256,
+    StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -297,6 +297,27 @@ impl Database for SqliteStore {
                 c.execute("DELETE FROM feeds WHERE name = ?1", [&name])
                     .map(|n| n > 0)
                     .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn record_sync(&self, feed_id: i64, state: &SyncState) -> Result<(), StoreError> {
+        let state = state.clone();
+        self.writer
+            .write(move |c, _| feeds::record_sync(c, feed_id, &state))
+            .await
+    }
+
+    async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute(
+                    "UPDATE feeds SET enabled = ?2 WHERE name = ?1",
+                    rusqlite::params![name, enabled],
+                )
+                .map(|n| n > 0)
+                .map_err(sql_error)
             })
             .await
     }

@@ -5,6 +5,8 @@
 //! exactly the same assertions.
 #![forbid(unsafe_code)]
 
+mod sync;
+
 use std::sync::Arc;
 
 use patchwatch_fleet::{Fleet, Image};
@@ -13,6 +15,8 @@ use patchwatch_store::{
     Database, FeedKind, HostFilter, ImportOutcome, IngestOutcome, IngestRequest, NewFeed, NewToken,
     PackageDiff, RepeatRequest, StoreError, TokenKind, token,
 };
+
+pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
 
 pub type Db = Arc<dyn Database>;
 
@@ -26,7 +30,7 @@ macro_rules! conformance_tests {
             repeat_records_history_cheaply, history_and_diff, filters,
             concurrent_reports_for_one_new_host, unchanged_packages_keep_the_set,
             delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
-            concurrent_imports_of_one_feed);
+            concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

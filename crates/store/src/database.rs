@@ -5,7 +5,7 @@ use patchwatch_reports::{OsRelease, Package, Report};
 
 use crate::Millis;
 use crate::error::StoreError;
-use crate::feeds::{Feed, ImportOutcome, NewFeed};
+use crate::feeds::{Feed, ImportOutcome, NewFeed, SyncState};
 use crate::filter::{HostFilter, Page};
 use crate::package_set::CanonicalSet;
 use crate::records::{
@@ -130,6 +130,15 @@ pub trait Database: Send + Sync + 'static {
     async fn current_documents(&self) -> Result<Vec<(Feed, Vec<u8>)>, StoreError>;
     /// Deletes a feed and its generations; false when there was none.
     async fn delete_feed(&self, name: &str) -> Result<bool, StoreError>;
+    /// Records how a sync attempt of the feed ended. A success
+    /// (`state.error` is `None`) stores the new validators and clears the
+    /// error; a failure stores `synced_at` and the error but keeps the
+    /// validators of the document last fetched, since that document is
+    /// still the current generation. `NotFound` when the feed is gone.
+    async fn record_sync(&self, feed_id: i64, state: &SyncState) -> Result<(), StoreError>;
+    /// Enables or disables a feed (a disabled feed is neither synced nor
+    /// assessed; its generations stay). False when there is no such feed.
+    async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError>;
 }
 
 /// Sorts packages the way people read them.

@@ -4,12 +4,16 @@
 //! [`feed`] parses them into one [`patchwatch_assess::AdvisoryIndex`], and
 //! [`findings`] asks it about one host or the whole fleet, and [`fleet`]
 //! keeps the fleet's assessment up to date incrementally. The CLI and the
-//! server both answer from here, so they always agree.
+//! server both answer from here, so they always agree. [`sync`] downloads
+//! feeds (conditional HTTP requests, a size limit, atomic switch to the new
+//! generation) and [`catalogue`] lists the official vendor feed URLs.
 #![forbid(unsafe_code)]
 
+pub mod catalogue;
 pub mod feed;
 pub mod findings;
 pub mod fleet;
+pub mod sync;
 
 pub use feed::{
     Changes, FeedError, LoadedIndex, load_index, load_index_since, parse_cve_id, parse_document,
@@ -17,3 +21,4 @@ pub use feed::{
 };
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
 pub use fleet::{CveCount, FleetAssessment, UpdateStats};
+pub use sync::{Progress, SyncError, SyncOptions, SyncOutcome, Syncer};

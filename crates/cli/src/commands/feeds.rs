@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow, bail};
 use patchwatch_store::{Database, Feed, FeedKind, ImportOutcome, NewFeed, format_millis};
 
-use super::Context;
+use super::{Context, feed_sync};
 use crate::cli::FeedsCommand;
 use crate::output::{Format, Table, ago, print_json};
 use patchwatch_vulndb::{parse_document, sha256_hex};
@@ -85,6 +85,12 @@ pub async fn run(ctx: Context, cmd: FeedsCommand) -> anyhow::Result<ExitCode> {
             }
             println!("Removed feed {name} and its generations.");
         }
+        FeedsCommand::Sync { names, max_bytes } => {
+            return feed_sync::sync(&ctx, &db, names, max_bytes).await;
+        }
+        FeedsCommand::Catalogue => feed_sync::catalogue(&ctx, &db).await?,
+        FeedsCommand::Enable { id, name } => feed_sync::enable(&ctx, &db, id, name).await?,
+        FeedsCommand::Disable { name } => feed_sync::disable(&db, &name).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -100,8 +106,9 @@ fn source_file(feed: &Feed) -> anyhow::Result<PathBuf> {
     let s = feed.source.as_str();
     if s.starts_with("http://") || s.starts_with("https://") {
         bail!(
-            "feed {:?} comes from the URL {s}: download it and pass the FILE, \
-             or use `patchwatch feeds sync` (not implemented yet)",
+            "feed {:?} comes from the URL {s}: use `patchwatch feeds sync {}`, \
+             or download it and pass the FILE",
+            feed.name,
             feed.name
         );
     }
@@ -229,6 +236,8 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>) -> anyhow::Result<()> {
         "BYTES",
         "SHA256",
         "KEPT",
+        "SYNCED",
+        "SYNC ERROR",
     ]);
     for f in feeds {
         let g = f.current.as_ref();
@@ -242,6 +251,12 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>) -> anyhow::Result<()> {
             g.map_or_else(String::new, |g| g.size.to_string()),
             g.map_or_else(String::new, |g| g.sha256.chars().take(12).collect()),
             f.generations.to_string(),
+            match (f.enabled, f.sync.synced_at) {
+                (false, _) => "disabled".into(),
+                (true, Some(at)) => ago(at),
+                (true, None) => "never".into(),
+            },
+            f.sync.error.clone().unwrap_or_default(),
         ]);
     }
     t.print(ctx.format)?;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_assess;
+mod feed_sync;
 mod feeds;
 mod hosts;
 mod serve;

@@ -38,6 +38,12 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!("{}", server.describe_sources());
+    if let Some(every) = ctx.config.server.feed_sync_interval {
+        println!(
+            "Feed sync: enabled URL feeds every {} s (see `patchwatch feeds list`)",
+            every.as_secs()
+        );
+    }
     println!(
         "Database: {} ({} sites, {hosts} hosts)",
         ctx.location.display(),

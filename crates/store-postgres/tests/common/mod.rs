@@ -10,7 +10,7 @@ use patchwatch_reports::Package;
 use patchwatch_store::{
     Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
-    StoreError, TokenRecord,
+    StoreError, SyncState, TokenRecord,
 };
 use patchwatch_store_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::NoTls;
@@ -205,5 +205,11 @@ impl Database for TestDb {
     }
     async fn delete_feed(&self, name: &str) -> Result<bool, StoreError> {
         self.store.delete_feed(name).await
+    }
+    async fn record_sync(&self, feed_id: i64, state: &SyncState) -> Result<(), StoreError> {
+        self.store.record_sync(feed_id, state).await
+    }
+    async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        self.store.set_feed_enabled(name, enabled).await
     }
 }
