@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use patchwatch_assess::{OsGroupConfig, OsGroups, OsGroupsConfig};
 use serde::{Deserialize, Deserializer};
 
 use crate::policy::SourcesConfig;
@@ -53,6 +54,20 @@ pub struct ServerConfig {
     pub feed_sync_interval: Option<Duration>,
     /// Largest feed document the periodic sync downloads.
     pub feed_sync_max_bytes: u64,
+    /// Admin-defined OS groups (`[[server.os_group]]`: name, members,
+    /// data), checked before the automatic OS-to-feed mapping: several
+    /// Debian point releases, or CentOS and Rocky read as AlmaLinux.
+    #[serde(rename = "os_group")]
+    pub os_groups: Vec<OsGroupConfig>,
+}
+
+impl ServerConfig {
+    /// The OS groups, validated.
+    pub fn os_groups(&self) -> Result<OsGroups, patchwatch_assess::AssessError> {
+        OsGroups::from_config(&OsGroupsConfig {
+            groups: self.os_groups.clone(),
+        })
+    }
 }
 
 impl Default for ServerConfig {
@@ -73,6 +88,7 @@ impl Default for ServerConfig {
             tls: None,
             feed_sync_interval: None,
             feed_sync_max_bytes: patchwatch_vulndb::sync::DEFAULT_MAX_BYTES,
+            os_groups: Vec::new(),
         }
     }
 }

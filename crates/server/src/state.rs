@@ -37,6 +37,8 @@ pub enum StartError {
         path: String,
         problem: String,
     },
+    #[error("[server] os_group: {0}")]
+    OsGroups(#[from] patchwatch_assess::AssessError),
     #[error("[server] pakiti_paths: {0}")]
     PakitiPath(String),
     #[error(transparent)]
@@ -96,8 +98,10 @@ impl AppState {
         for path in &config.pakiti_paths {
             crate::pakiti_path(path).map_err(StartError::PakitiPath)?;
         }
+        let groups = config.os_groups()?;
         let mut state = AppState::new(db, config);
         state.decryptor = decryptor;
+        state.vulns = Arc::new(VulnIndex::new(groups));
         Ok(state)
     }
 }

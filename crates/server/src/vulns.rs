@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use patchwatch_assess::OsGroups;
 use patchwatch_store::{Database, HostFilter, HostSummary};
 use patchwatch_vulndb::{CveCount, FleetAssessment, LoadedIndex, UpdateStats, load_index_since};
 use tokio::sync::{Mutex, Notify};
@@ -29,16 +30,25 @@ struct Current {
 pub struct VulnIndex {
     current: Mutex<Option<Current>>,
     arrived: Notify,
+    groups: OsGroups,
 }
 
 impl VulnIndex {
+    /// An index whose OS mapping the admin's groups override.
+    pub fn new(groups: OsGroups) -> VulnIndex {
+        VulnIndex {
+            groups,
+            ..VulnIndex::default()
+        }
+    }
+
     /// The index for the current generations. Asking the store which
     /// generations are current is one small query; rebuilding (a fraction
     /// of a second for a whole vendor database) happens only after an
     /// import, and concurrent requests wait for the one rebuild.
     pub async fn current(&self, db: &dyn Database) -> Result<Arc<LoadedIndex>, ApiError> {
         let mut current = self.current.lock().await;
-        refresh(&mut current, db).await?;
+        refresh(&mut current, db, &self.groups).await?;
         Ok(current
             .as_ref()
             .map(|c| c.loaded.clone())
@@ -53,7 +63,7 @@ impl VulnIndex {
         filter: &HostFilter,
     ) -> Result<(Arc<LoadedIndex>, Vec<CveCount>), ApiError> {
         let mut guard = self.current.lock().await;
-        refresh(&mut guard, db).await?;
+        refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
         catch_up(current, db).await?;
         let hosts = all_hosts(db, filter.clone()).await?;
@@ -63,7 +73,7 @@ impl VulnIndex {
     /// Brings the kept assessment up to date: index and every host.
     pub async fn update(&self, db: &dyn Database) -> Result<UpdateStats, ApiError> {
         let mut guard = self.current.lock().await;
-        refresh(&mut guard, db).await?;
+        refresh(&mut guard, db, &self.groups).await?;
         catch_up(guard.as_mut().expect("refreshed"), db).await
     }
 
@@ -91,7 +101,11 @@ async fn catch_up(current: &mut Current, db: &dyn Database) -> Result<UpdateStat
     Ok(current.fleet.catch_up(db, &current.loaded, &hosts).await?)
 }
 
-async fn refresh(current: &mut Option<Current>, db: &dyn Database) -> Result<(), ApiError> {
+async fn refresh(
+    current: &mut Option<Current>,
+    db: &dyn Database,
+    groups: &OsGroups,
+) -> Result<(), ApiError> {
     let key: Key = db
         .feeds()
         .await?
@@ -112,6 +126,8 @@ async fn refresh(current: &mut Option<Current>, db: &dyn Database) -> Result<(),
             format!("loading the advisory index failed: {e}"),
         )
     })?;
+    let mut loaded = loaded;
+    loaded.index.set_os_groups(groups.clone());
     let loaded = Arc::new(loaded);
     let mut fleet = current.take().map(|c| c.fleet).unwrap_or_default();
     if let (Some(previous), Some(changed)) = (previous, changes) {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use patchwatch_advisories::SeverityLevel;
 use patchwatch_assess::{Finding, FindingState, KernelStatus};
 use patchwatch_store::{Database, HostFilter, HostSummary};
@@ -59,8 +59,12 @@ fn state_text(f: &Finding) -> String {
     }
 }
 
-async fn index(db: &Arc<dyn Database>) -> anyhow::Result<LoadedIndex> {
-    let loaded = load_index(db.as_ref()).await?;
+/// The index over the current feed generations, with the configured OS
+/// groups (`[[server.os_group]]`), as the server builds it.
+async fn index(ctx: &Context, db: &Arc<dyn Database>) -> anyhow::Result<LoadedIndex> {
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let mut loaded = load_index(db.as_ref()).await?;
+    loaded.index.set_os_groups(groups);
     if loaded.feeds == 0 {
         bail!("no feed has been imported; see `patchwatch feeds import`");
     }
@@ -73,7 +77,7 @@ pub async fn host(
     args: HostVulnsArgs,
 ) -> anyhow::Result<()> {
     let h = resolve(db, &args.host).await?;
-    let loaded = index(db).await?;
+    let loaded = index(ctx, db).await?;
     if loaded.index.scopes_for(&h.summary.os).is_empty() {
         // Otherwise "no findings" would read as "not vulnerable".
         eprintln!(
@@ -164,7 +168,7 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
         CvesCommand::List { .. } => None,
     };
     let db = ctx.open().await?;
-    let loaded = index(&db).await?;
+    let loaded = index(&ctx, &db).await?;
     match cmd {
         CvesCommand::List { severity, site } => {
             let (_, by_cve) = fleet_findings(&db, &loaded, site).await?;
