@@ -14,6 +14,10 @@ use patchwatch_store::{
     PackageDiff, RepeatRequest, StoreError, TokenKind, token,
 };
 
+mod triage;
+
+pub use triage::{exceptions_add_list_remove, tags_and_assignments};
+
 pub type Db = Arc<dyn Database>;
 
 /// Generates one `#[tokio::test]` per conformance check. `$open` is an
@@ -26,7 +30,7 @@ macro_rules! conformance_tests {
             repeat_records_history_cheaply, history_and_diff, filters,
             concurrent_reports_for_one_new_host, unchanged_packages_keep_the_set,
             delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
-            concurrent_imports_of_one_feed);
+            concurrent_imports_of_one_feed, tags_and_assignments, exceptions_add_list_remove);
     };
     (@each $open:path, $($name:ident),*) => {
         $(
