@@ -8,6 +8,11 @@
 
 pub mod feed;
 pub mod findings;
+pub mod triage;
 
 pub use feed::{FeedError, LoadedIndex, load_index, parse_cve_id, parse_document, sha256_hex};
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
+pub use triage::{
+    Classified, CveSummary, HostScope, Triage, classify, host_groups, host_scopes, summarise,
+    triaged_json,
+};
