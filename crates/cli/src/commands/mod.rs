@@ -1,10 +1,12 @@
 //! One module a command.
 
 mod bench;
+mod exceptions;
 mod feeds;
 mod hosts;
 mod serve;
 mod sites;
+mod tags;
 mod vercmp;
 mod vulns;
 
@@ -29,6 +31,13 @@ impl Context {
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Database>> {
         self.location.open().await
     }
+}
+
+/// Who a tag assignment or an exception is recorded as by default.
+pub fn default_author() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -73,5 +82,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(cmd) => bench::run(ctx, cmd).await,
         Command::Feeds(cmd) => feeds::run(ctx, cmd).await,
         Command::Cves(cmd) => vulns::cves(ctx, cmd).await,
+        Command::Tags(cmd) => tags::run(ctx, cmd).await,
+        Command::Exceptions(cmd) => exceptions::run(ctx, cmd).await,
     }
 }
