@@ -1,5 +1,6 @@
 //! `tags`, `exceptions`, and their effect on `hosts vulns` and `cves`, on
-//! the real Debian 12 host and the real Debian tracker JSON.
+//! the real el9 image relabelled AlmaLinux 9.5 and the real AlmaLinux OSV
+//! database.
 
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use serde_json::Value;
@@ -8,17 +9,21 @@ mod common;
 
 use common::Env;
 
-const TRACKER: &str = "debian/tracker-json/vunnel_tracker_debian.json";
-const HOST: &str = "node000000.debian.example";
+const ALMA: &str = "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz";
+const HOST: &str = "node000000.alma.example";
 
 fn setup() -> Env {
     let env = Env::new();
     env.ok(&["sites", "add", "S"]);
-    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 2).with_drift(0);
-    fleet.domain = "debian.example".into();
+    let mut alma = Image::rhel9().unwrap();
+    alma.os.id = "almalinux".into();
+    alma.os.version_id = "9.5".into();
+    alma.os.pretty_name = "AlmaLinux 9.5 (Teal Serval)".into();
+    let mut fleet = Fleet::new(vec![alma], 2).with_drift(0);
+    fleet.domain = "alma.example".into();
     env.ingest("S", vec![fleet.report(0)]);
-    let tracker = shared_data_dir().join(TRACKER).display().to_string();
-    env.ok(&["feeds", "import", "--kind", "debian-tracker", &tracker]);
+    let feed = shared_data_dir().join(ALMA).display().to_string();
+    env.ok(&["feeds", "import", "--kind", "osv", &feed]);
     env
 }
 
@@ -106,7 +111,7 @@ fn tags_and_exceptions_shape_the_findings() {
     let with =
         |extra: &[&'static str]| -> Vec<&str> { base.iter().chain(extra).copied().collect() };
     assert!(refused(&env, &with(&[])).contains("--os-group"));
-    assert!(refused(&env, &with(&["--os-group", "debian 12", "--site", "S"])).contains("--site"));
+    assert!(refused(&env, &with(&["--os-group", "almalinux 9", "--site", "S"])).contains("--site"));
     assert!(
         refused(&env, &with(&["--site", "S", "--expires", "2001-01-01"])).contains("in the past")
     );
@@ -114,7 +119,7 @@ fn tags_and_exceptions_shape_the_findings() {
 
     let e: Value = serde_json::from_str(&env.ok(&with(&[
         "--os-group",
-        "Debian 12",
+        "AlmaLinux 9",
         "--author",
         "alice",
         "--json",
@@ -122,7 +127,7 @@ fn tags_and_exceptions_shape_the_findings() {
     .unwrap();
     let id = e["id"].as_i64().unwrap();
     assert_eq!(e["author"], "alice");
-    assert!(refused(&env, &with(&["--os-group", "Debian 12"])).contains("already exists"));
+    assert!(refused(&env, &with(&["--os-group", "AlmaLinux 9"])).contains("already exists"));
 
     let after = env.json(&["hosts", "vulns", HOST]);
     let after = after.as_array().unwrap();
@@ -152,7 +157,7 @@ fn tags_and_exceptions_shape_the_findings() {
 
     let listed = env.json(&["exceptions", "list"]);
     assert_eq!(listed[0]["id"], id);
-    assert_eq!(listed[0]["os_group"], "Debian 12");
+    assert_eq!(listed[0]["os_group"], "AlmaLinux 9");
     env.ok(&["exceptions", "remove", &id.to_string()]);
     assert!(
         refused(&env, &["exceptions", "remove", &id.to_string()])

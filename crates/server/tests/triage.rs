@@ -1,7 +1,9 @@
 //! CVE tags and exceptions through the API, and the Pakiti report-back
-//! reply listing tagged, non-excepted CVEs: the real Debian 12 host of the
-//! shared data set reported by protocol 5 against the real Debian tracker
-//! JSON.
+//! reply listing tagged, non-excepted CVEs: the real el9 image of the
+//! shared data set, relabelled AlmaLinux 9.5, reported by protocol 5
+//! against the real AlmaLinux OSV database. (The Debian tracker JSON in
+//! the shared data is a six-package excerpt that names nothing the real
+//! Debian host has installed.)
 
 mod common;
 
@@ -16,17 +18,16 @@ use patchwatch_server::ServerConfig;
 use patchwatch_store::{FeedKind, NewFeed};
 use serde_json::{Value, json};
 
-const TRACKER: &str = "debian/tracker-json/vunnel_tracker_debian.json";
+const ALMA: &str = "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz";
 
-async fn import_tracker(s: &TestServer) {
-    let doc = std::fs::read(shared_data_dir().join(TRACKER)).unwrap();
-    let n =
-        patchwatch_vulndb::parse_document(FeedKind::DebianTracker, "deb", &doc, |_| {}).unwrap();
+async fn import_alma(s: &TestServer) {
+    let doc = std::fs::read(shared_data_dir().join(ALMA)).unwrap();
+    let n = patchwatch_vulndb::parse_document(FeedKind::Osv, "alma", &doc, |_| {}).unwrap();
     let feed =
         s.db.add_feed(&NewFeed {
-            name: "deb".into(),
-            kind: FeedKind::DebianTracker,
-            source: TRACKER.into(),
+            name: "alma".into(),
+            kind: FeedKind::Osv,
+            source: ALMA.into(),
             releases: String::new(),
         })
         .await
@@ -47,9 +48,13 @@ async fn call(s: &TestServer, method: &str, path: &str, body: Option<Value>) -> 
     s.send(req.body(body).unwrap()).await
 }
 
-/// The real Debian 12 host as `pakiti-client` would report it.
-fn debian_body() -> Vec<u8> {
-    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 3).with_drift(0);
+/// The real el9 host, as AlmaLinux 9.5, as `pakiti-client` reports it.
+fn alma_body() -> Vec<u8> {
+    let mut image = Image::rhel9().unwrap();
+    image.os.id = "almalinux".into();
+    image.os.version_id = "9.5".into();
+    image.os.pretty_name = "AlmaLinux release 9.5 (Teal Serval)".into();
+    let mut fleet = Fleet::new(vec![image], 3).with_drift(0);
     fleet.site = "MYSITE".into();
     pakiti::to_v5(&fleet.report(0)).into_bytes()
 }
@@ -59,7 +64,7 @@ async fn report_back(s: &TestServer) -> Vec<String> {
         .post_to(
             "/feed/?mode=store-and-report&protocol=5",
             &[("Content-Type", "application/x-www-form-urlencoded")],
-            debian_body(),
+            alma_body(),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -71,7 +76,7 @@ async fn report_back(s: &TestServer) -> Vec<String> {
 #[tokio::test]
 async fn pakiti_reply_lists_tagged_unexcepted_cves() {
     let s = start_from(open_config(), "192.0.2.7:5000").await;
-    import_tracker(&s).await;
+    import_alma(&s).await;
     // Stored first, so the API can show what the reply is built from.
     let first = report_back(&s).await;
     let hosts = s.get("/api/v1/hosts").await;
@@ -84,11 +89,17 @@ async fn pakiti_reply_lists_tagged_unexcepted_cves() {
 
     // With the defaults, exactly the high and critical findings come back,
     // tagged High / Critical (auto-tagging by severity).
+    // rpm versions come back as the client printed them: with an epoch.
     let line = |f: &Value, tag: &str| {
+        let installed = f["installed"].as_str().unwrap();
+        let version = if installed.contains(':') {
+            installed.to_owned()
+        } else {
+            format!("0:{installed}")
+        };
         format!(
-            "{}\t{}\t{}\t{}\t{tag}",
+            "{}\t{version}\t{}\t{}\t{tag}",
             f["package"].as_str().unwrap(),
-            f["installed"].as_str().unwrap(),
             f["arch"].as_str().unwrap(),
             f["cve"].as_str().unwrap()
         )
@@ -101,7 +112,12 @@ async fn pakiti_reply_lists_tagged_unexcepted_cves() {
             _ => None,
         })
         .collect();
+    assert!(!expected.is_empty(), "the real host has high findings");
     assert_eq!(first.iter().cloned().collect::<BTreeSet<_>>(), expected);
+    assert!(
+        first.contains(&"openssl-libs\t1:3.2.2-6.el9_5\tx86_64\tCVE-2024-12797\tHigh".to_owned()),
+        "{first:?}"
+    );
     for f in &exposed {
         let tags = f["tags"].as_array().unwrap();
         let high = f["severity"] == "high" || f["severity"] == "critical";
