@@ -165,11 +165,6 @@ impl Triage {
         }
     }
 
-    /// Whether `name` is an enabled tag.
-    pub fn is_enabled(&self, name: &str) -> bool {
-        self.enabled.contains(name)
-    }
-
     /// The enabled tags a CVE of `severity` carries.
     pub fn tags_for(&self, cve: &str, severity: SeverityLevel) -> Vec<String> {
         let mut tags = self.by_cve.get(cve).cloned().unwrap_or_default();

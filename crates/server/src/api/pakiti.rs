@@ -8,9 +8,11 @@
 //! urlencoded). A body starting with 0x30 is a CMS envelope
 //! (`pakiti-client --encrypt`), decrypted with `[server] pakiti_key`.
 //!
-//! The reply is `OK\n` and, in the report modes, one line per tagged CVE;
-//! errors are plain text the client prints, with a 4xx status.
+//! The reply is `OK\n` and, in the report modes, one line per tagged,
+//! non-excepted CVE the packages are exposed to (see `evaluate`); errors
+//! are plain text the client prints, with a 4xx status.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use axum::Extension;
@@ -24,7 +26,6 @@ use patchwatch_reports::pakiti::{self, Mode, TaggedFinding};
 use patchwatch_reports::{PackageType, Protocol, Report};
 use patchwatch_store::{HostSummary, now_millis};
 use patchwatch_vulndb::{HostScope, Triage, host_findings};
-use std::collections::BTreeSet;
 
 use crate::error::ApiError;
 use crate::ingest_common::{
