@@ -362,6 +362,7 @@ pub enum ExceptionsCommand {
     List,
     /// Except a CVE for one installed package version on an OS group
     /// (`debian 12`, an admin group name) or a site.
+    #[command(group(clap::ArgGroup::new("scope").required(true).args(["os_group", "site"])))]
     Add {
         #[arg(long)]
         cve: String,
@@ -371,7 +372,7 @@ pub enum ExceptionsCommand {
         /// The exact installed version (`1:3.2.2-6.el9_5`).
         #[arg(long)]
         version: String,
-        #[arg(long, conflicts_with = "site", required_unless_present = "site")]
+        #[arg(long)]
         os_group: Option<String>,
         #[arg(long)]
         site: Option<String>,
