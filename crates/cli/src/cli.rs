@@ -67,6 +67,14 @@ pub enum Command {
     /// CVEs the fleet is exposed to, from the current feed generations.
     #[command(subcommand)]
     Cves(CvesCommand),
+    /// CVE tags (as in Pakiti): list, add, enable, disable, remove, and
+    /// attach CVEs to them.
+    #[command(subcommand)]
+    Tags(TagsCommand),
+    /// Exceptions: a CVE that does not count for one installed package
+    /// version on an OS group or a site.
+    #[command(subcommand)]
+    Exceptions(ExceptionsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -326,6 +334,9 @@ pub struct HostVulnsArgs {
     /// Only findings in this fix state.
     #[arg(long, value_enum)]
     pub state: Option<StateArg>,
+    /// Only findings whose CVE carries this (enabled) tag.
+    #[arg(long)]
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -338,6 +349,9 @@ pub enum CvesCommand {
         /// Only hosts of this site.
         #[arg(long)]
         site: Option<String>,
+        /// Only CVEs carrying this (enabled) tag.
+        #[arg(long)]
+        tag: Option<String>,
     },
     /// Which hosts a CVE affects, through which packages, fixed where.
     Show {
@@ -345,5 +359,75 @@ pub enum CvesCommand {
         /// Only hosts of this site.
         #[arg(long)]
         site: Option<String>,
+        /// Only findings carrying this (enabled) tag.
+        #[arg(long)]
+        tag: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagsCommand {
+    /// Tags with their state and how many CVEs are attached by hand, or
+    /// with --assignments every CVE attached to a tag.
+    List {
+        #[arg(long)]
+        assignments: bool,
+    },
+    /// Create a tag.
+    Add {
+        name: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Enable a tag.
+    Enable { name: String },
+    /// Disable a tag: it keeps its CVEs but tags nothing.
+    Disable { name: String },
+    /// Delete a tag and its CVE assignments.
+    Remove { name: String },
+    /// Attach a CVE to a tag.
+    Assign {
+        cve: String,
+        tag: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Who decided (default: $USER).
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// Detach a CVE from a tag.
+    Unassign { cve: String, tag: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExceptionsCommand {
+    /// Every exception, expired ones marked.
+    List,
+    /// Except a CVE for one installed package version on an OS group
+    /// (`debian 12`, an admin group name) or a site.
+    #[command(group(clap::ArgGroup::new("scope").required(true).args(["os_group", "site"])))]
+    Add {
+        #[arg(long)]
+        cve: String,
+        /// Installed package name (binary, or the advisory's source name).
+        #[arg(long)]
+        package: String,
+        /// The exact installed version (`1:3.2.2-6.el9_5`).
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        os_group: Option<String>,
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        reason: String,
+        /// Who decided (default: $USER).
+        #[arg(long)]
+        author: Option<String>,
+        /// Last day it holds (`2027-01-31`, UTC) or an RFC 3339 time.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Delete an exception by id.
+    Remove { id: i64 },
 }

@@ -145,7 +145,7 @@ fn feeds_generations_and_findings_on_real_data() {
     let csv = env.ok(&["hosts", "vulns", "node000000.alma.example", "--csv"]);
     assert_eq!(
         csv.lines().next(),
-        Some("CVE,PACKAGE,INSTALLED,FIXED,STATE,SEVERITY,ADVISORY,FEED")
+        Some("CVE,PACKAGE,INSTALLED,FIXED,STATE,SEVERITY,ADVISORY,FEED,TAGS,EXCEPTION")
     );
 
     // The fleet view: both AlmaLinux hosts, never the Debian one.

@@ -151,7 +151,7 @@ async fn modes() {
         fixture("pakiti5.txt"),
     )
     .await;
-    // No CVE tags exist yet: the tagged lines are empty, the format is final.
+    // No feed is imported: no CVE is tagged, the reply is exactly `OK\n`.
     assert_eq!((r.status, r.text.as_str()), (StatusCode::OK, "OK\n"));
     assert_eq!(s.stored().await, (1, 1));
     let r = post_v5(&s, "?mode=loud", fixture("pakiti5.txt")).await;

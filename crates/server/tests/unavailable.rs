@@ -99,6 +99,36 @@ impl Database for Down {
     async fn set_feed_enabled(&self, _: &str, _: bool) -> Result<bool, StoreError> {
         down()
     }
+    async fn add_tag(&self, _: &str, _: &str) -> Result<CveTag, StoreError> {
+        down()
+    }
+    async fn tags(&self) -> Result<Vec<CveTag>, StoreError> {
+        down()
+    }
+    async fn set_tag_enabled(&self, _: &str, _: bool) -> Result<CveTag, StoreError> {
+        down()
+    }
+    async fn remove_tag(&self, _: &str) -> Result<(), StoreError> {
+        down()
+    }
+    async fn assign_tag(&self, _: &NewAssignment) -> Result<TagAssignment, StoreError> {
+        down()
+    }
+    async fn unassign_tag(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        down()
+    }
+    async fn tag_assignments(&self) -> Result<Vec<TagAssignment>, StoreError> {
+        down()
+    }
+    async fn add_exception(&self, _: &NewException) -> Result<Exception, StoreError> {
+        down()
+    }
+    async fn exceptions(&self) -> Result<Vec<Exception>, StoreError> {
+        down()
+    }
+    async fn remove_exception(&self, _: i64) -> Result<(), StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

@@ -17,12 +17,14 @@ mod ingest;
 mod intern;
 mod migrate;
 mod read;
+mod triage;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use patchwatch_reports::Package;
+use patchwatch_store::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use patchwatch_store::{
     Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
@@ -273,5 +275,52 @@ impl Database for PostgresStore {
             .await
             .map_err(pg_error)?;
         Ok(n > 0)
+    }
+
+    async fn add_tag(&self, name: &str, reason: &str) -> Result<CveTag, StoreError> {
+        patchwatch_store::validate_tag_name(name)?;
+        triage::add_tag(&self.client().await?, name, reason.trim()).await
+    }
+
+    async fn tags(&self) -> Result<Vec<CveTag>, StoreError> {
+        triage::tags(&self.client().await?, None).await
+    }
+
+    async fn set_tag_enabled(&self, name: &str, enabled: bool) -> Result<CveTag, StoreError> {
+        triage::set_enabled(&self.client().await?, name, enabled).await
+    }
+
+    async fn remove_tag(&self, name: &str) -> Result<(), StoreError> {
+        triage::remove_tag(&self.client().await?, name).await
+    }
+
+    async fn assign_tag(&self, assignment: &NewAssignment) -> Result<TagAssignment, StoreError> {
+        let a = patchwatch_store::triage::validate_assignment(assignment)?;
+        triage::assign(&self.client().await?, &a).await
+    }
+
+    async fn unassign_tag(&self, cve: &str, tag: &str) -> Result<(), StoreError> {
+        let cve = patchwatch_store::canonical_cve(cve)?;
+        triage::unassign(&self.client().await?, &cve, tag).await
+    }
+
+    async fn tag_assignments(&self) -> Result<Vec<TagAssignment>, StoreError> {
+        triage::assignments(&self.client().await?).await
+    }
+
+    async fn add_exception(&self, exception: &NewException) -> Result<Exception, StoreError> {
+        let e = patchwatch_store::triage::validate_exception(
+            exception,
+            patchwatch_store::now_millis(),
+        )?;
+        triage::add_exception(&self.client().await?, &e).await
+    }
+
+    async fn exceptions(&self) -> Result<Vec<Exception>, StoreError> {
+        triage::exceptions(&self.client().await?, None).await
+    }
+
+    async fn remove_exception(&self, id: i64) -> Result<(), StoreError> {
+        triage::remove_exception(&self.client().await?, id).await
     }
 }

@@ -8,6 +8,7 @@ mod feeds;
 mod ingest;
 mod migrate;
 mod read;
+mod triage;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use patchwatch_reports::Package;
+use patchwatch_store::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use patchwatch_store::{
     Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
@@ -319,6 +321,69 @@ impl Database for SqliteStore {
                 .map(|n| n > 0)
                 .map_err(sql_error)
             })
+            .await
+    }
+
+    async fn add_tag(&self, name: &str, reason: &str) -> Result<CveTag, StoreError> {
+        patchwatch_store::validate_tag_name(name)?;
+        let (name, reason) = (name.to_owned(), reason.trim().to_owned());
+        self.writer
+            .write(move |c, _| triage::add_tag(c, &name, &reason))
+            .await
+    }
+
+    async fn tags(&self) -> Result<Vec<CveTag>, StoreError> {
+        self.read(|c| triage::tags(c, None)).await
+    }
+
+    async fn set_tag_enabled(&self, name: &str, enabled: bool) -> Result<CveTag, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| triage::set_enabled(c, &name, enabled))
+            .await
+    }
+
+    async fn remove_tag(&self, name: &str) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| triage::remove_tag(c, &name))
+            .await
+    }
+
+    async fn assign_tag(&self, assignment: &NewAssignment) -> Result<TagAssignment, StoreError> {
+        let a = patchwatch_store::triage::validate_assignment(assignment)?;
+        self.writer.write(move |c, _| triage::assign(c, &a)).await
+    }
+
+    async fn unassign_tag(&self, cve: &str, tag: &str) -> Result<(), StoreError> {
+        let cve = patchwatch_store::canonical_cve(cve)?;
+        let tag = tag.to_owned();
+        self.writer
+            .write(move |c, _| triage::unassign(c, &cve, &tag))
+            .await
+    }
+
+    async fn tag_assignments(&self) -> Result<Vec<TagAssignment>, StoreError> {
+        self.read(triage::assignments).await
+    }
+
+    async fn add_exception(&self, exception: &NewException) -> Result<Exception, StoreError> {
+        let e = patchwatch_store::triage::validate_exception(
+            exception,
+            patchwatch_store::now_millis(),
+        )?;
+        self.writer
+            .write(move |c, _| triage::add_exception(c, &e))
+            .await
+    }
+
+    async fn exceptions(&self) -> Result<Vec<Exception>, StoreError> {
+        self.read(|c| triage::exceptions(c, None)).await
+    }
+
+    async fn remove_exception(&self, id: i64) -> Result<(), StoreError> {
+        self.writer
+            .write(move |c, _| triage::remove_exception(c, id))
             .await
     }
 }

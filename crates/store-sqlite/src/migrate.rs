@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_feeds.sql")),
     (3, include_str!("../migrations/0003_feed_sync.sql")),
+    (4, include_str!("../migrations/0004_triage.sql")),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {

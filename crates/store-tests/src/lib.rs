@@ -17,6 +17,9 @@ use patchwatch_store::{
 };
 
 pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
+mod triage;
+
+pub use triage::{exceptions_add_list_remove, tags_and_assignments};
 
 pub type Db = Arc<dyn Database>;
 
@@ -30,7 +33,7 @@ macro_rules! conformance_tests {
             repeat_records_history_cheaply, history_and_diff, filters,
             concurrent_reports_for_one_new_host, unchanged_packages_keep_the_set,
             delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
-            concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable);
+            concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable, tags_and_assignments, exceptions_add_list_remove);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

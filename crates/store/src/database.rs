@@ -12,6 +12,7 @@ use crate::records::{
     HostDetail, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
 };
 use crate::token::NewToken;
+use crate::triage::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 
 /// A parsed, validated report on its way into the store.
 #[derive(Debug, Clone)]
@@ -139,6 +140,32 @@ pub trait Database: Send + Sync + 'static {
     /// Enables or disables a feed (a disabled feed is neither synced nor
     /// assessed; its generations stay). False when there is no such feed.
     async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError>;
+
+    // CVE tags and exceptions (see `triage`).
+
+    /// Creates an enabled tag; `AlreadyExists` when the name is taken.
+    async fn add_tag(&self, name: &str, reason: &str) -> Result<CveTag, StoreError>;
+    /// All tags by name, with their assignment counts.
+    async fn tags(&self) -> Result<Vec<CveTag>, StoreError>;
+    /// Enables or disables a tag; `NotFound` when there is none.
+    async fn set_tag_enabled(&self, name: &str, enabled: bool) -> Result<CveTag, StoreError>;
+    /// Deletes a tag and its assignments; `NotFound` when there is none.
+    async fn remove_tag(&self, name: &str) -> Result<(), StoreError>;
+    /// Attaches a CVE to a tag: `Invalid` for a malformed CVE id,
+    /// `NotFound` for an unknown tag, `AlreadyExists` when attached already.
+    async fn assign_tag(&self, assignment: &NewAssignment) -> Result<TagAssignment, StoreError>;
+    /// `NotFound` when the CVE is not attached to the tag.
+    async fn unassign_tag(&self, cve: &str, tag: &str) -> Result<(), StoreError>;
+    /// Every assignment, by CVE then tag.
+    async fn tag_assignments(&self) -> Result<Vec<TagAssignment>, StoreError>;
+    /// Stores an exception (checked by `triage::validate_exception`; an
+    /// unknown site is `NotFound`, the same exception twice
+    /// `AlreadyExists`).
+    async fn add_exception(&self, exception: &NewException) -> Result<Exception, StoreError>;
+    /// Every exception, expired ones included, by id.
+    async fn exceptions(&self) -> Result<Vec<Exception>, StoreError>;
+    /// `NotFound` when there is no exception with that id.
+    async fn remove_exception(&self, id: i64) -> Result<(), StoreError>;
 }
 
 /// Sorts packages the way people read them.

@@ -16,6 +16,7 @@ pub mod package_set;
 pub mod records;
 pub mod rows;
 pub mod token;
+pub mod triage;
 
 pub use database::{Database, IngestRequest, RepeatRequest, sort_packages};
 pub use diff::{PackageChange, PackageDiff};
@@ -29,6 +30,10 @@ pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};
 pub use records::*;
 pub use token::{NewToken, TokenKind};
+pub use triage::{
+    CveTag, DEFAULT_TAGS, Exception, NewAssignment, NewException, TagAssignment, canonical_cve,
+    parse_cve_id, parse_expiry, validate_tag_name,
+};
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, in both
 /// backends, so they sort and compare the same way.

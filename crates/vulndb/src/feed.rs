@@ -298,13 +298,10 @@ pub async fn load_index_since(
 }
 
 /// Checks and canonicalises a CVE id: `CVE-YYYY-NNNN` (4 or more digits
-/// after the year), case-insensitive on input.
+/// after the year), case-insensitive on input. The store owns the rule, as
+/// it refuses malformed ids in tag assignments and exceptions.
 pub fn parse_cve_id(raw: &str) -> Option<String> {
-    let upper = raw.trim().to_ascii_uppercase();
-    let rest = upper.strip_prefix("CVE-")?;
-    let (year, number) = rest.split_once('-')?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    (year.len() == 4 && digits(year) && number.len() >= 4 && digits(number)).then_some(upper)
+    patchwatch_store::parse_cve_id(raw)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! keeps the fleet's assessment up to date incrementally. The CLI and the
 //! server both answer from here, so they always agree. [`sync`] downloads
 //! feeds (conditional HTTP requests, a size limit, atomic switch to the new
-//! generation) and [`catalogue`] lists the official vendor feed URLs.
+//! generation) and [`catalogue`] lists the official vendor feed URLs;
+//! [`triage`] applies CVE tags and exceptions to findings.
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
@@ -14,6 +15,7 @@ pub mod feed;
 pub mod findings;
 pub mod fleet;
 pub mod sync;
+pub mod triage;
 
 pub use feed::{
     Changes, FeedError, LoadedIndex, load_index, load_index_since, parse_cve_id, parse_document,
@@ -22,3 +24,7 @@ pub use feed::{
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
 pub use fleet::{CveCount, FleetAssessment, UpdateStats};
 pub use sync::{Progress, SyncError, SyncOptions, SyncOutcome, Syncer};
+pub use triage::{
+    Classified, CveSummary, HostScope, Triage, classify, host_groups, host_scopes, summarise,
+    triaged_json,
+};

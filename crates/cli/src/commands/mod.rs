@@ -2,11 +2,13 @@
 
 mod bench;
 mod bench_assess;
+mod exceptions;
 mod feed_sync;
 mod feeds;
 mod hosts;
 mod serve;
 mod sites;
+mod tags;
 mod vercmp;
 mod vulns;
 
@@ -31,6 +33,13 @@ impl Context {
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Database>> {
         self.location.open().await
     }
+}
+
+/// Who a tag assignment or an exception is recorded as by default.
+pub fn default_author() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -75,5 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(cmd) => bench::run(ctx, cmd).await,
         Command::Feeds(cmd) => feeds::run(ctx, cmd).await,
         Command::Cves(cmd) => vulns::cves(ctx, cmd).await,
+        Command::Tags(cmd) => tags::run(ctx, cmd).await,
+        Command::Exceptions(cmd) => exceptions::run(ctx, cmd).await,
     }
 }

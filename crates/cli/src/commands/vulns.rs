@@ -9,7 +9,6 @@ use anyhow::{Context as _, bail};
 use patchwatch_advisories::SeverityLevel;
 use patchwatch_assess::{Finding, FindingState, KernelStatus};
 use patchwatch_store::{Database, HostFilter, HostSummary};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::Context;
@@ -17,7 +16,8 @@ use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
 use crate::output::{Format, Table, print_json};
 use patchwatch_vulndb::{
-    HostFinding, LoadedIndex, finding_json, host_findings, load_index, parse_cve_id,
+    Classified, CveSummary, HostFinding, HostScope, LoadedIndex, Triage, host_findings,
+    host_scopes, load_index, parse_cve_id, summarise, triaged_json,
 };
 
 fn level(s: SeverityArg) -> SeverityLevel {
@@ -85,17 +85,35 @@ pub async fn host(
             h.summary.os, h.summary.hostname
         );
     }
+    let triage = Triage::load(db.as_ref(), patchwatch_store::now_millis()).await?;
+    if let Some(t) = &args.tag {
+        triage.check_filter(t)?;
+    }
     let packages = db.package_set(h.summary.package_set_id).await?;
     let mut findings = host_findings(&loaded, &h.summary, &packages);
     let min = args.severity.map(level);
     let only = args.state.map(state);
     findings
         .retain(|f| min.is_none_or(|m| f.severity() >= m) && only.is_none_or(|s| f.state() == s));
+    let scope = HostScope::new(&h.summary.site, loaded.index.os_groups(), &h.summary.os);
+    let mut rows: Vec<(Finding, Classified)> = findings
+        .into_iter()
+        .map(|f| {
+            let c = triage.classify_one(&scope, &f);
+            (f, c)
+        })
+        .filter(|(_, c)| args.tag.as_ref().is_none_or(|t| c.tags.contains(t)))
+        .collect();
+    // Excepted findings are kept, after the others (the sort is stable).
+    rows.sort_by_key(|(_, c)| c.exception.is_some());
     if ctx.format == Format::Json {
-        let rows: Vec<Value> = findings.iter().map(|f| finding_json(&loaded, f)).collect();
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|(f, c)| triaged_json(&loaded, f, c))
+            .collect();
         return print_json(&rows);
     }
-    let mut t = Table::new(vec![
+    let header = vec![
         "CVE",
         "PACKAGE",
         "INSTALLED",
@@ -104,9 +122,10 @@ pub async fn host(
         "SEVERITY",
         "ADVISORY",
         "FEED",
-    ]);
-    for f in &findings {
-        t.row(vec![
+        "TAGS",
+    ];
+    let cells = |f: &Finding, c: &Classified| {
+        vec![
             f.cve().to_owned(),
             f.package().to_owned(),
             f.installed().to_owned(),
@@ -115,19 +134,61 @@ pub async fn host(
             severity_text(f.severity()),
             f.advisory().to_owned(),
             loaded.feed_name(f.feed().as_str()),
-        ]);
+            tags_text(&c.tags),
+        ]
+    };
+    let excepted = rows.iter().filter(|(_, c)| c.exception.is_some()).count();
+    if ctx.format == Format::Csv {
+        // One table for scripts, the exception id in its own column.
+        let mut header = header;
+        header.push("EXCEPTION");
+        let mut t = Table::new(header);
+        for (f, c) in &rows {
+            let mut row = cells(f, c);
+            row.push(
+                c.exception
+                    .as_ref()
+                    .map_or(String::new(), |e| e.id.to_string()),
+            );
+            t.row(row);
+        }
+        return t.print(ctx.format);
+    }
+    let mut t = Table::new(header.clone());
+    for (f, c) in rows.iter().filter(|(_, c)| c.exception.is_none()) {
+        t.row(cells(f, c));
     }
     t.print(ctx.format)?;
-    if ctx.format == Format::Table {
-        eprintln!(
-            "{} findings for {} ({}, {} packages).",
-            findings.len(),
-            h.summary.hostname,
-            h.summary.os,
-            packages.len()
-        );
+    if excepted > 0 {
+        println!("\nExcepted ({excepted}):");
+        let mut header = header;
+        header.push("EXCEPTION");
+        let mut t = Table::new(header);
+        for (f, c) in &rows {
+            if let Some(e) = &c.exception {
+                let mut row = cells(f, c);
+                row.push(format!("#{} {} ({})", e.id, e.reason, e.author));
+                t.row(row);
+            }
+        }
+        t.print(ctx.format)?;
     }
+    eprintln!(
+        "{} findings for {} ({}, {} packages), {excepted} of them excepted.",
+        rows.len(),
+        h.summary.hostname,
+        h.summary.os,
+        packages.len()
+    );
     Ok(())
+}
+
+fn tags_text(tags: &[String]) -> String {
+    if tags.is_empty() {
+        "-".to_owned()
+    } else {
+        tags.join(",")
+    }
 }
 
 /// Assesses every host (of `site`, if given) against the index, each
@@ -149,14 +210,6 @@ async fn fleet_findings(
     Ok(patchwatch_vulndb::fleet_findings(db.as_ref(), loaded, &filter).await?)
 }
 
-#[derive(Serialize)]
-struct CveSummary {
-    cve: String,
-    severity: SeverityLevel,
-    hosts: usize,
-    packages: Vec<String>,
-}
-
 pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
     // Checked before anything is loaded: a typo is answered at once.
     let wanted = match &cmd {
@@ -168,31 +221,28 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
         CvesCommand::List { .. } => None,
     };
     let db = ctx.open().await?;
+    let triage = Triage::load(db.as_ref(), patchwatch_store::now_millis()).await?;
+    if let CvesCommand::List { tag: Some(t), .. } | CvesCommand::Show { tag: Some(t), .. } = &cmd {
+        triage.check_filter(t)?;
+    }
     let loaded = index(&ctx, &db).await?;
     match cmd {
-        CvesCommand::List { severity, site } => {
-            let (_, by_cve) = fleet_findings(&db, &loaded, site).await?;
+        CvesCommand::List {
+            severity,
+            site,
+            tag,
+        } => {
+            let (hosts, by_cve) = fleet_findings(&db, &loaded, site).await?;
+            let scopes = host_scopes(&loaded, &hosts);
             let min = severity.map(level);
             let mut rows: Vec<CveSummary> = by_cve
                 .into_iter()
-                .map(|(cve, list)| {
-                    let hosts: BTreeSet<usize> = list.iter().map(|f| f.host).collect();
-                    let packages: BTreeSet<String> = list
-                        .iter()
-                        .map(|f| f.finding.package().to_owned())
-                        .collect();
-                    CveSummary {
-                        cve,
-                        severity: list
-                            .iter()
-                            .map(|f| f.finding.severity())
-                            .max()
-                            .unwrap_or_default(),
-                        hosts: hosts.len(),
-                        packages: packages.into_iter().collect(),
-                    }
+                .map(|(cve, list)| summarise(&cve, &list, &triage, &scopes))
+                .filter(|r| {
+                    r.hosts > 0
+                        && min.is_none_or(|m| r.severity >= m)
+                        && tag.as_ref().is_none_or(|t| r.tags.contains(t))
                 })
-                .filter(|r| min.is_none_or(|m| r.severity >= m))
                 .collect();
             // Most severe and widespread first.
             rows.sort_by(|a, b| {
@@ -204,12 +254,16 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                 print_json(&rows)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let mut t = Table::new(vec!["CVE", "SEVERITY", "HOSTS", "PACKAGES"]);
+            let mut t = Table::new(vec![
+                "CVE", "SEVERITY", "HOSTS", "EXCEPTED", "TAGS", "PACKAGES",
+            ]);
             for r in &rows {
                 t.row(vec![
                     r.cve.clone(),
                     severity_text(r.severity),
                     r.hosts.to_string(),
+                    r.excepted_hosts.to_string(),
+                    tags_text(&r.tags),
                     r.packages.join(","),
                 ]);
             }
@@ -218,18 +272,46 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("(no host is exposed to a CVE that matches)");
             }
         }
-        CvesCommand::Show { site, .. } => {
+        CvesCommand::Show { site, tag, .. } => {
             let cve = wanted.unwrap_or_default();
             let (hosts, mut by_cve) = fleet_findings(&db, &loaded, site).await?;
-            let mut list = by_cve.remove(&cve).unwrap_or_default();
-            list.sort_by(|a, b| {
-                (&hosts[a.host].hostname, a.finding.package())
-                    .cmp(&(&hosts[b.host].hostname, b.finding.package()))
+            let scopes = host_scopes(&loaded, &hosts);
+            let mut list: Vec<(HostFinding, Classified)> = by_cve
+                .remove(&cve)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| {
+                    let c = triage.classify_one(&scopes[f.host], &f.finding);
+                    (f, c)
+                })
+                .filter(|(_, c)| tag.as_ref().is_none_or(|t| c.tags.contains(t)))
+                .collect();
+            list.sort_by(|(a, ac), (b, bc)| {
+                (
+                    ac.exception.is_some(),
+                    &hosts[a.host].hostname,
+                    a.finding.package(),
+                )
+                    .cmp(&(
+                        bc.exception.is_some(),
+                        &hosts[b.host].hostname,
+                        b.finding.package(),
+                    ))
             });
+            let exposed: BTreeSet<usize> = list
+                .iter()
+                .filter(|(_, c)| c.exception.is_none())
+                .map(|(f, _)| f.host)
+                .collect();
+            let tags: BTreeSet<&String> = list
+                .iter()
+                .filter(|(_, c)| c.exception.is_none())
+                .flat_map(|(_, c)| &c.tags)
+                .collect();
             if ctx.format == Format::Json {
                 let mut rows = Vec::new();
-                for f in &list {
-                    let mut v = finding_json(&loaded, &f.finding);
+                for (f, c) in &list {
+                    let mut v = triaged_json(&loaded, &f.finding, c);
                     if let Some(obj) = v.as_object_mut() {
                         let h = &hosts[f.host];
                         obj.insert("host".into(), Value::from(h.hostname.clone()));
@@ -238,11 +320,12 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                     }
                     rows.push(v);
                 }
-                let severity = list.iter().map(|f| f.finding.severity()).max();
+                let severity = list.iter().map(|(f, _)| f.finding.severity()).max();
                 print_json(&serde_json::json!({
                     "cve": cve,
                     "severity": severity,
-                    "hosts": list.iter().map(|f| f.host).collect::<BTreeSet<_>>().len(),
+                    "hosts": exposed.len(),
+                    "tags": tags,
                     "findings": rows,
                 }))?;
                 return Ok(ExitCode::SUCCESS);
@@ -261,8 +344,10 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                 "SEVERITY",
                 "ADVISORY",
                 "FEED",
+                "TAGS",
+                "EXCEPTION",
             ]);
-            for f in &list {
+            for (f, c) in &list {
                 let h = &hosts[f.host];
                 let x = &f.finding;
                 t.row(vec![
@@ -275,6 +360,10 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                     severity_text(x.severity()),
                     x.advisory().to_owned(),
                     loaded.feed_name(x.feed().as_str()),
+                    tags_text(&c.tags),
+                    c.exception
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), |e| format!("#{}", e.id)),
                 ]);
             }
             t.print(ctx.format)?;

@@ -8,9 +8,11 @@
 //! urlencoded). A body starting with 0x30 is a CMS envelope
 //! (`pakiti-client --encrypt`), decrypted with `[server] pakiti_key`.
 //!
-//! The reply is `OK\n` and, in the report modes, one line per tagged CVE;
-//! errors are plain text the client prints, with a 4xx status.
+//! The reply is `OK\n` and, in the report modes, one line per tagged,
+//! non-excepted CVE the packages are exposed to (see `evaluate`); errors
+//! are plain text the client prints, with a 4xx status.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use axum::Extension;
@@ -21,7 +23,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use patchwatch_reports::envelope::looks_encrypted;
 use patchwatch_reports::pakiti::{self, Mode, TaggedFinding};
-use patchwatch_reports::{Protocol, Report};
+use patchwatch_reports::{PackageType, Protocol, Report};
+use patchwatch_store::{HostSummary, now_millis};
+use patchwatch_vulndb::{HostScope, Triage, host_findings};
 
 use crate::error::ApiError;
 use crate::ingest_common::{
@@ -77,11 +81,18 @@ async fn handle(
         .policy
         .check_host(&who, &report.hostname, claims_proxy)
         .await?;
-    let findings = if mode.reports() {
-        evaluate(&report)
-    } else {
-        Vec::new()
-    };
+    // Exceptions by site apply to the site the report is stored under.
+    let named = report
+        .site
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let site_name = who
+        .pinned_site()
+        .or(named)
+        .unwrap_or(&state.config.pakiti_site)
+        .to_owned();
+    let to_assess = mode.reports().then(|| report.clone());
     if mode.stores() {
         let site_id = site_for(
             state,
@@ -93,13 +104,74 @@ async fn handle(
         // The reply goes out only after the report is committed.
         store(state, site_id, report, who.address, user_agent(headers)).await?;
     }
+    let findings = match to_assess {
+        Some(report) => evaluate(state, &site_name, report).await?,
+        None => Vec::new(),
+    };
     Ok(pakiti::reply(&findings))
 }
 
-/// The tagged CVEs affecting the report's packages. Patchwatch has no CVE
-/// tags yet, so there are none; the reply format is already the final one.
-fn evaluate(_report: &Report) -> Vec<TaggedFinding> {
-    Vec::new()
+/// The CVEs the reported packages are exposed to that carry an enabled
+/// tag and are not excepted (see `patchwatch_vulndb::triage`): one line
+/// per package, CVE and tag, assessed against the current feed
+/// generations exactly as `hosts vulns` would assess the stored host.
+async fn evaluate(
+    state: &AppState,
+    site: &str,
+    report: Report,
+) -> Result<Vec<TaggedFinding>, ApiError> {
+    let loaded = state.vulns.current(state.db.as_ref()).await?;
+    let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
+    let os = patchwatch_reports::os::normalise(&report.os, &report.os_string);
+    let mut packages = report.packages.unwrap_or_default();
+    for p in &mut packages {
+        p.normalise();
+    }
+    let host = HostSummary {
+        id: 0,
+        hostname: report.hostname,
+        site: site.to_owned(),
+        os,
+        kernel: report.kernel.release,
+        arch: report.arch,
+        tags: report.tags,
+        packages: packages.len() as i64,
+        first_seen: 0,
+        last_seen: 0,
+        protocol: String::new(),
+        reboot_required: None,
+        package_set_id: 0,
+        last_report_id: 0,
+    };
+    let scope = HostScope::new(site, loaded.index.os_groups(), &host.os);
+    // rpm clients print a zero epoch (`0:5.1.8-6.el9_1`); the reply names
+    // the package version the way the client sent it.
+    let rpm = packages.iter().any(|p| p.kind == PackageType::Rpm);
+    let mut lines = BTreeSet::new();
+    for f in host_findings(&loaded, &host, &packages) {
+        if !f.is_exposed() {
+            continue;
+        }
+        let c = triage.classify_one(&scope, &f);
+        if c.exception.is_some() {
+            continue;
+        }
+        for tag in c.tags {
+            let version = if rpm && !f.installed().contains(':') {
+                format!("0:{}", f.installed())
+            } else {
+                f.installed().to_owned()
+            };
+            lines.insert(TaggedFinding {
+                name: f.package().to_owned(),
+                version,
+                arch: f.arch().to_owned(),
+                cve: f.cve().to_owned(),
+                tag,
+            });
+        }
+    }
+    Ok(lines.into_iter().collect())
 }
 
 fn parse(

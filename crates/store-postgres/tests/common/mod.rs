@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 use patchwatch_reports::Package;
 use patchwatch_store::{
-    Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
-    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
-    StoreError, SyncState, TokenRecord,
+    CveTag, Database, Exception, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome,
+    IngestOutcome, IngestRequest, NewAssignment, NewException, NewFeed, NewToken, Page, PruneStats,
+    RepeatRequest, ReportRecord, Site, StoreError, SyncState, TagAssignment, TokenRecord,
 };
 use patchwatch_store_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::NoTls;
@@ -211,5 +211,35 @@ impl Database for TestDb {
     }
     async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
         self.store.set_feed_enabled(name, enabled).await
+    }
+    async fn add_tag(&self, name: &str, reason: &str) -> Result<CveTag, StoreError> {
+        self.store.add_tag(name, reason).await
+    }
+    async fn tags(&self) -> Result<Vec<CveTag>, StoreError> {
+        self.store.tags().await
+    }
+    async fn set_tag_enabled(&self, name: &str, enabled: bool) -> Result<CveTag, StoreError> {
+        self.store.set_tag_enabled(name, enabled).await
+    }
+    async fn remove_tag(&self, name: &str) -> Result<(), StoreError> {
+        self.store.remove_tag(name).await
+    }
+    async fn assign_tag(&self, a: &NewAssignment) -> Result<TagAssignment, StoreError> {
+        self.store.assign_tag(a).await
+    }
+    async fn unassign_tag(&self, cve: &str, tag: &str) -> Result<(), StoreError> {
+        self.store.unassign_tag(cve, tag).await
+    }
+    async fn tag_assignments(&self) -> Result<Vec<TagAssignment>, StoreError> {
+        self.store.tag_assignments().await
+    }
+    async fn add_exception(&self, e: &NewException) -> Result<Exception, StoreError> {
+        self.store.add_exception(e).await
+    }
+    async fn exceptions(&self) -> Result<Vec<Exception>, StoreError> {
+        self.store.exceptions().await
+    }
+    async fn remove_exception(&self, id: i64) -> Result<(), StoreError> {
+        self.store.remove_exception(id).await
     }
 }

@@ -2,10 +2,11 @@
 
 mod hosts;
 mod ingest;
+mod triage;
 mod vulns;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::state::AppState;
 
@@ -19,4 +20,16 @@ pub fn routes() -> Router<AppState> {
         .route("/hosts/{id}/vulnerabilities", get(vulns::host))
         .route("/cves", get(vulns::list))
         .route("/cves/{id}", get(vulns::show))
+        .route("/tags", get(triage::tags).post(triage::add_tag))
+        .route("/tags/assignments", get(triage::assignments))
+        .route("/tags/{name}", delete(triage::remove_tag))
+        .route("/tags/{name}/enable", post(triage::enable_tag))
+        .route("/tags/{name}/disable", post(triage::disable_tag))
+        .route("/tags/{name}/cves", post(triage::assign))
+        .route("/tags/{name}/cves/{cve}", delete(triage::unassign))
+        .route(
+            "/exceptions",
+            get(triage::exceptions).post(triage::add_exception),
+        )
+        .route("/exceptions/{id}", delete(triage::remove_exception))
 }

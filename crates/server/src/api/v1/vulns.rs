@@ -1,11 +1,16 @@
 //! Vulnerabilities: a host's findings, the fleet's CVEs, one CVE's hosts.
 
+use std::collections::BTreeSet;
+
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use patchwatch_store::HostFilter;
-use patchwatch_vulndb::{finding_json, fleet_findings, host_findings, parse_cve_id};
+use patchwatch_store::{HostFilter, now_millis};
+use patchwatch_vulndb::{
+    HostScope, Triage, fleet_findings, host_findings, host_scopes, parse_cve_id, summarise,
+    triaged_json,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,20 +18,55 @@ use super::hosts::{host_id, load_host, query, reader};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// `GET /api/v1/hosts/{id}/vulnerabilities`: every finding, most severe
-/// first, each with its explanation. `covered` is false when no imported
-/// feed has data for the host's OS: then "no findings" means "unknown".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostVulnQuery {
+    tag: Option<String>,
+}
+
+/// The tags, assignments and exceptions now, with `tag` checked.
+async fn triage(state: &AppState, tag: Option<&str>) -> Result<Triage, ApiError> {
+    let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
+    if let Some(t) = tag {
+        triage.check_filter(t)?;
+    }
+    Ok(triage)
+}
+
+/// `GET /api/v1/hosts/{id}/vulnerabilities?tag=`: every finding, most
+/// severe first, each with its explanation, `tags` and `excepted` (the
+/// exception that covers it, or null); excepted findings come last and
+/// are counted apart. `covered` is false when no imported feed has data
+/// for the host's OS: then "no findings" means "unknown".
 pub async fn host(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<i64>, PathRejection>,
+    q: Result<Query<HostVulnQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers).await?;
+    let q = query(q)?;
     let host = load_host(&state, host_id(id)?).await?;
+    let triage = triage(&state, q.tag.as_deref()).await?;
     let loaded = state.vulns.current(state.db.as_ref()).await?;
     let packages = state.db.package_set(host.summary.package_set_id).await?;
     let findings = host_findings(&loaded, &host.summary, &packages);
-    let rows: Vec<Value> = findings.iter().map(|f| finding_json(&loaded, f)).collect();
+    let scope = HostScope::new(
+        &host.summary.site,
+        loaded.index.os_groups(),
+        &host.summary.os,
+    );
+    let mut rows: Vec<_> = findings
+        .iter()
+        .map(|f| (f, triage.classify_one(&scope, f)))
+        .filter(|(_, c)| q.tag.as_ref().is_none_or(|t| c.tags.contains(t)))
+        .collect();
+    rows.sort_by_key(|(_, c)| c.exception.is_some());
+    let excepted = rows.iter().filter(|(_, c)| c.exception.is_some()).count();
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|(f, c)| triaged_json(&loaded, f, c))
+        .collect();
     Ok(Json(json!({
         "host_id": host.summary.id,
         "hostname": host.summary.hostname,
@@ -34,6 +74,7 @@ pub async fn host(
         "feeds": loaded.feeds,
         "covered": !loaded.index.scopes_for(&host.summary.os).is_empty(),
         "count": rows.len(),
+        "excepted": excepted,
         "findings": rows,
     })))
 }
@@ -42,10 +83,13 @@ pub async fn host(
 #[serde(deny_unknown_fields)]
 pub struct CveQuery {
     site: Option<String>,
+    tag: Option<String>,
 }
 
-/// `GET /api/v1/cves?site=`: every CVE some host is exposed to, with the
-/// number of hosts and the packages, most severe and widespread first.
+/// `GET /api/v1/cves?site=&tag=`: every CVE some host is exposed to, with
+/// the number of hosts (excepted findings left out, their hosts counted in
+/// `excepted_hosts`), the packages and the tags, most severe and
+/// widespread first.
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -54,9 +98,20 @@ pub async fn list(
     reader(&state, &headers).await?;
     let q = query(q)?;
     let filter = site_filter(&state, q.site).await?;
-    // From the kept fleet assessment: only hosts and sets not assessed
-    // yet cost anything.
-    let (_, cves) = state.vulns.fleet_cves(state.db.as_ref(), &filter).await?;
+    let triage = triage(&state, q.tag.as_deref()).await?;
+    let loaded = state.vulns.current(state.db.as_ref()).await?;
+    let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter).await?;
+    let scopes = host_scopes(&loaded, &hosts);
+    let mut cves: Vec<_> = by_cve
+        .iter()
+        .map(|(cve, list)| summarise(cve, list, &triage, &scopes))
+        .filter(|s| s.hosts > 0 && q.tag.as_ref().is_none_or(|t| s.tags.contains(t)))
+        .collect();
+    cves.sort_by(|a, b| {
+        (b.severity, b.hosts)
+            .cmp(&(a.severity, a.hosts))
+            .then_with(|| a.cve.cmp(&b.cve))
+    });
     Ok(Json(json!({ "count": cves.len(), "cves": cves })))
 }
 
@@ -77,16 +132,29 @@ pub async fn show(
     })?;
     let q = query(q)?;
     let filter = site_filter(&state, q.site).await?;
+    let triage = triage(&state, q.tag.as_deref()).await?;
     let loaded = state.vulns.current(state.db.as_ref()).await?;
     let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter).await?;
     let list = by_cve
         .get(&cve)
         .ok_or_else(|| ApiError::not_found(format!("no host is exposed to {cve}")))?;
+    let scopes = host_scopes(&loaded, &hosts);
+    let mut list: Vec<_> = list
+        .iter()
+        .map(|h| (h, triage.classify_one(&scopes[h.host], &h.finding)))
+        .filter(|(_, c)| q.tag.as_ref().is_none_or(|t| c.tags.contains(t)))
+        .collect();
+    list.sort_by_key(|(_, c)| c.exception.is_some());
+    let exposed: BTreeSet<usize> = list
+        .iter()
+        .filter(|(_, c)| c.exception.is_none())
+        .map(|(h, _)| h.host)
+        .collect();
     let rows: Vec<Value> = list
         .iter()
-        .map(|h| {
+        .map(|(h, c)| {
             let host = &hosts[h.host];
-            let mut v = finding_json(&loaded, &h.finding);
+            let mut v = triaged_json(&loaded, &h.finding, c);
             if let Some(obj) = v.as_object_mut() {
                 obj.insert("host_id".into(), json!(host.id));
                 obj.insert("hostname".into(), json!(host.hostname));
@@ -96,7 +164,7 @@ pub async fn show(
         })
         .collect();
     Ok(Json(
-        json!({ "cve": cve, "hosts": rows.len(), "findings": rows }),
+        json!({ "cve": cve, "hosts": exposed.len(), "findings": rows }),
     ))
 }
 

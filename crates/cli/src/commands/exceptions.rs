@@ -1,0 +1,97 @@
+//! `patchwatch exceptions ...`: CVEs excepted for one installed package
+//! version on an OS group or a site.
+
+use std::process::ExitCode;
+
+use patchwatch_store::{NewException, format_millis, now_millis, parse_expiry};
+
+use super::{Context, default_author};
+use crate::cli::ExceptionsCommand;
+use crate::output::{Format, Table, print_json};
+
+pub async fn run(ctx: Context, cmd: ExceptionsCommand) -> anyhow::Result<ExitCode> {
+    // A malformed date is answered before the database is opened.
+    let expires = match &cmd {
+        ExceptionsCommand::Add {
+            expires: Some(e), ..
+        } => Some(parse_expiry(e)?),
+        _ => None,
+    };
+    let db = ctx.open().await?;
+    match cmd {
+        ExceptionsCommand::List => {
+            let list = db.exceptions().await?;
+            if ctx.format == Format::Json {
+                print_json(&list)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let now = now_millis();
+            let mut t = Table::new(vec![
+                "ID", "CVE", "PACKAGE", "VERSION", "SCOPE", "EXPIRES", "AUTHOR", "REASON",
+            ]);
+            for e in &list {
+                let scope = match (&e.os_group, &e.site) {
+                    (Some(g), _) => format!("os-group:{g}"),
+                    (None, Some(s)) => format!("site:{s}"),
+                    (None, None) => "-".into(),
+                };
+                let expires = match e.expires_at {
+                    None => "never".to_owned(),
+                    Some(at) if !e.is_active(now) => format!("{} (expired)", format_millis(at)),
+                    Some(at) => format_millis(at),
+                };
+                t.row(vec![
+                    e.id.to_string(),
+                    e.cve.clone(),
+                    e.package.clone(),
+                    e.version.clone(),
+                    scope,
+                    expires,
+                    e.author.clone(),
+                    e.reason.clone(),
+                ]);
+            }
+            t.print(ctx.format)?;
+        }
+        ExceptionsCommand::Add {
+            cve,
+            package,
+            version,
+            os_group,
+            site,
+            reason,
+            author,
+            expires: _,
+        } => {
+            let e = db
+                .add_exception(&NewException {
+                    cve,
+                    package,
+                    version,
+                    os_group,
+                    site,
+                    reason,
+                    author: author.unwrap_or_else(default_author),
+                    expires_at: expires,
+                })
+                .await?;
+            if ctx.format == Format::Json {
+                print_json(&e)?;
+            } else {
+                println!(
+                    "Added exception {} for {} in {} {}.",
+                    e.id, e.cve, e.package, e.version
+                );
+            }
+        }
+        ExceptionsCommand::Remove { id } => {
+            db.remove_exception(id).await?;
+            if ctx.format == Format::Json {
+                print_json(&serde_json::json!({ "removed": id }))?;
+            } else {
+                println!("Removed exception {id}.");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
