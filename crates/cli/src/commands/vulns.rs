@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::bail;
 use patchwatch_advisories::SeverityLevel;
-use patchwatch_assess::{Finding, FindingState, KernelStatus};
+use patchwatch_assess::{Finding, FindingState, KernelStatus, PackageSet};
 use patchwatch_store::{Database, HostFilter, HostSummary};
 use serde::Serialize;
 use serde_json::Value;
@@ -17,7 +17,7 @@ use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
 use crate::output::{Format, Table, print_json};
 use patchwatch_vulndb::{
-    HostFinding, LoadedIndex, finding_json, host_findings, load_index, parse_cve_id,
+    HostFinding, LoadedIndex, finding_json, host_findings, load_index, oval_feeds_for, parse_cve_id,
 };
 
 fn level(s: SeverityArg) -> SeverityLevel {
@@ -74,14 +74,19 @@ pub async fn host(
 ) -> anyhow::Result<()> {
     let h = resolve(db, &args.host).await?;
     let loaded = index(db).await?;
-    if loaded.index.scopes_for(&h.summary.os).is_empty() {
+    let packages = db.package_set(h.summary.package_set_id).await?;
+    let set = PackageSet {
+        os: &h.summary.os,
+        kernel: &h.summary.kernel,
+        packages: &packages,
+    };
+    if loaded.index.scopes_for(&h.summary.os).is_empty() && oval_feeds_for(&loaded, &set) == 0 {
         // Otherwise "no findings" would read as "not vulnerable".
         eprintln!(
             "note: no imported feed covers {} ({}); see `patchwatch feeds list`",
             h.summary.os, h.summary.hostname
         );
     }
-    let packages = db.package_set(h.summary.package_set_id).await?;
     let mut findings = host_findings(&loaded, &h.summary, &packages);
     let min = args.severity.map(level);
     let only = args.state.map(state);
@@ -110,7 +115,7 @@ pub async fn host(
             state_text(f),
             severity_text(f.severity()),
             f.advisory().to_owned(),
-            loaded.feed_name(f.feed().as_str()),
+            loaded.finding_feed(f),
         ]);
     }
     t.print(ctx.format)?;
@@ -270,7 +275,7 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                     state_text(x),
                     severity_text(x.severity()),
                     x.advisory().to_owned(),
-                    loaded.feed_name(x.feed().as_str()),
+                    loaded.finding_feed(x),
                 ]);
             }
             t.print(ctx.format)?;
