@@ -193,6 +193,20 @@ fn oval_and_ubuntu_tracker_feeds() {
         "{rhel_findings}"
     );
 
+    // Only an OVAL feed covers RHEL here, and that counts as covered.
+    let out = env
+        .cmd(&["hosts", "vulns", "node000000.rhel.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("no imported feed covers"), "{err}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("vuls-data-update_RHEL9_rhel-9-including-unpatched"),
+        "the FEED column names the OVAL feed"
+    );
+
     // php7.4 below 7.4.30-1+deb11u1 on the Debian 11 host, from Debian's OVAL.
     let deb = env.json(&["hosts", "vulns", "node000000.bullseye.example"]);
     let f = find(&deb, "CVE-2022-31625", "php7.4").expect("php7.4 finding");

@@ -13,4 +13,4 @@ pub mod oval_feeds;
 
 pub use feed::{FeedError, LoadedIndex, load_index, parse_cve_id, parse_document, sha256_hex};
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
-pub use oval_feeds::{OvalFeed, oval_feeds_for, oval_set_findings};
+pub use oval_feeds::{OvalFeed, covered, oval_feeds_for, oval_set_findings};

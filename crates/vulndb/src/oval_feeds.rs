@@ -27,6 +27,8 @@ use patchwatch_assess::{
     Finding, OvalHost, OvalOptions, PackageSet, SetInput, oval_findings_labelled,
 };
 use patchwatch_oval::{Class, Document, Host as _, PackageFormat, TestKind};
+use patchwatch_reports::Package;
+use patchwatch_store::HostSummary;
 
 use crate::feed::{FeedError, LoadedIndex};
 
@@ -155,6 +157,21 @@ pub fn oval_feeds_for(loaded: &LoadedIndex, set: &PackageSet<'_>) -> usize {
         .iter()
         .filter(|f| f.applies_to(format, &set.os.distro))
         .count()
+}
+
+/// Whether some imported feed has data for the host: an advisory scope of
+/// its OS or an OVAL document that applies. When none does, "no findings"
+/// means "unknown", not "not vulnerable".
+pub fn covered(loaded: &LoadedIndex, host: &HostSummary, packages: &[Package]) -> bool {
+    !loaded.index.scopes_for(&host.os).is_empty()
+        || oval_feeds_for(
+            loaded,
+            &PackageSet {
+                os: &host.os,
+                kernel: &host.kernel,
+                packages,
+            },
+        ) > 0
 }
 
 /// The findings of every OVAL feed that applies to the set, each labelled

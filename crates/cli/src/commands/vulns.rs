@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::bail;
 use patchwatch_advisories::SeverityLevel;
-use patchwatch_assess::{Finding, FindingState, KernelStatus, PackageSet};
+use patchwatch_assess::{Finding, FindingState, KernelStatus};
 use patchwatch_store::{Database, HostFilter, HostSummary};
 use serde::Serialize;
 use serde_json::Value;
@@ -17,7 +17,7 @@ use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
 use crate::output::{Format, Table, print_json};
 use patchwatch_vulndb::{
-    HostFinding, LoadedIndex, finding_json, host_findings, load_index, oval_feeds_for, parse_cve_id,
+    HostFinding, LoadedIndex, covered, finding_json, host_findings, load_index, parse_cve_id,
 };
 
 fn level(s: SeverityArg) -> SeverityLevel {
@@ -75,12 +75,7 @@ pub async fn host(
     let h = resolve(db, &args.host).await?;
     let loaded = index(db).await?;
     let packages = db.package_set(h.summary.package_set_id).await?;
-    let set = PackageSet {
-        os: &h.summary.os,
-        kernel: &h.summary.kernel,
-        packages: &packages,
-    };
-    if loaded.index.scopes_for(&h.summary.os).is_empty() && oval_feeds_for(&loaded, &set) == 0 {
+    if !covered(&loaded, &h.summary, &packages) {
         // Otherwise "no findings" would read as "not vulnerable".
         eprintln!(
             "note: no imported feed covers {} ({}); see `patchwatch feeds list`",

@@ -7,7 +7,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use patchwatch_store::HostFilter;
-use patchwatch_vulndb::{finding_json, fleet_findings, host_findings, parse_cve_id};
+use patchwatch_vulndb::{covered, finding_json, fleet_findings, host_findings, parse_cve_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,7 +17,8 @@ use crate::state::AppState;
 
 /// `GET /api/v1/hosts/{id}/vulnerabilities`: every finding, most severe
 /// first, each with its explanation. `covered` is false when no imported
-/// feed has data for the host's OS: then "no findings" means "unknown".
+/// feed has data for the host's OS (and no OVAL document applies to it):
+/// then "no findings" means "unknown".
 pub async fn host(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -34,7 +35,7 @@ pub async fn host(
         "hostname": host.summary.hostname,
         "os": host.summary.os.to_string(),
         "feeds": loaded.feeds,
-        "covered": !loaded.index.scopes_for(&host.summary.os).is_empty(),
+        "covered": covered(&loaded, &host.summary, &packages),
         "count": rows.len(),
         "findings": rows,
     })))
