@@ -9,6 +9,10 @@
 //! cargo run --release -p patchwatch-vulndb --example oval_perf -- [PARSE_FILE] [ASSESS_FILE] [HOSTS] [RUNS]
 //! ```
 //!
+//! With `OVAL_PERF_OLD=1` every installed package the assessed document
+//! names is downgraded to version 0, so its definitions are true and the
+//! findings (with their explanations) are built as well.
+//!
 //! Hosts are the real RHEL 9 image (`patchwatch-fleet`, drift 300 per mille)
 //! with `redhat-release` relabelled 8.10, so the RHEL 8 document's release
 //! tests hold and every package test is evaluated, not cut short.
@@ -86,6 +90,36 @@ fn main() {
             p.version = "8.10".into();
         }
     }
+    // `old`: every installed package the document names downgraded to
+    // version 0, so its definitions are true and findings are built too.
+    if std::env::var("OVAL_PERF_OLD").is_ok() {
+        let doc = &loaded.oval[0].document;
+        let mut named = std::collections::HashSet::new();
+        for def in doc.definitions() {
+            if let Some(c) = &def.criteria {
+                c.for_each_test(&mut |t| {
+                    let Some(obj) = doc
+                        .test(t)
+                        .and_then(|t| t.object)
+                        .and_then(|o| doc.object(o))
+                    else {
+                        return;
+                    };
+                    for f in &obj.fields {
+                        if let patchwatch_oval::FieldValue::Literal { text, .. } = &f.value {
+                            named.insert(text.clone());
+                        }
+                    }
+                });
+            }
+        }
+        for p in &mut image.packages {
+            if p.name != "redhat-release" && named.contains(&p.name) {
+                p.epoch.clear();
+                p.version = "0".into();
+            }
+        }
+    }
     let fleet = Fleet::new(vec![image], 7);
     let os = OsRelease {
         distro: "rhel".into(),
@@ -97,6 +131,24 @@ fn main() {
             (r.packages.unwrap_or_default(), r.kernel.release)
         })
         .collect();
+
+    // What the document says about the first host, to show the release
+    // tests hold and the package tests decide.
+    let first = fleet.report(0).packages.unwrap_or_default();
+    let host = patchwatch_assess::OvalHost::new(&os, "", &first);
+    let mut tally: BTreeMap<String, usize> = BTreeMap::new();
+    // The options oval_set_findings uses (OvalOptions::default()).
+    for r in
+        patchwatch_oval::Evaluator::new(&loaded.oval[0].document, patchwatch_assess::orderings())
+            .with_options(patchwatch_oval::Options {
+                missing_signature_keyid: patchwatch_oval::Verdict::True,
+                filter_by_cpe: true,
+            })
+            .evaluate(&host)
+    {
+        *tally.entry(r.verdict.to_string()).or_default() += 1;
+    }
+    println!("verdicts for host 0: {tally:?}");
 
     let mut per_host = Vec::new();
     let mut findings = 0;

@@ -262,6 +262,7 @@ pub async fn load_index(db: &dyn Database) -> Result<LoadedIndex, FeedError> {
     loaded.elapsed = start.elapsed();
     tracing::info!(
         feeds = loaded.feeds,
+        oval_feeds = loaded.oval.len(),
         advisories = loaded.advisories,
         read_ms = read.as_millis() as u64,
         total_ms = loaded.elapsed.as_millis() as u64,
