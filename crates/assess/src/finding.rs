@@ -187,7 +187,8 @@ pub struct Statement {
     /// definition's advisory.
     pub advisory: Arc<str>,
     pub feed: Feed,
-    /// The data scope (`debian 12`, `almalinux 9`; `oval` for OVAL).
+    /// The data scope (`debian 12`, `almalinux 9`; for OVAL `oval`, or the
+    /// name of the OVAL feed the document came from).
     pub data: Arc<str>,
     /// The CVEs it covers (its own id when it names none).
     pub cves: Arc<[Arc<str>]>,

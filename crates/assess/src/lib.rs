@@ -52,5 +52,5 @@ pub use finding::{
 };
 pub use index::{AdvisoryIndex, IndexBuilder, IndexStats, ScopeId, TouchedNames};
 pub use os_group::{OsGroup, OsGroupConfig, OsGroups, OsGroupsConfig, OsScope};
-pub use oval_host::{OvalHost, OvalOptions, orderings, oval_findings};
+pub use oval_host::{OvalHost, OvalOptions, orderings, oval_findings, oval_findings_labelled};
 pub use set_index::SetIndex;

@@ -70,6 +70,18 @@ pub fn orderings() -> Orderings<'static> {
     }
 }
 
+/// `/etc/debian_version` for a Debian release. os-release only gives the
+/// major release (`12`) while the file holds the point release (`12.11`);
+/// Debian's OVAL reads the major with the pattern `(\d+)\.\d`, so a bare
+/// major stands for its `.0` rather than failing every release test.
+fn debian_version(release: &str) -> String {
+    if !release.is_empty() && release.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{release}.0")
+    } else {
+        release.to_owned()
+    }
+}
+
 /// A package set seen through the OVAL evaluator's [`Host`] trait.
 #[derive(Debug, Clone)]
 pub struct OvalHost {
@@ -128,7 +140,7 @@ impl OvalHost {
             by_name,
             release_owners,
             os_release: format!("ID={}\nVERSION_ID=\"{}\"\n", os.distro, os.release),
-            debian_version: (os.distro == "debian").then(|| os.release.clone()),
+            debian_version: (os.distro == "debian").then(|| debian_version(&os.release)),
             manifest,
             facts: OsFacts {
                 family: "unix".into(),
@@ -247,6 +259,19 @@ fn package_test_names(doc: &Document, def: &patchwatch_oval::Definition) -> Vec<
 /// Evaluates `doc` against the host and returns a finding per CVE and
 /// installed package of every true vulnerability or patch definition.
 pub fn oval_findings(doc: &Document, host: &OvalHost, options: OvalOptions) -> Vec<Finding> {
+    oval_findings_labelled(doc, host, options, "oval")
+}
+
+/// [`oval_findings`] with `data` as the findings' data scope: a feed
+/// database names the OVAL feed there, so a finding says which of several
+/// OVAL documents it came from.
+pub fn oval_findings_labelled(
+    doc: &Document,
+    host: &OvalHost,
+    options: OvalOptions,
+    data: &str,
+) -> Vec<Finding> {
+    let data: Arc<str> = Arc::from(data);
     let evaluator = Evaluator::new(doc, orderings()).with_options(Options {
         missing_signature_keyid: if options.trust_unsigned {
             Verdict::True
@@ -289,7 +314,7 @@ pub fn oval_findings(doc: &Document, host: &OvalHost, options: OvalOptions) -> V
             Arc::new(Statement {
                 advisory: advisory.clone(),
                 feed: Feed::Oval,
-                data: Arc::from("oval"),
+                data: data.clone(),
                 cves: cves.clone(),
                 state: if fixed.is_some() {
                     FindingState::FixAvailable

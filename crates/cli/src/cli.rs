@@ -246,7 +246,9 @@ pub enum FeedsCommand {
     Add {
         name: String,
         /// Document format: osv, debian-tracker, debian-dsa, debian-dla,
-        /// alpine-secdb, oval, ubuntu-tracker.
+        /// alpine-secdb, oval (an OVAL 5 definitions document, evaluated
+        /// against each host), ubuntu-tracker (a tar of Ubuntu CVE Tracker
+        /// files).
         #[arg(long)]
         kind: String,
         /// The file (or URL) the feed's documents come from.
@@ -267,7 +269,9 @@ pub enum FeedsCommand {
         /// Feed name (or, with --kind and no FILE, the file).
         name: String,
         file: Option<PathBuf>,
-        /// Create the feed with this kind when it does not exist.
+        /// Create the feed with this kind when it does not exist: osv,
+        /// debian-tracker, debian-dsa, debian-dla, alpine-secdb, oval,
+        /// ubuntu-tracker.
         #[arg(long)]
         kind: Option<String>,
     },

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use patchwatch_assess::OsGroups;
-use patchwatch_store::{Database, HostFilter, HostSummary};
-use patchwatch_vulndb::{CveCount, FleetAssessment, LoadedIndex, UpdateStats, load_index_since};
+use patchwatch_store::{Database, FeedKind, HostFilter, HostSummary};
+use patchwatch_vulndb::{
+    CveSummary, FleetAssessment, LoadedIndex, Triage, UpdateStats, load_index_since,
+};
 use tokio::sync::{Mutex, Notify};
 
 use crate::error::ApiError;
@@ -22,6 +24,8 @@ type Key = Vec<(i64, i64)>;
 
 struct Current {
     key: Key,
+    /// The part of `key` that is OVAL feeds.
+    oval_key: Key,
     loaded: Arc<LoadedIndex>,
     fleet: FleetAssessment,
 }
@@ -55,19 +59,21 @@ impl VulnIndex {
             .expect("refreshed"))
     }
 
-    /// Every CVE the hosts of `filter` are exposed to, from the kept
+    /// Every CVE the hosts of `filter` are exposed to, with its tags and
+    /// the findings an exception covers counted apart, from the kept
     /// assessment (brought up to date first).
     pub async fn fleet_cves(
         &self,
         db: &dyn Database,
         filter: &HostFilter,
-    ) -> Result<(Arc<LoadedIndex>, Vec<CveCount>), ApiError> {
+        triage: &Triage,
+    ) -> Result<Vec<CveSummary>, ApiError> {
         let mut guard = self.current.lock().await;
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
         catch_up(current, db).await?;
         let hosts = all_hosts(db, filter.clone()).await?;
-        Ok((current.loaded.clone(), current.fleet.cves(&hosts)))
+        Ok(current.fleet.summaries(&hosts, triage, &self.groups))
     }
 
     /// Brings the kept assessment up to date: index and every host.
@@ -106,18 +112,23 @@ async fn refresh(
     db: &dyn Database,
     groups: &OsGroups,
 ) -> Result<(), ApiError> {
-    let key: Key = db
-        .feeds()
-        .await?
-        .iter()
-        .filter(|f| f.enabled)
-        .filter_map(|f| f.current.as_ref().map(|g| (f.id, g.id)))
-        .collect();
+    let feeds = db.feeds().await?;
+    let generations = |oval_only: bool| -> Key {
+        feeds
+            .iter()
+            .filter(|f| f.enabled && (!oval_only || f.kind == FeedKind::Oval))
+            .filter_map(|f| f.current.as_ref().map(|g| (f.id, g.id)))
+            .collect()
+    };
+    let (key, oval_key) = (generations(false), generations(true));
     if let Some(c) = current.as_ref()
         && c.key == key
     {
         return Ok(());
     }
+    // OVAL definitions are evaluated on whole hosts, not looked up by
+    // package name: a changed OVAL feed re-assesses everything.
+    let oval_changed = current.as_ref().is_none_or(|c| c.oval_key != oval_key);
     let previous = current.as_ref().map(|c| c.loaded.clone());
     let (loaded, changes) = load_index_since(db, previous.clone()).await.map_err(|e| {
         tracing::error!(error = %e, "loading the advisory index failed");
@@ -130,7 +141,7 @@ async fn refresh(
     loaded.index.set_os_groups(groups.clone());
     let loaded = Arc::new(loaded);
     let mut fleet = current.take().map(|c| c.fleet).unwrap_or_default();
-    if let (Some(previous), Some(changed)) = (previous, changes) {
+    if let (Some(previous), Some(changed), false) = (previous, changes, oval_changed) {
         // Names the changed advisories give now, and (looked up by id in
         // the previous index) gave before: only those packages are matched
         // again, in every kept set.
@@ -158,7 +169,12 @@ async fn refresh(
     } else {
         fleet.invalidate_all();
     }
-    *current = Some(Current { key, loaded, fleet });
+    *current = Some(Current {
+        key,
+        oval_key,
+        loaded,
+        fleet,
+    });
     Ok(())
 }
 

@@ -8,11 +8,17 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use common::start;
+use patchwatch_assess::OsGroups;
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::native;
 use patchwatch_server::ServerConfig;
-use patchwatch_store::{Database, FeedKind, HostFilter, NewFeed};
-use patchwatch_vulndb::{FleetAssessment, LoadedIndex, load_index_since};
+use patchwatch_store::{
+    Database, FeedKind, HostFilter, HostSummary, NewAssignment, NewException, NewFeed,
+};
+use patchwatch_vulndb::{
+    CveSummary, FleetAssessment, LoadedIndex, Triage, fleet_findings, host_scopes,
+    load_index_since, summarise,
+};
 
 async fn import(db: &dyn Database, name: &str, kind: FeedKind, doc: Vec<u8>) {
     let advisories = patchwatch_vulndb::parse_document(kind, name, &doc, |_| {}).unwrap();
@@ -50,14 +56,15 @@ fn httpd_advisory(fixed: &str) -> Vec<u8> {
     .unwrap()
 }
 
-async fn fresh_cves(
-    db: &dyn Database,
-    loaded: &Arc<LoadedIndex>,
-) -> Vec<patchwatch_vulndb::CveCount> {
+fn cves(fleet: &FleetAssessment, hosts: &[HostSummary]) -> Vec<CveSummary> {
+    fleet.summaries(hosts, &Triage::default(), &OsGroups::none())
+}
+
+async fn fresh_cves(db: &dyn Database, loaded: &Arc<LoadedIndex>) -> Vec<CveSummary> {
     let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
     let mut fresh = FleetAssessment::new();
     fresh.catch_up(db, loaded, &hosts).await.unwrap();
-    fresh.cves(&hosts)
+    cves(&fresh, &hosts)
 }
 
 #[tokio::test]
@@ -107,7 +114,7 @@ async fn feed_changes_reassess_only_the_packages_they_name() {
     assert_eq!((stats.hosts, stats.assessed), (24, 24));
     // Caught up: nothing left to do.
     assert_eq!(kept.catch_up(db, &first, &hosts).await.unwrap().assessed, 0);
-    let before = kept.cves(&hosts);
+    let before = cves(&kept, &hosts);
     assert!(before.iter().any(|c| c.cve == "CVE-2024-12797"));
     assert!(!before.iter().any(|c| c.cve == "CVE-2099-0001"));
 
@@ -144,7 +151,7 @@ async fn feed_changes_reassess_only_the_packages_they_name() {
         kept.catch_up(db, &second, &hosts).await.unwrap().assessed,
         0
     );
-    let after = kept.cves(&hosts);
+    let after = cves(&kept, &hosts);
     let new = after
         .iter()
         .find(|c| c.cve == "CVE-2099-0001")
@@ -163,7 +170,7 @@ async fn feed_changes_reassess_only_the_packages_they_name() {
     let third = Arc::new(third);
     let touched = second.index.names_touched(&changes);
     assert_eq!(kept.reassess_touched(&third, &touched).assessed, with_httpd);
-    let now = kept.cves(&hosts);
+    let now = cves(&kept, &hosts);
     assert!(!now.iter().any(|c| c.cve == "CVE-2099-0001"));
     assert_eq!(now, before, "back to the first assessment");
     assert_eq!(now, fresh_cves(db, &third).await);
@@ -179,4 +186,115 @@ async fn feed_changes_reassess_only_the_packages_they_name() {
     );
     assert!(third.index.names_touched(&changes).binary.contains("httpd"));
     assert_eq!(fresh_cves(db, &Arc::new(fourth)).await, before);
+}
+
+/// The kept assessment's CVE list, with tags and exceptions, is what the
+/// full assessment and `summarise` give.
+#[tokio::test]
+async fn kept_summaries_agree_with_the_full_triage() {
+    let s = start(ServerConfig::default()).await;
+    let db = s.db.as_ref();
+    let mut alma = Image::rhel9().unwrap();
+    alma.os.id = "almalinux".into();
+    let mut fleet = Fleet::new(vec![alma], 3).with_drift(500);
+    fleet.site = "SITE".into();
+    for i in 0..16 {
+        let resp = s
+            .post(&s.ingest, None, native::to_json(&fleet.report(i)))
+            .await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.json);
+    }
+    import(
+        db,
+        "alma",
+        FeedKind::Osv,
+        std::fs::read(
+            shared_data_dir().join("osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz"),
+        )
+        .unwrap(),
+    )
+    .await;
+    // One exception by site (hosts whose openssl-libs drifted keep the
+    // finding), one by OS group, and a tag by hand.
+    for (cve, package, version, site, group) in [
+        (
+            "CVE-2024-12797",
+            "openssl-libs",
+            "1:3.2.2-6.el9_5",
+            Some("SITE"),
+            None,
+        ),
+        (
+            "CVE-2024-12797",
+            "openssl",
+            "1:3.2.2-6.el9_5",
+            Some("SITE"),
+            None,
+        ),
+        (
+            "CVE-2024-2511",
+            "openssl-libs",
+            "1:3.2.2-6.el9_5",
+            None,
+            Some("almalinux 9"),
+        ),
+    ] {
+        db.add_exception(&NewException {
+            cve: cve.into(),
+            package: package.into(),
+            version: version.into(),
+            os_group: group.map(str::to_owned),
+            site: site.map(str::to_owned),
+            reason: "mitigated".into(),
+            author: "test".into(),
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+    }
+    db.add_tag("Review", "to look at").await.unwrap();
+    db.assign_tag(&NewAssignment {
+        cve: "CVE-2024-2511".into(),
+        tag: "Review".into(),
+        reason: String::new(),
+        author: "test".into(),
+    })
+    .await
+    .unwrap();
+    let triage = Triage::load(db, patchwatch_store::now_millis())
+        .await
+        .unwrap();
+    let loaded = Arc::new(load_index_since(db, None).await.unwrap().0);
+    let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
+    let mut kept = FleetAssessment::new();
+    kept.catch_up(db, &loaded, &hosts).await.unwrap();
+    let got = kept.summaries(&hosts, &triage, loaded.index.os_groups());
+
+    let (all, by_cve) = fleet_findings(db, &loaded, &HostFilter::default())
+        .await
+        .unwrap();
+    let scopes = host_scopes(&loaded, &all);
+    let mut want: Vec<CveSummary> = by_cve
+        .iter()
+        .map(|(cve, list)| summarise(cve, list, &triage, &scopes))
+        .collect();
+    want.sort_by(|a, b| {
+        (b.severity, b.hosts)
+            .cmp(&(a.severity, a.hosts))
+            .then_with(|| a.cve.cmp(&b.cve))
+    });
+    assert_eq!(got, want);
+    // No host's openssl drifted: every host's finding is excepted.
+    let openssl = got.iter().find(|c| c.cve == "CVE-2024-12797").unwrap();
+    assert_eq!(
+        (openssl.hosts, openssl.excepted_hosts),
+        (0, 16),
+        "{openssl:?}"
+    );
+    // Severity tags come by themselves.
+    assert!(
+        got.iter()
+            .any(|c| c.hosts > 0 && c.tags == ["High".to_owned()]),
+        "{got:?}"
+    );
 }

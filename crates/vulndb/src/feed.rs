@@ -4,7 +4,9 @@
 //! An import parses the whole document before anything is stored, and any
 //! error refuses it: a truncated download must never become the current
 //! generation. The same parser then reads the stored documents back when
-//! the index is built.
+//! the index is built. OVAL documents are the exception to "parsed into
+//! advisories": their parsed [`patchwatch_oval::Document`]s are kept as
+//! they are ([`LoadedIndex::oval`], see [`crate::oval_feeds`]).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
@@ -16,9 +18,11 @@ use std::time::{Duration, Instant};
 use patchwatch_advisories::compression::{self, Compression};
 use patchwatch_advisories::debian::list::{AdvisoryList, ListKind};
 use patchwatch_advisories::{Advisory, Source, alpine, debian, osv, ubuntu};
-use patchwatch_assess::AdvisoryIndex;
+use patchwatch_assess::{AdvisoryIndex, Feed, Finding};
 use patchwatch_store::{Database, FeedKind, StoreError};
 use sha2::{Digest, Sha256};
+
+use crate::oval_feeds::{OvalFeed, advisory_definitions, parse_oval};
 
 /// Why a document was refused or the index could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +32,13 @@ pub enum FeedError {
     Parse(#[from] patchwatch_advisories::Error),
     #[error("{name}: {message}")]
     Document { name: String, message: String },
+    /// The OVAL parser's message gives the byte offset and the OVAL id.
+    #[error("{name}: {source}")]
+    Oval {
+        name: String,
+        #[source]
+        source: patchwatch_oval::ParseError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the stored generation of feed {feed:?} no longer parses")]
@@ -46,6 +57,9 @@ pub fn sha256_hex(doc: &[u8]) -> String {
 /// Parses a whole document of `kind`, handing every advisory to `f`, and
 /// returns how many there were. The first error of any record refuses the
 /// whole document. `name` labels error positions.
+///
+/// An OVAL document hands nothing to `f`: it is parsed completely and its
+/// vulnerability and patch definitions are counted.
 pub fn parse_document(
     kind: FeedKind,
     name: &str,
@@ -108,12 +122,7 @@ pub fn parse_document(
             }
             n
         }
-        FeedKind::Oval => {
-            return Err(FeedError::Document {
-                name: name.to_owned(),
-                message: "OVAL documents are not advisory lists".to_owned(),
-            });
-        }
+        FeedKind::Oval => advisory_definitions(&parse_oval(name, doc)?),
     };
     if count == 0 {
         // An empty or mislabelled file would silently drop every finding.
@@ -164,6 +173,8 @@ pub struct LoadedIndex {
     /// A digest of every advisory's content by (source, id): comparing two
     /// loads tells which advisories a feed update changed.
     pub fingerprints: HashMap<(Source, String), u64>,
+    /// The OVAL feeds' documents, evaluated per package set.
+    pub oval: Vec<OvalFeed>,
     /// Feed names by the source kind findings report, to name the feed a
     /// finding came from.
     pub feeds_by_source: BTreeMap<&'static str, Vec<String>>,
@@ -178,6 +189,15 @@ impl LoadedIndex {
         self.feeds_by_source
             .get(source)
             .map_or_else(|| source.to_owned(), |names| names.join(","))
+    }
+
+    /// The feed a finding came from: for OVAL the one feed whose document
+    /// made it (its data scope), otherwise [`LoadedIndex::feed_name`].
+    pub fn finding_feed(&self, f: &Finding) -> String {
+        if f.feed() == Feed::Oval && self.oval.iter().any(|o| o.name == f.data()) {
+            return f.data().to_owned();
+        }
+        self.feed_name(f.feed().as_str())
     }
 }
 
@@ -229,9 +249,27 @@ pub async fn load_index_since(
         let mut changed: Vec<Advisory> = Vec::new();
         let mut builder = AdvisoryIndex::builder();
         let mut feeds_by_source: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        let mut oval = Vec::new();
         let mut advisories = 0;
         let feeds = documents.len();
         for (feed, doc) in documents {
+            let stored = |e: FeedError| FeedError::Stored {
+                feed: feed.name.clone(),
+                source: Box::new(e),
+            };
+            if feed.kind == FeedKind::Oval {
+                let o = OvalFeed::new(
+                    feed.name.clone(),
+                    parse_oval(&feed.name, &doc).map_err(stored)?,
+                );
+                advisories += o.definitions;
+                feeds_by_source
+                    .entry(Feed::Oval.as_str())
+                    .or_default()
+                    .push(feed.name.clone());
+                oval.push(o);
+                continue;
+            }
             let mut sources = Vec::new();
             let n = parse_document(feed.kind, &feed.name, &doc, |a| {
                 if !sources.contains(&a.source) {
@@ -247,10 +285,7 @@ pub async fn load_index_since(
                 fingerprints.insert(key, fp);
                 builder.add(a);
             })
-            .map_err(|e| FeedError::Stored {
-                feed: feed.name.clone(),
-                source: Box::new(e),
-            })?;
+            .map_err(stored)?;
             advisories += n;
             for s in sources {
                 feeds_by_source
@@ -273,6 +308,7 @@ pub async fn load_index_since(
             LoadedIndex {
                 index: builder.build(),
                 fingerprints,
+                oval,
                 feeds_by_source,
                 feeds,
                 advisories,
@@ -289,6 +325,7 @@ pub async fn load_index_since(
     loaded.elapsed = start.elapsed();
     tracing::info!(
         feeds = loaded.feeds,
+        oval_feeds = loaded.oval.len(),
         advisories = loaded.advisories,
         read_ms = read.as_millis() as u64,
         total_ms = loaded.elapsed.as_millis() as u64,

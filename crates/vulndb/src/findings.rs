@@ -18,14 +18,14 @@ pub fn host_findings(
     host: &HostSummary,
     packages: &[Package],
 ) -> Vec<Finding> {
-    let mut findings = assess(
-        &loaded.index,
-        &PackageSet {
-            os: &host.os,
-            kernel: &host.kernel,
-            packages,
-        },
-    );
+    let set = PackageSet {
+        os: &host.os,
+        kernel: &host.kernel,
+        packages,
+    };
+    let mut findings = assess(&loaded.index, &set);
+    // OVAL feeds: see oval_feeds.rs.
+    findings.extend(crate::oval_feeds::oval_set_findings(loaded, &set));
     findings.sort_by(|a, b| {
         b.severity()
             .cmp(&a.severity())
@@ -41,7 +41,8 @@ pub fn finding_json(loaded: &LoadedIndex, f: &Finding) -> Value {
     let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
     if let Some(obj) = v.as_object_mut() {
         let kind = f.feed().as_str();
-        obj.insert("feed".into(), Value::from(loaded.feed_name(kind)));
+        // OVAL findings name their own feed (oval_feeds.rs).
+        obj.insert("feed".into(), Value::from(loaded.finding_feed(f)));
         obj.insert("feed_kind".into(), Value::from(kind));
     }
     v
@@ -81,8 +82,10 @@ pub async fn fleet_findings(
         .collect();
     let results: Mutex<Vec<(Vec<usize>, Vec<Finding>)>> = Mutex::new(Vec::new());
     let stats = patchwatch_assess::assess_many_with(&loaded.index, &inputs, 0, |_, members, f| {
+        // OVAL feeds, per distinct set in the same workers: see oval_feeds.rs.
+        let parts = crate::oval_feeds::with_oval_findings(loaded, &inputs, members, f);
         let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
-        r.push((members.to_vec(), f));
+        r.extend(parts);
     });
     tracing::info!(
         hosts = stats.inputs,

@@ -10,13 +10,14 @@
 //! The package sets are kept too, compactly: every distinct package once,
 //! each set as a list of package numbers. So a feed update needs nothing
 //! from the store: the changed advisories name packages
-//! ([`AdvisoryIndex::names_touched`]), and in each set only the packages of
+//! ([`patchwatch_assess::AdvisoryIndex::names_touched`]), and in each set only the packages of
 //! those names are matched again ([`FleetAssessment::reassess_touched`]);
 //! matching is per package, so the rest of its findings stay exact.
 //! A new report is assessed on arrival: [`FleetAssessment::catch_up`]
 //! reads the sets it has not seen and assesses every host whose key has no
 //! result yet.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,13 +25,15 @@ use std::time::{Duration, Instant};
 
 use patchwatch_advisories::SeverityLevel;
 use patchwatch_assess::{
-    AdvisoryIndex, Finding, InstalledRef, TouchedNames, assess_refs_in_scopes, kernel,
+    Finding, InstalledRef, OsGroups, PackageSet, TouchedNames, assess_refs_in_scopes, kernel,
 };
 use patchwatch_reports::{OsRelease, Package};
 use patchwatch_store::{Database, HostSummary, PackageKey, StoreError};
 use serde::Serialize;
 
 use crate::feed::LoadedIndex;
+use crate::oval_feeds::oval_set_findings;
+use crate::triage::{CveSummary, HostScope, Triage};
 
 /// What one assessment is keyed by. The OS and kernel are kept whole (not
 /// the index's data scopes) so keys stay valid when the index is rebuilt.
@@ -51,12 +54,15 @@ impl ResultKey {
     }
 }
 
-/// One exposed finding: interned CVE, package number, severity.
+/// One exposed finding: interned CVE, package number, severity, and
+/// whether the statement matched the package's source name (exceptions
+/// may name either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Exposure {
     cve: u32,
     package: u32,
     severity: SeverityLevel,
+    by_source: bool,
 }
 
 #[derive(Debug, Default)]
@@ -104,18 +110,6 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(d.as_secs_f64())
 }
 
-/// One CVE across the fleet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CveCount {
-    pub cve: String,
-    /// The highest severity any finding of it has.
-    pub severity: SeverityLevel,
-    /// Hosts exposed.
-    pub hosts: usize,
-    /// Package names through which they are.
-    pub packages: Vec<String>,
-}
-
 /// The kept assessment of the fleet, and the sets it was made of.
 #[derive(Debug, Default)]
 pub struct FleetAssessment {
@@ -133,6 +127,9 @@ pub struct FleetAssessment {
 struct Job<'a> {
     key: &'a ResultKey,
     packages: Vec<&'a Package>,
+    /// The whole set, for OVAL feeds: their definitions are evaluated
+    /// against a whole host, not package by package.
+    members: &'a [u32],
 }
 
 impl FleetAssessment {
@@ -191,10 +188,14 @@ impl FleetAssessment {
                     .filter(|n| hit.contains(n))
                     .map(|&n| &self.packages[n as usize])
                     .collect();
-                (!packages.is_empty()).then_some(Job { key, packages })
+                (!packages.is_empty()).then_some(Job {
+                    key,
+                    packages,
+                    members,
+                })
             })
             .collect();
-        let results = run_jobs(&loaded.index, &jobs);
+        let results = run_jobs(loaded, &self.packages, &jobs, true);
         stats.packages_matched = jobs.iter().map(|j| j.packages.len()).sum();
         let done: Vec<(ResultKey, Vec<Finding>)> =
             jobs.iter().map(|j| j.key.clone()).zip(results).collect();
@@ -246,7 +247,7 @@ impl FleetAssessment {
         let mut me = std::mem::take(self);
         let loaded = loaded.clone();
         let (me, mut stats) = tokio::task::spawn_blocking(move || {
-            let stats = me.assess_keys(&loaded.index, missing);
+            let stats = me.assess_keys(&loaded, missing);
             (me, stats)
         })
         .await
@@ -287,19 +288,24 @@ impl FleetAssessment {
     }
 
     /// Assesses the keys in full (their sets are kept).
-    fn assess_keys(&mut self, index: &AdvisoryIndex, keys: Vec<ResultKey>) -> UpdateStats {
+    fn assess_keys(&mut self, loaded: &LoadedIndex, keys: Vec<ResultKey>) -> UpdateStats {
         let mut stats = UpdateStats::default();
         let jobs: Vec<Job<'_>> = keys
             .iter()
-            .map(|key| Job {
-                key,
-                packages: self.sets.get(&key.set_id).map_or_else(Vec::new, |m| {
-                    m.iter().map(|&n| &self.packages[n as usize]).collect()
-                }),
+            .map(|key| {
+                let members: &[u32] = self.sets.get(&key.set_id).map_or(&[], |m| &m[..]);
+                Job {
+                    key,
+                    packages: members
+                        .iter()
+                        .map(|&n| &self.packages[n as usize])
+                        .collect(),
+                    members,
+                }
             })
             .collect();
         stats.packages_matched = jobs.iter().map(|j| j.packages.len()).sum();
-        let results = run_jobs(index, &jobs);
+        let results = run_jobs(loaded, &self.packages, &jobs, false);
         drop(jobs);
         for (key, findings) in keys.into_iter().zip(results) {
             let mut exposures = self.exposures(&findings);
@@ -335,6 +341,7 @@ impl FleetAssessment {
                 cve: self.cves.id(f.cve()),
                 package,
                 severity: f.severity(),
+                by_source: f.matched_name() != f.package(),
             });
         }
         out
@@ -349,47 +356,93 @@ impl FleetAssessment {
     }
 
     /// Every CVE some of `hosts` is exposed to (hosts without a result are
-    /// left out: catch up first), most severe and widespread first.
-    pub fn cves(&self, hosts: &[HostSummary]) -> Vec<CveCount> {
-        let mut members: HashMap<ResultKey, usize> = HashMap::new();
+    /// left out: catch up first), with tags, and the findings an exception
+    /// covers left out of the counts, most severe and widespread first.
+    /// Gives what [`crate::summarise`] gives from a full assessment.
+    pub fn summaries(
+        &self,
+        hosts: &[HostSummary],
+        triage: &Triage,
+        groups: &OsGroups,
+    ) -> Vec<CveSummary> {
+        // Hosts of one key and site have the same findings and the same
+        // exceptions: count them together.
+        let mut members: HashMap<(ResultKey, &str), usize> = HashMap::new();
         for h in hosts {
-            *members.entry(ResultKey::of(h)).or_default() += 1;
+            *members.entry((ResultKey::of(h), &h.site)).or_default() += 1;
         }
-        // CVE -> (highest severity, hosts, package names).
-        let mut by_cve: BTreeMap<u32, (SeverityLevel, usize, BTreeSet<&str>)> = BTreeMap::new();
-        for (key, count) in members {
+        #[derive(Default)]
+        struct Acc<'a> {
+            severity: SeverityLevel,
+            hosts: usize,
+            excepted: usize,
+            packages: BTreeSet<&'a str>,
+            tags: BTreeSet<String>,
+        }
+        let mut by_cve: BTreeMap<u32, Acc<'_>> = BTreeMap::new();
+        for ((key, site), count) in members {
             let Some(exposures) = self.results.get(&key) else {
                 continue;
             };
-            let mut last_cve = None;
-            for e in exposures {
-                let acc = by_cve
-                    .entry(e.cve)
-                    .or_insert((e.severity, 0, BTreeSet::new()));
-                acc.0 = acc.0.max(e.severity);
-                acc.2
-                    .insert(self.packages[e.package as usize].name.as_str());
-                // Sorted by CVE: a host counts once per CVE whatever the
-                // number of its packages.
-                if last_cve != Some(e.cve) {
-                    acc.1 += count;
-                    last_cve = Some(e.cve);
+            let mut scope: Option<HostScope> = None;
+            // Sorted by CVE: each CVE's exposures are consecutive.
+            let mut i = 0;
+            while i < exposures.len() {
+                let cve = exposures[i].cve;
+                let mut j = i;
+                while j < exposures.len() && exposures[j].cve == cve {
+                    j += 1;
                 }
+                let name = self.cves.name(cve);
+                let acc = by_cve.entry(cve).or_default();
+                let mut open = false;
+                let mut excepted = false;
+                for e in &exposures[i..j] {
+                    let p = &self.packages[e.package as usize];
+                    if triage.has_exceptions(name) {
+                        let scope =
+                            scope.get_or_insert_with(|| HostScope::new(site, groups, &key.os));
+                        let matched = if e.by_source {
+                            kernel::source_alias(&p.source_name)
+                        } else {
+                            Cow::Borrowed(p.name.as_str())
+                        };
+                        if triage
+                            .exception_matching(scope, name, &p.name, &matched, &p.evr())
+                            .is_some()
+                        {
+                            excepted = true;
+                            continue;
+                        }
+                    }
+                    open = true;
+                    acc.severity = acc.severity.max(e.severity);
+                    acc.packages.insert(p.name.as_str());
+                    acc.tags.extend(triage.tags_for(name, e.severity));
+                }
+                if open {
+                    acc.hosts += count;
+                } else if excepted {
+                    acc.excepted += count;
+                }
+                i = j;
             }
         }
-        let mut out: Vec<CveCount> = by_cve
+        let mut out: Vec<CveSummary> = by_cve
             .into_iter()
-            .map(|(cve, (severity, hosts, packages))| CveCount {
+            .filter(|(_, acc)| acc.hosts > 0 || acc.excepted > 0)
+            .map(|(cve, acc)| CveSummary {
                 cve: self.cves.name(cve).to_owned(),
-                severity,
-                hosts,
-                packages: packages.into_iter().map(str::to_owned).collect(),
+                severity: acc.severity,
+                hosts: acc.hosts,
+                packages: acc.packages.into_iter().map(str::to_owned).collect(),
+                tags: acc.tags.into_iter().collect(),
+                excepted_hosts: acc.excepted,
             })
             .collect();
         out.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| b.hosts.cmp(&a.hosts))
+            (b.severity, b.hosts)
+                .cmp(&(a.severity, a.hosts))
                 .then_with(|| a.cve.cmp(&b.cve))
         });
         out
@@ -425,8 +478,16 @@ fn log_stats(stats: &UpdateStats, message: &'static str) {
     );
 }
 
-/// Matches every job on all cores; results in job order.
-fn run_jobs(index: &AdvisoryIndex, jobs: &[Job<'_>]) -> Vec<Vec<Finding>> {
+/// Matches every job on all cores; results in job order. OVAL feeds are
+/// evaluated on the whole set; for a `partial` job only their findings on
+/// the job's packages are kept.
+fn run_jobs(
+    loaded: &LoadedIndex,
+    all: &[Package],
+    jobs: &[Job<'_>],
+    partial: bool,
+) -> Vec<Vec<Finding>> {
+    let index = &loaded.index;
     let mut scopes: HashMap<&OsRelease, Vec<patchwatch_assess::ScopeId>> = HashMap::new();
     for j in jobs {
         scopes
@@ -435,19 +496,35 @@ fn run_jobs(index: &AdvisoryIndex, jobs: &[Job<'_>]) -> Vec<Vec<Finding>> {
     }
     let slots: Vec<Mutex<Vec<Finding>>> = jobs.iter().map(|_| Mutex::new(Vec::new())).collect();
     let next = AtomicUsize::new(0);
-    let worker = || {
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = jobs.get(i) else { break };
-            let findings = assess_refs_in_scopes(
-                index,
-                &scopes[&job.key.os],
-                &job.key.kernel,
-                job.packages.clone(),
-            );
-            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = findings;
-        }
-    };
+    let worker =
+        || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let mut findings = assess_refs_in_scopes(
+                    index,
+                    &scopes[&job.key.os],
+                    &job.key.kernel,
+                    job.packages.clone(),
+                );
+                if !loaded.oval.is_empty() {
+                    let whole: Vec<Package> = job
+                        .members
+                        .iter()
+                        .map(|&n| all[n as usize].clone())
+                        .collect();
+                    let set = PackageSet {
+                        os: &job.key.os,
+                        kernel: &job.key.kernel,
+                        packages: &whole,
+                    };
+                    findings.extend(oval_set_findings(loaded, &set).into_iter().filter(|f| {
+                        !partial || job.packages.iter().any(|p| p.name == f.package())
+                    }));
+                }
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = findings;
+            }
+        };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, jobs.len().max(1));

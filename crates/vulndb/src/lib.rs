@@ -7,13 +7,15 @@
 //! server both answer from here, so they always agree. [`sync`] downloads
 //! feeds (conditional HTTP requests, a size limit, atomic switch to the new
 //! generation) and [`catalogue`] lists the official vendor feed URLs;
-//! [`triage`] applies CVE tags and exceptions to findings.
+//! [`triage`] applies CVE tags and exceptions to findings. OVAL feeds stay
+//! documents and are evaluated per package set ([`oval_feeds`]).
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
 pub mod feed;
 pub mod findings;
 pub mod fleet;
+pub mod oval_feeds;
 pub mod sync;
 pub mod triage;
 
@@ -22,7 +24,8 @@ pub use feed::{
     sha256_hex,
 };
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
-pub use fleet::{CveCount, FleetAssessment, UpdateStats};
+pub use fleet::{FleetAssessment, UpdateStats};
+pub use oval_feeds::{OvalFeed, covered, oval_feeds_for, oval_set_findings};
 pub use sync::{Progress, SyncError, SyncOptions, SyncOutcome, Syncer};
 pub use triage::{
     Classified, CveSummary, HostScope, Triage, classify, host_groups, host_scopes, summarise,

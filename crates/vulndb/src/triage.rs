@@ -184,9 +184,34 @@ impl Triage {
 
     /// The active exception that excepts `finding` on `host`, if any.
     pub fn exception_for(&self, host: &HostScope, finding: &Finding) -> Option<&Exception> {
-        self.exceptions.get(finding.cve())?.iter().find(|e| {
-            (e.package == finding.package() || e.package == finding.matched_name())
-                && e.version == finding.installed()
+        self.exception_matching(
+            host,
+            finding.cve(),
+            finding.package(),
+            finding.matched_name(),
+            finding.installed(),
+        )
+    }
+
+    /// Whether any active exception names `cve` (most CVEs have none, so
+    /// fleet views skip the per-host check for them).
+    pub fn has_exceptions(&self, cve: &str) -> bool {
+        self.exceptions.contains_key(cve)
+    }
+
+    /// The active exception for `cve` on a package (its binary name, the
+    /// name the statement matched and its installed version) on `host`.
+    pub fn exception_matching(
+        &self,
+        host: &HostScope,
+        cve: &str,
+        package: &str,
+        matched_name: &str,
+        installed: &str,
+    ) -> Option<&Exception> {
+        self.exceptions.get(cve)?.iter().find(|e| {
+            (e.package == package || e.package == matched_name)
+                && e.version == installed
                 && match (&e.site, &e.os_group) {
                     (Some(site), _) => *site == host.site,
                     (None, Some(group)) => host.os_groups.contains(&group.to_lowercase()),

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use patchwatch_advisories::compression;
+use patchwatch_assess::OsGroups;
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::os;
 use patchwatch_store::{Database, FeedKind, HostFilter, IngestRequest, NewFeed, now_millis};
-use patchwatch_vulndb::{FleetAssessment, LoadedIndex, UpdateStats, load_index_since};
+use patchwatch_vulndb::{FleetAssessment, LoadedIndex, Triage, UpdateStats, load_index_since};
 use serde::Serialize;
 
 use super::Context;
@@ -99,7 +100,8 @@ pub async fn run(ctx: Context, args: BenchAssessArgs) -> anyhow::Result<ExitCode
     let (_, step) = run_step(&db, "full re-assessment", None, &mut fresh, &hosts).await?;
     steps.push(step);
     // The incremental and the full re-assessment must agree exactly.
-    if fleet.cves(&hosts) != fresh.cves(&hosts) {
+    let none = (Triage::default(), OsGroups::none());
+    if fleet.summaries(&hosts, &none.0, &none.1) != fresh.summaries(&hosts, &none.0, &none.1) {
         bail!("the incremental re-assessment differs from the full one");
     }
     drop(loaded);

@@ -16,7 +16,7 @@ use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
 use crate::output::{Format, Table, print_json};
 use patchwatch_vulndb::{
-    Classified, CveSummary, HostFinding, HostScope, LoadedIndex, Triage, host_findings,
+    Classified, CveSummary, HostFinding, HostScope, LoadedIndex, Triage, covered, host_findings,
     host_scopes, load_index, parse_cve_id, summarise, triaged_json,
 };
 
@@ -78,7 +78,8 @@ pub async fn host(
 ) -> anyhow::Result<()> {
     let h = resolve(db, &args.host).await?;
     let loaded = index(ctx, db).await?;
-    if loaded.index.scopes_for(&h.summary.os).is_empty() {
+    let packages = db.package_set(h.summary.package_set_id).await?;
+    if !covered(&loaded, &h.summary, &packages) {
         // Otherwise "no findings" would read as "not vulnerable".
         eprintln!(
             "note: no imported feed covers {} ({}); see `patchwatch feeds list`",
@@ -89,7 +90,6 @@ pub async fn host(
     if let Some(t) = &args.tag {
         triage.check_filter(t)?;
     }
-    let packages = db.package_set(h.summary.package_set_id).await?;
     let mut findings = host_findings(&loaded, &h.summary, &packages);
     let min = args.severity.map(level);
     let only = args.state.map(state);
@@ -133,7 +133,7 @@ pub async fn host(
             state_text(f),
             severity_text(f.severity()),
             f.advisory().to_owned(),
-            loaded.feed_name(f.feed().as_str()),
+            loaded.finding_feed(f),
             tags_text(&c.tags),
         ]
     };
@@ -359,7 +359,7 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                     state_text(x),
                     severity_text(x.severity()),
                     x.advisory().to_owned(),
-                    loaded.feed_name(x.feed().as_str()),
+                    loaded.finding_feed(x),
                     tags_text(&c.tags),
                     c.exception
                         .as_ref()

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use patchwatch_store::{HostFilter, now_millis};
 use patchwatch_vulndb::{
-    HostScope, Triage, fleet_findings, host_findings, host_scopes, parse_cve_id, summarise,
+    HostScope, Triage, covered, fleet_findings, host_findings, host_scopes, parse_cve_id,
     triaged_json,
 };
 use serde::Deserialize;
@@ -37,7 +37,8 @@ async fn triage(state: &AppState, tag: Option<&str>) -> Result<Triage, ApiError>
 /// severe first, each with its explanation, `tags` and `excepted` (the
 /// exception that covers it, or null); excepted findings come last and
 /// are counted apart. `covered` is false when no imported feed has data
-/// for the host's OS: then "no findings" means "unknown".
+/// for the host's OS (and no OVAL document applies to it): then "no
+/// findings" means "unknown".
 pub async fn host(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -72,7 +73,7 @@ pub async fn host(
         "hostname": host.summary.hostname,
         "os": host.summary.os.to_string(),
         "feeds": loaded.feeds,
-        "covered": !loaded.index.scopes_for(&host.summary.os).is_empty(),
+        "covered": covered(&loaded, &host.summary, &packages),
         "count": rows.len(),
         "excepted": excepted,
         "findings": rows,
@@ -99,19 +100,15 @@ pub async fn list(
     let q = query(q)?;
     let filter = site_filter(&state, q.site).await?;
     let triage = triage(&state, q.tag.as_deref()).await?;
-    let loaded = state.vulns.current(state.db.as_ref()).await?;
-    let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter).await?;
-    let scopes = host_scopes(&loaded, &hosts);
-    let mut cves: Vec<_> = by_cve
-        .iter()
-        .map(|(cve, list)| summarise(cve, list, &triage, &scopes))
+    // From the kept fleet assessment: only hosts and sets not assessed
+    // yet cost anything.
+    let cves: Vec<_> = state
+        .vulns
+        .fleet_cves(state.db.as_ref(), &filter, &triage)
+        .await?
+        .into_iter()
         .filter(|s| s.hosts > 0 && q.tag.as_ref().is_none_or(|t| s.tags.contains(t)))
         .collect();
-    cves.sort_by(|a, b| {
-        (b.severity, b.hosts)
-            .cmp(&(a.severity, a.hosts))
-            .then_with(|| a.cve.cmp(&b.cve))
-    });
     Ok(Json(json!({ "count": cves.len(), "cves": cves })))
 }
 
