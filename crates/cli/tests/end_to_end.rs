@@ -1,6 +1,7 @@
 //! The whole path on this machine: `patchwatch serve`, the shell client
-//! reporting this host, and `hosts show --json` listing exactly what
-//! dpkg-query says is installed.
+//! reporting this host, `hosts show --json` listing exactly what
+//! dpkg-query says is installed, and the server assessing the new host in
+//! the background.
 
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
@@ -62,6 +63,26 @@ fn client_report_matches_dpkg_query() {
     assert!(out.status.success());
     let token = String::from_utf8(out.stdout)
         .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+
+    let run = |args: &[&str]| {
+        let out = patchwatch(&db).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let dsa = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/debian/security-tracker-2023-04/DSA_list"
+    );
+    run(&["feeds", "import", "--kind", "debian-dsa", dsa]);
+    let api = run(&["tokens", "add", "e2e-reader"])
         .lines()
         .last()
         .unwrap()
@@ -136,4 +157,30 @@ fn client_report_matches_dpkg_query() {
     );
     assert_eq!(host["site"], "E2E");
     assert_eq!(host["protocol"], "native");
+
+    // Assessed on arrival: the kept assessment has the host's set without
+    // anyone asking for findings.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let out = Command::new("curl")
+            .args(["-fsS", "-H", &format!("Authorization: Bearer {api}")])
+            .arg(format!("http://127.0.0.1:{port}/api/v1/assessment"))
+            .output()
+            .expect("curl");
+        let status: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        if status["assessments"] == 1 || Instant::now() > deadline {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(status["assessments"], 1, "{status}");
+    assert_eq!(status["feeds"], 1, "{status}");
+    assert!(status["advisories"].as_u64().unwrap() > 1000, "{status}");
+    assert_eq!(status["last_update"]["assessed"], 1, "{status}");
+    assert_eq!(
+        status["packages"].as_u64().unwrap() as usize,
+        expected.len(),
+        "{status}"
+    );
 }

@@ -10,10 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use patchwatch_assess::OsGroups;
-use patchwatch_store::{Database, FeedKind, HostFilter, HostSummary};
+use patchwatch_store::{
+    Database, FeedKind, HostFilter, HostSummary, Millis, format_millis, now_millis,
+};
 use patchwatch_vulndb::{
     CveSummary, FleetAssessment, LoadedIndex, Triage, UpdateStats, load_index_since,
 };
+use serde::Serialize;
 use tokio::sync::{Mutex, Notify};
 
 use crate::error::ApiError;
@@ -23,6 +26,8 @@ use crate::error::ApiError;
 type Key = Vec<(i64, i64)>;
 
 struct Current {
+    /// When the kept assessment was last brought up to date, and how.
+    last: Option<(Millis, UpdateStats)>,
     key: Key,
     /// The part of `key` that is OVAL feeds.
     oval_key: Key,
@@ -83,6 +88,35 @@ impl VulnIndex {
         catch_up(guard.as_mut().expect("refreshed"), db).await
     }
 
+    /// The kept assessment as it stands, without updating it (a request
+    /// must not wait for a full assessment to learn that one is running).
+    pub async fn status(&self) -> Status {
+        let current = self.current.lock().await;
+        match current.as_ref() {
+            None => Status {
+                feeds: 0,
+                advisories: 0,
+                assessments: 0,
+                package_sets: 0,
+                packages: 0,
+                updated_at: None,
+                last_update: None,
+            },
+            Some(c) => {
+                let (package_sets, packages) = c.fleet.kept();
+                Status {
+                    feeds: c.loaded.feeds,
+                    advisories: c.loaded.advisories,
+                    assessments: c.fleet.len(),
+                    package_sets,
+                    packages,
+                    updated_at: c.last.map(|(at, _)| format_millis(at)),
+                    last_update: c.last.map(|(_, s)| s),
+                }
+            }
+        }
+    }
+
     /// Tells the background assessor a report was stored.
     pub fn report_arrived(&self) {
         self.arrived.notify_one();
@@ -99,12 +133,28 @@ async fn all_hosts(
 }
 
 async fn catch_up(current: &mut Current, db: &dyn Database) -> Result<UpdateStats, ApiError> {
-    if current.loaded.advisories == 0 {
+    if current.loaded.advisories == 0 && current.loaded.oval.is_empty() {
         // No feeds: nothing to assess against.
         return Ok(UpdateStats::default());
     }
     let hosts = all_hosts(db, HostFilter::default()).await?;
-    Ok(current.fleet.catch_up(db, &current.loaded, &hosts).await?)
+    let stats = current.fleet.catch_up(db, &current.loaded, &hosts).await?;
+    current.last = Some((now_millis(), stats));
+    Ok(stats)
+}
+
+/// What `GET /api/v1/assessment` reports: how far the kept assessment is.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub feeds: usize,
+    pub advisories: usize,
+    /// Distinct (package set, OS, running kernel) assessments kept.
+    pub assessments: usize,
+    pub package_sets: usize,
+    pub packages: usize,
+    /// When the last update ended (RFC 3339), and what it did.
+    pub updated_at: Option<String>,
+    pub last_update: Option<UpdateStats>,
 }
 
 async fn refresh(
@@ -170,6 +220,7 @@ async fn refresh(
         fleet.invalidate_all();
     }
     *current = Some(Current {
+        last: None,
         key,
         oval_key,
         loaded,
@@ -185,10 +236,11 @@ pub async fn assess_on_arrival(db: Arc<dyn Database>, vulns: Arc<VulnIndex>, pol
     // Lets a burst of reports gather before the batch is assessed.
     const SETTLE: Duration = Duration::from_millis(500);
     loop {
-        let _ = tokio::time::timeout(poll, vulns.arrived.notified()).await;
-        tokio::time::sleep(SETTLE).await;
+        // At start too: the fleet is assessed before anyone asks.
         if let Err(e) = vulns.update(db.as_ref()).await {
             tracing::warn!(error = %e.message, "assessing new reports failed; will retry");
         }
+        let _ = tokio::time::timeout(poll, vulns.arrived.notified()).await;
+        tokio::time::sleep(SETTLE).await;
     }
 }

@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hosts/{id}/packages", get(hosts::packages))
         .route("/hosts/{id}/reports", get(hosts::reports))
         .route("/hosts/{id}/vulnerabilities", get(vulns::host))
+        .route("/assessment", get(vulns::assessment))
         .route("/cves", get(vulns::list))
         .route("/cves/{id}", get(vulns::show))
         .route("/tags", get(triage::tags).post(triage::add_tag))

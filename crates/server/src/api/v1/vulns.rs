@@ -176,3 +176,13 @@ async fn site_filter(state: &AppState, site: Option<String>) -> Result<HostFilte
         ..HostFilter::default()
     })
 }
+
+/// `GET /api/v1/assessment`: how far the server's kept fleet assessment
+/// is (feeds, advisories, distinct assessments, and the last update).
+pub async fn assessment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    reader(&state, &headers).await?;
+    Ok(Json(json!(state.vulns.status().await)))
+}
