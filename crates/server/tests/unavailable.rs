@@ -63,6 +63,12 @@ impl Database for Down {
     async fn package_set(&self, _: i64) -> Result<Vec<Package>, StoreError> {
         down()
     }
+    async fn package_set_members(&self, _: &[i64]) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
+        down()
+    }
+    async fn packages_by_id(&self, _: &[i64]) -> Result<Vec<(i64, Package)>, StoreError> {
+        down()
+    }
     async fn reports(&self, _: i64, _: u32, _: u32) -> Result<Vec<ReportRecord>, StoreError> {
         down()
     }

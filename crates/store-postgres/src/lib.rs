@@ -208,6 +208,17 @@ impl Database for PostgresStore {
         read::package_set(&*self.client().await?, set_id).await
     }
 
+    async fn package_set_members(
+        &self,
+        set_ids: &[i64],
+    ) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
+        read::package_set_members(&*self.client().await?, set_ids).await
+    }
+
+    async fn packages_by_id(&self, ids: &[i64]) -> Result<Vec<(i64, Package)>, StoreError> {
+        read::packages_by_id(&*self.client().await?, ids).await
+    }
+
     async fn reports(
         &self,
         host_id: i64,

@@ -183,3 +183,53 @@ pub(crate) async fn reports(
         .map_err(pg_error)?;
     rows.iter().map(|r| rows::report(&PgColumns(r))).collect()
 }
+
+pub(crate) async fn package_set_members(
+    c: &ClientWrapper,
+    set_ids: &[i64],
+) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
+    let stmt = c
+        .prepare_cached("SELECT id, package_ids FROM package_sets WHERE id = ANY($1::bigint[])")
+        .await
+        .map_err(pg_error)?;
+    let rows = c.query(&stmt, &[&set_ids]).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get(0).map_err(pg_error)?;
+            Ok((id, decode_ids(r.try_get::<_, &[u8]>(1).map_err(pg_error)?)?))
+        })
+        .collect()
+}
+
+pub(crate) async fn packages_by_id(
+    c: &ClientWrapper,
+    ids: &[i64],
+) -> Result<Vec<(i64, Package)>, StoreError> {
+    let stmt = c
+        .prepare_cached(
+            "SELECT id, name, epoch, version, release, arch, type, source_name, source_version
+             FROM packages WHERE id = ANY($1::bigint[])",
+        )
+        .await
+        .map_err(pg_error)?;
+    let rows = c.query(&stmt, &[&ids]).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|r| {
+            let kind: &str = r.try_get(6).map_err(pg_error)?;
+            Ok((
+                r.try_get::<_, i64>(0).map_err(pg_error)?,
+                Package {
+                    name: r.try_get(1).map_err(pg_error)?,
+                    epoch: r.try_get(2).map_err(pg_error)?,
+                    version: r.try_get(3).map_err(pg_error)?,
+                    release: r.try_get(4).map_err(pg_error)?,
+                    arch: r.try_get(5).map_err(pg_error)?,
+                    kind: PackageType::parse(kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("package type {kind:?}")))?,
+                    source_name: r.try_get(7).map_err(pg_error)?,
+                    source_version: r.try_get(8).map_err(pg_error)?,
+                },
+            ))
+        })
+        .collect()
+}

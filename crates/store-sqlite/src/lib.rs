@@ -239,6 +239,20 @@ impl Database for SqliteStore {
         self.read(move |c| read::package_set(c, set_id)).await
     }
 
+    async fn package_set_members(
+        &self,
+        set_ids: &[i64],
+    ) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
+        let set_ids = set_ids.to_vec();
+        self.read(move |c| read::package_set_members(c, &set_ids))
+            .await
+    }
+
+    async fn packages_by_id(&self, ids: &[i64]) -> Result<Vec<(i64, Package)>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |c| read::packages_by_id(c, &ids)).await
+    }
+
     async fn reports(
         &self,
         host_id: i64,

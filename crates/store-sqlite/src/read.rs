@@ -169,3 +169,67 @@ pub(crate) fn reports(
         .map_err(sql_error)?;
     crate::collect_rows(&mut stmt, (host_id, limit, offset), rows::report)
 }
+
+pub(crate) fn package_set_members(
+    c: &Connection,
+    set_ids: &[i64],
+) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
+    let json = serde_json::to_string(set_ids).expect("ids serialise");
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT id, package_ids FROM package_sets
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map([json], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })
+        .map_err(sql_error)?;
+    let mut out = Vec::with_capacity(set_ids.len());
+    for row in rows {
+        let (id, blob) = row.map_err(sql_error)?;
+        out.push((id, decode_ids(&blob)?));
+    }
+    Ok(out)
+}
+
+pub(crate) fn packages_by_id(
+    c: &Connection,
+    ids: &[i64],
+) -> Result<Vec<(i64, Package)>, StoreError> {
+    let json = serde_json::to_string(ids).expect("ids serialise");
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT id, name, epoch, version, release, arch, type, source_name, source_version
+             FROM packages WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .map_err(sql_error)?;
+    let rows = stmt
+        .query_map([json], |r| {
+            let kind: String = r.get(6)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                kind,
+                Package {
+                    name: r.get(1)?,
+                    epoch: r.get(2)?,
+                    version: r.get(3)?,
+                    release: r.get(4)?,
+                    arch: r.get(5)?,
+                    kind: PackageType::Deb,
+                    source_name: r.get(7)?,
+                    source_version: r.get(8)?,
+                },
+            ))
+        })
+        .map_err(sql_error)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for row in rows {
+        let (id, kind, mut p) = row.map_err(sql_error)?;
+        p.kind = PackageType::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("package type {kind:?}")))?;
+        out.push((id, p));
+    }
+    Ok(out)
+}

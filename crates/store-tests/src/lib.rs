@@ -10,7 +10,7 @@ mod sync;
 use std::sync::Arc;
 
 use patchwatch_fleet::{Fleet, Image};
-use patchwatch_reports::{OsRelease, Report, os};
+use patchwatch_reports::{OsRelease, Package, Report, os};
 use patchwatch_store::{
     Database, FeedKind, HostFilter, ImportOutcome, IngestOutcome, IngestRequest, NewFeed, NewToken,
     PackageDiff, RepeatRequest, StoreError, TokenKind, token,
@@ -33,7 +33,8 @@ macro_rules! conformance_tests {
             repeat_records_history_cheaply, history_and_diff, filters,
             concurrent_reports_for_one_new_host, unchanged_packages_keep_the_set,
             delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
-            concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable, tags_and_assignments, exceptions_add_list_remove);
+            concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable,
+            tags_and_assignments, exceptions_add_list_remove, package_sets_in_bulk);
     };
     (@each $open:path, $($name:ident),*) => {
         $(
@@ -155,6 +156,42 @@ pub async fn identical_hosts_share_one_set(db: Db) {
     // Two images, no drift: at most two distinct sets for twenty hosts.
     assert!(sets.len() <= 2, "{} sets", sets.len());
     assert_eq!(db.hosts(&HostFilter::default()).await.unwrap().total, 20);
+}
+
+/// The bulk reads give exactly what `package_set` gives, set by set.
+pub async fn package_sets_in_bulk(db: Db) {
+    let site = db.create_site("S").await.unwrap();
+    let fleet = fleet().with_drift(1000);
+    let mut sets = Vec::new();
+    for i in 0..6 {
+        let out = ingest(&db, site.id, fleet.report(i), 1_000 + i as i64).await;
+        if !sets.contains(&out.package_set_id) {
+            sets.push(out.package_set_id);
+        }
+    }
+    assert!(sets.len() >= 4, "{sets:?}");
+    let mut asked = sets.clone();
+    asked.push(987_654_321);
+    let members = db.package_set_members(&asked).await.unwrap();
+    assert_eq!(members.len(), sets.len(), "unknown ids are left out");
+    let mut ids: Vec<i64> = members.iter().flat_map(|(_, m)| m.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.push(987_654_321);
+    let packages: std::collections::HashMap<i64, Package> =
+        db.packages_by_id(&ids).await.unwrap().into_iter().collect();
+    assert_eq!(packages.len(), ids.len() - 1);
+    for (set, member_ids) in members {
+        assert!(
+            member_ids.windows(2).all(|w| w[0] < w[1]),
+            "sorted, distinct"
+        );
+        let mut got: Vec<Package> = member_ids.iter().map(|id| packages[id].clone()).collect();
+        patchwatch_store::sort_packages(&mut got);
+        assert_eq!(got, db.package_set(set).await.unwrap(), "set {set}");
+    }
+    assert!(db.package_set_members(&[]).await.unwrap().is_empty());
+    assert!(db.packages_by_id(&[]).await.unwrap().is_empty());
 }
 
 pub async fn repeat_records_history_cheaply(db: Db) {

@@ -96,6 +96,15 @@ pub trait Database: Send + Sync + 'static {
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError>;
     /// The packages of a stored set, sorted by name, arch and version.
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError>;
+    /// Many sets at once, as the package ids each holds (sorted): with
+    /// [`Database::packages_by_id`], how a fleet's sets are read without a
+    /// query per set. Unknown set ids are left out.
+    async fn package_set_members(
+        &self,
+        set_ids: &[i64],
+    ) -> Result<Vec<(i64, Vec<i64>)>, StoreError>;
+    /// Packages by id, in no particular order; unknown ids are left out.
+    async fn packages_by_id(&self, ids: &[i64]) -> Result<Vec<(i64, Package)>, StoreError>;
     /// A host's reports, newest first.
     async fn reports(
         &self,

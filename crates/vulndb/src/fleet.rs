@@ -28,12 +28,17 @@ use patchwatch_assess::{
     Finding, InstalledRef, OsGroups, PackageSet, TouchedNames, assess_refs_in_scopes, kernel,
 };
 use patchwatch_reports::{OsRelease, Package};
-use patchwatch_store::{Database, HostSummary, PackageKey, StoreError};
+use patchwatch_store::{Database, HostSummary, StoreError};
 use serde::Serialize;
 
 use crate::feed::LoadedIndex;
 use crate::oval_feeds::oval_set_findings;
 use crate::triage::{CveSummary, HostScope, Triage};
+
+/// Sets read from the store per query.
+const SETS_PER_READ: usize = 1_000;
+/// Packages read from the store per query.
+const PACKAGES_PER_READ: usize = 10_000;
 
 /// What one assessment is keyed by. The OS and kernel are kept whole (not
 /// the index's data scopes) so keys stay valid when the index is rebuilt.
@@ -116,7 +121,8 @@ pub struct FleetAssessment {
     cves: Interner,
     /// Every distinct package of every set seen, once.
     packages: Vec<Package>,
-    numbers: HashMap<PackageKey, u32>,
+    /// Store package id -> package number.
+    numbers: HashMap<i64, u32>,
     /// Binary, source and kernel-alias names -> package numbers.
     by_name: HashMap<Box<str>, Vec<u32>>,
     sets: HashMap<i64, Arc<[u32]>>,
@@ -233,14 +239,20 @@ impl FleetAssessment {
                 missing.push(key);
             }
         }
-        let mut sets_loaded = 0;
-        for key in &missing {
-            if !self.sets.contains_key(&key.set_id) {
-                let packages = db.package_set(key.set_id).await?;
-                self.keep_set(key.set_id, packages);
-                sets_loaded += 1;
-            }
+        let mut unread: Vec<i64> = missing
+            .iter()
+            .map(|k| k.set_id)
+            .filter(|id| !self.sets.contains_key(id))
+            .collect();
+        unread.sort_unstable();
+        unread.dedup();
+        let sets_loaded = unread.len();
+        for chunk in unread.chunks(SETS_PER_READ) {
+            self.read_sets(db, chunk).await?;
         }
+        // A set deleted since the host list was read (a pruned host) has
+        // nothing to assess.
+        missing.retain(|k| self.sets.contains_key(&k.set_id));
         let load = start.elapsed();
         // The matching is CPU work: off the async threads, taking the
         // state along and bringing it back.
@@ -263,28 +275,41 @@ impl FleetAssessment {
         Ok(stats)
     }
 
-    fn keep_set(&mut self, set_id: i64, packages: Vec<Package>) {
-        let mut buf = Vec::new();
-        let mut members: Vec<u32> = Vec::with_capacity(packages.len());
-        for p in packages {
-            let key = PackageKey::of_with(&p, &mut buf);
-            let n = match self.numbers.get(&key) {
-                Some(&n) => n,
-                None => {
-                    let n = self.packages.len() as u32;
-                    for name in names_of(&p) {
-                        self.by_name.entry(name.into()).or_default().push(n);
-                    }
-                    self.packages.push(p);
-                    self.numbers.insert(key, n);
-                    n
+    /// Reads sets as package ids, and the packages not kept yet: two
+    /// queries for many sets, not one a set.
+    async fn read_sets(&mut self, db: &dyn Database, set_ids: &[i64]) -> Result<(), StoreError> {
+        let members = db.package_set_members(set_ids).await?;
+        let mut unknown: Vec<i64> = members
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .filter(|id| !self.numbers.contains_key(id))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        for chunk in unknown.chunks(PACKAGES_PER_READ) {
+            let found = db.packages_by_id(chunk).await?;
+            if found.len() != chunk.len() {
+                return Err(StoreError::Corrupt(format!(
+                    "{} of {} packages named by package sets are missing",
+                    chunk.len() - found.len(),
+                    chunk.len()
+                )));
+            }
+            for (id, p) in found {
+                let n = self.packages.len() as u32;
+                for name in names_of(&p) {
+                    self.by_name.entry(name.into()).or_default().push(n);
                 }
-            };
-            members.push(n);
+                self.packages.push(p);
+                self.numbers.insert(id, n);
+            }
         }
-        members.sort_unstable();
-        members.dedup();
-        self.sets.insert(set_id, members.into());
+        for (set_id, ids) in members {
+            let mut numbers: Vec<u32> = ids.iter().map(|id| self.numbers[id]).collect();
+            numbers.sort_unstable();
+            self.sets.insert(set_id, numbers.into());
+        }
+        Ok(())
     }
 
     /// Assesses the keys in full (their sets are kept).

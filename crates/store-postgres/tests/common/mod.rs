@@ -169,6 +169,15 @@ impl Database for TestDb {
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError> {
         self.store.package_set(set_id).await
     }
+    async fn package_set_members(
+        &self,
+        set_ids: &[i64],
+    ) -> Result<Vec<(i64, Vec<i64>)>, StoreError> {
+        self.store.package_set_members(set_ids).await
+    }
+    async fn packages_by_id(&self, ids: &[i64]) -> Result<Vec<(i64, Package)>, StoreError> {
+        self.store.packages_by_id(ids).await
+    }
     async fn reports(
         &self,
         host_id: i64,
