@@ -270,7 +270,7 @@ async fn kept_summaries_agree_with_the_full_triage() {
     kept.catch_up(db, &loaded, &hosts).await.unwrap();
     let got = kept.summaries(&hosts, &triage, loaded.index.os_groups());
 
-    let (all, by_cve) = fleet_findings(db, &loaded, &HostFilter::default())
+    let (all, by_cve) = fleet_findings(db, &loaded, &HostFilter::default(), None)
         .await
         .unwrap();
     let scopes = host_scopes(&loaded, &all);

@@ -57,11 +57,14 @@ pub struct HostFinding {
 
 /// Assesses every host of `filter` against the index, each distinct
 /// package set once, and returns the hosts and their exposed findings by
-/// CVE (kernels installed but not running are left out).
+/// CVE (kernels installed but not running are left out), only those of
+/// `only_cve` when given: a fleet has millions of findings, one CVE's
+/// are few. (Fleet-wide counts come from [`crate::FleetAssessment`].)
 pub async fn fleet_findings(
     db: &dyn Database,
     loaded: &LoadedIndex,
     filter: &HostFilter,
+    only_cve: Option<&str>,
 ) -> Result<(Vec<HostSummary>, BTreeMap<String, Vec<HostFinding>>), StoreError> {
     let hosts = db.hosts(filter).await?.items;
     let mut sets: HashMap<i64, Vec<Package>> = HashMap::new();
@@ -84,6 +87,12 @@ pub async fn fleet_findings(
     let stats = patchwatch_assess::assess_many_with(&loaded.index, &inputs, 0, |_, members, f| {
         // OVAL feeds, per distinct set in the same workers: see oval_feeds.rs.
         let parts = crate::oval_feeds::with_oval_findings(loaded, &inputs, members, f);
+        let parts = parts.into_iter().map(|(members, mut findings)| {
+            if let Some(cve) = only_cve {
+                findings.retain(|f| f.cve() == cve);
+            }
+            (members, findings)
+        });
         let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
         r.extend(parts);
     });

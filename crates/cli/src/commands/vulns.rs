@@ -1,14 +1,14 @@
 //! `patchwatch hosts vulns HOST`, `patchwatch cves list|show`: findings
 //! from the current feed generations, assessed on demand.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use patchwatch_advisories::SeverityLevel;
 use patchwatch_assess::{Finding, FindingState, KernelStatus};
-use patchwatch_store::{Database, HostFilter, HostSummary};
+use patchwatch_store::{Database, HostFilter};
 use serde_json::Value;
 
 use super::Context;
@@ -16,8 +16,8 @@ use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
 use crate::output::{Format, Table, print_json};
 use patchwatch_vulndb::{
-    Classified, CveSummary, HostFinding, HostScope, LoadedIndex, Triage, covered, host_findings,
-    host_scopes, load_index, parse_cve_id, summarise, triaged_json,
+    Classified, CveSummary, FleetAssessment, HostFinding, HostScope, LoadedIndex, Triage, covered,
+    host_findings, host_scopes, load_index, parse_cve_id, triaged_json,
 };
 
 fn level(s: SeverityArg) -> SeverityLevel {
@@ -191,23 +191,18 @@ fn tags_text(tags: &[String]) -> String {
     }
 }
 
-/// Assesses every host (of `site`, if given) against the index, each
-/// distinct package set once, and returns the exposed findings by CVE.
-async fn fleet_findings(
-    db: &Arc<dyn Database>,
-    loaded: &LoadedIndex,
-    site: Option<String>,
-) -> anyhow::Result<(Vec<HostSummary>, BTreeMap<String, Vec<HostFinding>>)> {
+/// The hosts of `site` (all hosts without one); an unknown site is an
+/// error, not an empty fleet.
+async fn site_filter(db: &Arc<dyn Database>, site: Option<String>) -> anyhow::Result<HostFilter> {
     if let Some(s) = &site
         && db.site(s).await?.is_none()
     {
         bail!("no site named {s:?}; see `patchwatch sites list`");
     }
-    let filter = HostFilter {
+    Ok(HostFilter {
         site,
         ..HostFilter::default()
-    };
-    Ok(patchwatch_vulndb::fleet_findings(db.as_ref(), loaded, &filter).await?)
+    })
 }
 
 pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
@@ -225,31 +220,28 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
     if let CvesCommand::List { tag: Some(t), .. } | CvesCommand::Show { tag: Some(t), .. } = &cmd {
         triage.check_filter(t)?;
     }
-    let loaded = index(&ctx, &db).await?;
+    let loaded = Arc::new(index(&ctx, &db).await?);
     match cmd {
         CvesCommand::List {
             severity,
             site,
             tag,
         } => {
-            let (hosts, by_cve) = fleet_findings(&db, &loaded, site).await?;
-            let scopes = host_scopes(&loaded, &hosts);
+            // As the server counts: each distinct set assessed once, only
+            // the counts kept (most severe and widespread first).
+            let hosts = db.hosts(&site_filter(&db, site).await?).await?.items;
+            let mut fleet = FleetAssessment::new();
+            fleet.catch_up(db.as_ref(), &loaded, &hosts).await?;
             let min = severity.map(level);
-            let mut rows: Vec<CveSummary> = by_cve
+            let rows: Vec<CveSummary> = fleet
+                .summaries(&hosts, &triage, loaded.index.os_groups())
                 .into_iter()
-                .map(|(cve, list)| summarise(&cve, &list, &triage, &scopes))
                 .filter(|r| {
                     r.hosts > 0
                         && min.is_none_or(|m| r.severity >= m)
                         && tag.as_ref().is_none_or(|t| r.tags.contains(t))
                 })
                 .collect();
-            // Most severe and widespread first.
-            rows.sort_by(|a, b| {
-                (b.severity, b.hosts)
-                    .cmp(&(a.severity, a.hosts))
-                    .then_with(|| a.cve.cmp(&b.cve))
-            });
             if ctx.format == Format::Json {
                 print_json(&rows)?;
                 return Ok(ExitCode::SUCCESS);
@@ -274,7 +266,10 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
         }
         CvesCommand::Show { site, tag, .. } => {
             let cve = wanted.unwrap_or_default();
-            let (hosts, mut by_cve) = fleet_findings(&db, &loaded, site).await?;
+            let filter = site_filter(&db, site).await?;
+            let (hosts, mut by_cve) =
+                patchwatch_vulndb::fleet_findings(db.as_ref(), &loaded, &filter, Some(&cve))
+                    .await?;
             let scopes = host_scopes(&loaded, &hosts);
             let mut list: Vec<(HostFinding, Classified)> = by_cve
                 .remove(&cve)

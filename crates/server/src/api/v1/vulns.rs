@@ -131,7 +131,7 @@ pub async fn show(
     let filter = site_filter(&state, q.site).await?;
     let triage = triage(&state, q.tag.as_deref()).await?;
     let loaded = state.vulns.current(state.db.as_ref()).await?;
-    let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter).await?;
+    let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter, Some(&cve)).await?;
     let list = by_cve
         .get(&cve)
         .ok_or_else(|| ApiError::not_found(format!("no host is exposed to {cve}")))?;
