@@ -125,31 +125,11 @@ pub(crate) async fn package_set(
         return Err(StoreError::NotFound(format!("package set {set_id}")));
     };
     let ids = decode_ids(row.try_get::<_, &[u8]>(0).map_err(pg_error)?)?;
-    let stmt = c
-        .prepare_cached(
-            "SELECT name, epoch, version, release, arch, type, source_name, source_version
-             FROM packages WHERE id = ANY($1::bigint[])",
-        )
-        .await
-        .map_err(pg_error)?;
-    let rows = c.query(&stmt, &[&ids]).await.map_err(pg_error)?;
-    let mut packages = rows
-        .iter()
-        .map(|r| {
-            let kind: &str = r.try_get(5).map_err(pg_error)?;
-            Ok(Package {
-                name: r.try_get(0).map_err(pg_error)?,
-                epoch: r.try_get(1).map_err(pg_error)?,
-                version: r.try_get(2).map_err(pg_error)?,
-                release: r.try_get(3).map_err(pg_error)?,
-                arch: r.try_get(4).map_err(pg_error)?,
-                kind: PackageType::parse(kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("package type {kind:?}")))?,
-                source_name: r.try_get(6).map_err(pg_error)?,
-                source_version: r.try_get(7).map_err(pg_error)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut packages: Vec<Package> = packages_by_id(c, &ids)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
     if packages.len() != ids.len() {
         return Err(StoreError::Corrupt(format!(
             "package set {set_id} names {} packages, {} found",

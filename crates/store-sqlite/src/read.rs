@@ -117,30 +117,10 @@ pub(crate) fn package_set(c: &Connection, set_id: i64) -> Result<Vec<Package>, S
         return Err(StoreError::NotFound(format!("package set {set_id}")));
     };
     let ids = decode_ids(&blob)?;
-    let json = serde_json::to_string(&ids).expect("ids serialise");
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT name, epoch, version, release, arch, type, source_name, source_version
-             FROM packages WHERE id IN (SELECT value FROM json_each(?1))",
-        )
-        .map_err(sql_error)?;
-    let mut packages = stmt
-        .query_map([json], |r| {
-            let kind: String = r.get(5)?;
-            Ok(Package {
-                name: r.get(0)?,
-                epoch: r.get(1)?,
-                version: r.get(2)?,
-                release: r.get(3)?,
-                arch: r.get(4)?,
-                kind: PackageType::parse(&kind).unwrap_or(PackageType::Deb),
-                source_name: r.get(6)?,
-                source_version: r.get(7)?,
-            })
-        })
-        .map_err(sql_error)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sql_error)?;
+    let mut packages: Vec<Package> = packages_by_id(c, &ids)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
     if packages.len() != ids.len() {
         return Err(StoreError::Corrupt(format!(
             "package set {set_id} names {} packages, {} found",
