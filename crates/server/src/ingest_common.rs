@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use patchwatch_reports::{Report, os};
 use patchwatch_store::{Database, IngestOutcome, IngestRequest, StoreError, now_millis};
+use patchwatch_vulndb::Arrival;
 
 use crate::auth;
 use crate::body::{self, Encoding};
@@ -190,8 +191,16 @@ pub async fn store(
         sender.to_string(),
         user_agent,
     );
+    let arrival = Arrival {
+        set_id: 0,
+        os: request.os.clone(),
+        kernel: request.report.kernel.release.clone(),
+    };
     let outcome = state.db.ingest(request).await?;
-    state.vulns.report_arrived();
+    state.vulns.report_arrived(Arrival {
+        set_id: outcome.package_set_id,
+        ..arrival
+    });
     Ok(outcome)
 }
 

@@ -7,6 +7,7 @@
 //! the background shortly after they arrive (see [`assess_on_arrival`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use patchwatch_assess::OsGroups;
@@ -14,7 +15,7 @@ use patchwatch_store::{
     Database, FeedKind, HostFilter, HostSummary, Millis, format_millis, now_millis,
 };
 use patchwatch_vulndb::{
-    CveSummary, FleetAssessment, LoadedIndex, Triage, UpdateStats, load_index_since,
+    Arrival, CveSummary, FleetAssessment, LoadedIndex, Triage, UpdateStats, load_index_since,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, Notify};
@@ -35,10 +36,15 @@ struct Current {
     fleet: FleetAssessment,
 }
 
+/// Reports waiting for the background assessor, at most.
+const MAX_PENDING: usize = 100_000;
+
 #[derive(Default)]
 pub struct VulnIndex {
     current: Mutex<Option<Current>>,
     arrived: Notify,
+    pending: std::sync::Mutex<Vec<Arrival>>,
+    overflowed: AtomicBool,
     groups: OsGroups,
 }
 
@@ -118,8 +124,37 @@ impl VulnIndex {
     }
 
     /// Tells the background assessor a report was stored.
-    pub fn report_arrived(&self) {
+    pub fn report_arrived(&self, arrival: Arrival) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: past this many the assessor lists every host instead.
+        if pending.len() < MAX_PENDING {
+            pending.push(arrival);
+        } else {
+            self.overflowed.store(true, Ordering::Relaxed);
+        }
+        drop(pending);
         self.arrived.notify_one();
+    }
+
+    /// Assesses the reports stored since the last call, by their keys
+    /// alone (no host listing); after an overflow, every host.
+    pub async fn assess_pending(&self, db: &dyn Database) -> Result<UpdateStats, ApiError> {
+        let arrivals = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if self.overflowed.swap(false, Ordering::Relaxed) {
+            return self.update(db).await;
+        }
+        let mut guard = self.current.lock().await;
+        refresh(&mut guard, db, &self.groups).await?;
+        let current = guard.as_mut().expect("refreshed");
+        if arrivals.is_empty() || !has_feeds(current) {
+            return Ok(UpdateStats::default());
+        }
+        let stats = current
+            .fleet
+            .assess_arrivals(db, &current.loaded, arrivals)
+            .await?;
+        current.last = Some((now_millis(), stats));
+        Ok(stats)
     }
 }
 
@@ -133,14 +168,18 @@ async fn all_hosts(
 }
 
 async fn catch_up(current: &mut Current, db: &dyn Database) -> Result<UpdateStats, ApiError> {
-    if current.loaded.advisories == 0 && current.loaded.oval.is_empty() {
-        // No feeds: nothing to assess against.
+    if !has_feeds(current) {
         return Ok(UpdateStats::default());
     }
     let hosts = all_hosts(db, HostFilter::default()).await?;
     let stats = current.fleet.catch_up(db, &current.loaded, &hosts).await?;
     current.last = Some((now_millis(), stats));
     Ok(stats)
+}
+
+/// No feeds: nothing to assess against.
+fn has_feeds(current: &Current) -> bool {
+    current.loaded.advisories > 0 || !current.loaded.oval.is_empty()
 }
 
 /// What `GET /api/v1/assessment` reports: how far the kept assessment is.
@@ -235,12 +274,22 @@ async fn refresh(
 pub async fn assess_on_arrival(db: Arc<dyn Database>, vulns: Arc<VulnIndex>, poll: Duration) {
     // Lets a burst of reports gather before the batch is assessed.
     const SETTLE: Duration = Duration::from_millis(500);
+    let mut full = true;
     loop {
-        // At start too: the fleet is assessed before anyone asks.
-        if let Err(e) = vulns.update(db.as_ref()).await {
+        // At start, and every `poll`, the whole fleet (reports another
+        // server process stored, feeds another process imported); in
+        // between, the reports this process stored.
+        let result = if full {
+            vulns.update(db.as_ref()).await
+        } else {
+            vulns.assess_pending(db.as_ref()).await
+        };
+        if let Err(e) = result {
             tracing::warn!(error = %e.message, "assessing new reports failed; will retry");
         }
-        let _ = tokio::time::timeout(poll, vulns.arrived.notified()).await;
+        full = tokio::time::timeout(poll, vulns.arrived.notified())
+            .await
+            .is_err();
         tokio::time::sleep(SETTLE).await;
     }
 }

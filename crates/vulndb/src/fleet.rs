@@ -59,6 +59,15 @@ impl ResultKey {
     }
 }
 
+/// What a stored report is assessed by: its package set, normalised OS
+/// and running kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    pub set_id: i64,
+    pub os: OsRelease,
+    pub kernel: String,
+}
+
 /// One exposed finding: interned CVE, package number, severity, and
 /// whether the statement matched the package's source name (exceptions
 /// may name either).
@@ -230,11 +239,35 @@ impl FleetAssessment {
         loaded: &Arc<LoadedIndex>,
         hosts: &[HostSummary],
     ) -> Result<UpdateStats, StoreError> {
+        let keys = hosts.iter().map(|h| Arrival {
+            set_id: h.package_set_id,
+            os: h.os.clone(),
+            kernel: h.kernel.clone(),
+        });
+        let mut stats = self.assess_arrivals(db, loaded, keys).await?;
+        stats.hosts = hosts.len();
+        Ok(stats)
+    }
+
+    /// [`FleetAssessment::catch_up`] for reports just stored, without
+    /// listing every host: assesses each (set, OS, kernel) with no result.
+    pub async fn assess_arrivals(
+        &mut self,
+        db: &dyn Database,
+        loaded: &Arc<LoadedIndex>,
+        arrivals: impl IntoIterator<Item = Arrival>,
+    ) -> Result<UpdateStats, StoreError> {
         let start = Instant::now();
         let mut missing: Vec<ResultKey> = Vec::new();
         let mut seen: HashSet<ResultKey> = HashSet::new();
-        for h in hosts {
-            let key = ResultKey::of(h);
+        let mut hosts = 0;
+        for a in arrivals {
+            hosts += 1;
+            let key = ResultKey {
+                set_id: a.set_id,
+                os: a.os,
+                kernel: a.kernel,
+            };
             if !self.results.contains_key(&key) && seen.insert(key.clone()) {
                 missing.push(key);
             }
@@ -265,7 +298,7 @@ impl FleetAssessment {
         .await
         .map_err(|e| StoreError::Backend(format!("assessment task failed: {e}")))?;
         *self = me;
-        stats.hosts = hosts.len();
+        stats.hosts = hosts;
         stats.sets_loaded = sets_loaded;
         stats.load = load;
         stats.elapsed = start.elapsed();
