@@ -37,7 +37,7 @@ pub enum StartError {
         path: String,
         problem: String,
     },
-    #[error("[server] os_group: {0}")]
+    #[error("[server] os_group")]
     OsGroups(#[from] patchwatch_assess::AssessError),
     #[error("[server] pakiti_paths: {0}")]
     PakitiPath(String),
