@@ -9,26 +9,15 @@
 
 mod common;
 
+#[path = "support/oscap.rs"]
+mod oscap;
+use oscap::{oscap_verdicts, output, tool_missing};
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::Command;
 
 use patchwatch_oval::{Document, HostInventory, InstalledPackage, PackageFormat, Uname, evaluate};
-
-fn tool_missing(what: &str) -> bool {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{what} is required with CI=true (see .ci/deps/oval.sh)");
-    }
-    eprintln!("notice: {what} not available; skipping the OpenSCAP comparison");
-    true
-}
-
-fn output(cmd: &mut Command) -> Option<String> {
-    let out = cmd.output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 struct Pkg {
     name: String,
@@ -383,29 +372,4 @@ fn verdicts_match_openscap() {
     assert!(tally.get("true").copied().unwrap_or(0) >= 20, "{tally:?}");
     assert!(tally.get("false").copied().unwrap_or(0) >= 20, "{tally:?}");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// `definition_id` → `result` from the `<results>` part of an OVAL results
-/// document.
-fn oscap_verdicts(xml: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let start = xml.find("<results").unwrap_or(0);
-    let mut rest = &xml[start..];
-    while let Some(i) = rest.find("<definition ") {
-        rest = &rest[i..];
-        let end = rest.find('>').unwrap_or(rest.len());
-        let tag = &rest[..end];
-        let attr = |name: &str| {
-            let key = format!("{name}=\"");
-            tag.find(&key).map(|p| {
-                let v = &tag[p + key.len()..];
-                v[..v.find('"').unwrap_or(v.len())].to_owned()
-            })
-        };
-        if let (Some(id), Some(result)) = (attr("definition_id"), attr("result")) {
-            out.insert(id, result);
-        }
-        rest = &rest[end..];
-    }
-    out
 }

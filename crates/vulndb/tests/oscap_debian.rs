@@ -8,6 +8,10 @@
 //! (`.ci/deps/oval.sh` installs it); elsewhere the test prints a notice and
 //! passes.
 
+#[path = "../../oval/tests/support/oscap.rs"]
+mod oscap;
+use oscap::{oscap_verdicts, output, tool_missing};
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::Command;
@@ -20,21 +24,6 @@ use patchwatch_store::FeedKind;
 use patchwatch_vulndb::oval_feeds::parse_oval;
 
 const BULLSEYE: &str = "debian/oval/vuls-data-update_oval-definitions-bullseye.truncated.xml.bz2";
-
-fn tool_missing(what: &str) -> bool {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{what} is required with CI=true (see .ci/deps/oval.sh)");
-    }
-    eprintln!("notice: {what} not available; skipping the OpenSCAP comparison");
-    true
-}
-
-fn output(cmd: &mut Command) -> Option<String> {
-    let out = cmd.output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 #[test]
 fn debian_oval_verdicts_match_openscap() {
@@ -173,29 +162,4 @@ fn compare(
     );
     assert!(disagreements.is_empty(), "{label}: {disagreements:#?}");
     (agree, ours.len())
-}
-
-/// `definition_id` → `result` from the `<results>` part of an OVAL results
-/// document.
-fn oscap_verdicts(xml: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let start = xml.find("<results").unwrap_or(0);
-    let mut rest = &xml[start..];
-    while let Some(i) = rest.find("<definition ") {
-        rest = &rest[i..];
-        let end = rest.find('>').unwrap_or(rest.len());
-        let tag = &rest[..end];
-        let attr = |name: &str| {
-            let key = format!("{name}=\"");
-            tag.find(&key).map(|p| {
-                let v = &tag[p + key.len()..];
-                v[..v.find('"').unwrap_or(v.len())].to_owned()
-            })
-        };
-        if let (Some(id), Some(result)) = (attr("definition_id"), attr("result")) {
-            out.insert(id, result);
-        }
-        rest = &rest[end..];
-    }
-    out
 }
