@@ -40,6 +40,12 @@ async fn import(db: &dyn Database, name: &str, kind: FeedKind, doc: Vec<u8>) {
         .unwrap();
 }
 
+/// The real AlmaLinux OSV database as feed "alma".
+async fn import_alma(db: &dyn Database) {
+    let path = shared_data_dir().join("osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz");
+    import(db, "alma", FeedKind::Osv, std::fs::read(path).unwrap()).await;
+}
+
 /// One OSV advisory for `httpd` on AlmaLinux 9, fixed in a version no host
 /// has yet: every AlmaLinux host with httpd becomes exposed.
 fn httpd_advisory(fixed: &str) -> Vec<u8> {
@@ -95,16 +101,7 @@ async fn feed_changes_reassess_only_the_packages_they_name() {
     let debian = reports.iter().filter(|r| r.os.id == "debian").count();
     assert!(with_httpd >= 10 && debian >= 1, "{with_httpd} {debian}");
 
-    import(
-        db,
-        "alma",
-        FeedKind::Osv,
-        std::fs::read(
-            shared_data_dir().join("osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz"),
-        )
-        .unwrap(),
-    )
-    .await;
+    import_alma(db).await;
     let (first, changes) = load_index_since(db, None).await.unwrap();
     assert!(changes.is_none(), "nothing to compare the first load with");
     let first = Arc::new(first);
@@ -204,16 +201,7 @@ async fn kept_summaries_agree_with_the_full_triage() {
             .await;
         assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.json);
     }
-    import(
-        db,
-        "alma",
-        FeedKind::Osv,
-        std::fs::read(
-            shared_data_dir().join("osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz"),
-        )
-        .unwrap(),
-    )
-    .await;
+    import_alma(db).await;
     // One exception by site (hosts whose openssl-libs drifted keep the
     // finding), one by OS group, and a tag by hand.
     for (cve, package, version, site, group) in [
