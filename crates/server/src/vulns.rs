@@ -46,6 +46,9 @@ pub struct VulnIndex {
     pending: std::sync::Mutex<Vec<Arrival>>,
     overflowed: AtomicBool,
     groups: OsGroups,
+    /// What `status` answers, written whenever the assessment changes, so
+    /// that asking never waits for an update in progress.
+    snapshot: std::sync::Mutex<Status>,
 }
 
 impl VulnIndex {
@@ -64,10 +67,9 @@ impl VulnIndex {
     pub async fn current(&self, db: &dyn Database) -> Result<Arc<LoadedIndex>, ApiError> {
         let mut current = self.current.lock().await;
         refresh(&mut current, db, &self.groups).await?;
-        Ok(current
-            .as_ref()
-            .map(|c| c.loaded.clone())
-            .expect("refreshed"))
+        let current = current.as_ref().expect("refreshed");
+        self.record(current);
+        Ok(current.loaded.clone())
     }
 
     /// Every CVE the hosts of `filter` are exposed to, with its tags and
@@ -83,6 +85,7 @@ impl VulnIndex {
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
         catch_up(current, db).await?;
+        self.record(current);
         let hosts = all_hosts(db, filter.clone()).await?;
         Ok(current.fleet.summaries(&hosts, triage, &self.groups))
     }
@@ -91,36 +94,36 @@ impl VulnIndex {
     pub async fn update(&self, db: &dyn Database) -> Result<UpdateStats, ApiError> {
         let mut guard = self.current.lock().await;
         refresh(&mut guard, db, &self.groups).await?;
-        catch_up(guard.as_mut().expect("refreshed"), db).await
+        let current = guard.as_mut().expect("refreshed");
+        let stats = catch_up(current, db).await;
+        self.record(current);
+        stats
     }
 
-    /// The kept assessment as it stands, without updating it (a request
-    /// must not wait for a full assessment to learn that one is running).
-    pub async fn status(&self) -> Status {
-        let current = self.current.lock().await;
-        match current.as_ref() {
-            None => Status {
-                feeds: 0,
-                advisories: 0,
-                assessments: 0,
-                package_sets: 0,
-                packages: 0,
-                updated_at: None,
-                last_update: None,
-            },
-            Some(c) => {
-                let (package_sets, packages) = c.fleet.kept();
-                Status {
-                    feeds: c.loaded.feeds,
-                    advisories: c.loaded.advisories,
-                    assessments: c.fleet.len(),
-                    package_sets,
-                    packages,
-                    updated_at: c.last.map(|(at, _)| format_millis(at)),
-                    last_update: c.last.map(|(_, s)| s),
-                }
-            }
-        }
+    /// The kept assessment as it stands, without updating it and without
+    /// waiting for an update in progress (`updating` says one runs).
+    pub fn status(&self) -> Status {
+        let mut status = self
+            .snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        status.updating = self.current.try_lock().is_err();
+        status
+    }
+
+    fn record(&self, current: &Current) {
+        let (package_sets, packages) = current.fleet.kept();
+        *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = Status {
+            updating: false,
+            feeds: current.loaded.feeds,
+            advisories: current.loaded.advisories,
+            assessments: current.fleet.len(),
+            package_sets,
+            packages,
+            updated_at: current.last.map(|(at, _)| format_millis(at)),
+            last_update: current.last.map(|(_, s)| s),
+        };
     }
 
     /// Tells the background assessor a report was stored.
@@ -147,6 +150,7 @@ impl VulnIndex {
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
         if arrivals.is_empty() || !has_feeds(current) {
+            self.record(current);
             return Ok(UpdateStats::default());
         }
         let stats = current
@@ -154,6 +158,7 @@ impl VulnIndex {
             .assess_arrivals(db, &current.loaded, arrivals)
             .await?;
         current.last = Some((now_millis(), stats));
+        self.record(current);
         Ok(stats)
     }
 }
@@ -183,8 +188,10 @@ fn has_feeds(current: &Current) -> bool {
 }
 
 /// What `GET /api/v1/assessment` reports: how far the kept assessment is.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Status {
+    /// An update is running now (the numbers are from before it).
+    pub updating: bool,
     pub feeds: usize,
     pub advisories: usize,
     /// Distinct (package set, OS, running kernel) assessments kept.
@@ -229,7 +236,9 @@ async fn refresh(
     let mut loaded = loaded;
     loaded.index.set_os_groups(groups.clone());
     let loaded = Arc::new(loaded);
-    let mut fleet = current.take().map(|c| c.fleet).unwrap_or_default();
+    let (mut fleet, mut last) = current
+        .take()
+        .map_or_else(Default::default, |c| (c.fleet, c.last));
     if let (Some(previous), Some(changed), false) = (previous, changes, oval_changed) {
         // Names the changed advisories give now, and (looked up by id in
         // the previous index) gave before: only those packages are matched
@@ -248,6 +257,7 @@ async fn refresh(
             )
         })?;
         fleet = kept;
+        last = Some((now_millis(), stats));
         tracing::info!(
             advisories = changed.len(),
             assessed = stats.assessed,
@@ -259,7 +269,7 @@ async fn refresh(
         fleet.invalidate_all();
     }
     *current = Some(Current {
-        last: None,
+        last,
         key,
         oval_key,
         loaded,

@@ -184,5 +184,5 @@ pub async fn assessment(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers).await?;
-    Ok(Json(json!(state.vulns.status().await)))
+    Ok(Json(json!(state.vulns.status())))
 }
