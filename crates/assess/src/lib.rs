@@ -53,4 +53,4 @@ pub use finding::{
 pub use index::{AdvisoryIndex, IndexBuilder, IndexStats, ScopeId, TouchedNames};
 pub use os_group::{OsGroup, OsGroupConfig, OsGroups, OsGroupsConfig, OsScope};
 pub use oval_host::{OvalHost, OvalOptions, orderings, oval_findings, oval_findings_labelled};
-pub use set_index::SetIndex;
+pub use set_index::{SetIndex, lookup_names};

@@ -6,6 +6,7 @@
 //! those names back to the sets holding a package of that binary or source
 //! name. Only those sets need assessing again.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
@@ -24,6 +25,20 @@ pub struct SetIndex<Id> {
     sets: usize,
 }
 
+/// The names a package is looked up under: its binary name, its source
+/// name, and the kernel's source alias (`linux` for `linux-signed-amd64`).
+pub fn lookup_names(p: &Package) -> Vec<Cow<'_, str>> {
+    let mut names = vec![Cow::Borrowed(p.name.as_str())];
+    if !p.source_name.is_empty() {
+        names.push(Cow::Borrowed(p.source_name.as_str()));
+        let alias = kernel::source_alias(&p.source_name);
+        if alias != p.source_name.as_str() {
+            names.push(alias);
+        }
+    }
+    names
+}
+
 impl<Id> Default for SetIndex<Id> {
     fn default() -> Self {
         SetIndex {
@@ -40,26 +55,14 @@ impl<Id: Clone + Eq + Hash> SetIndex<Id> {
 
     /// Registers a set. Call once per distinct set id.
     pub fn insert(&mut self, id: Id, packages: &[Package]) {
-        let mut names: Vec<&str> = Vec::with_capacity(packages.len() * 2);
-        let mut aliases: Vec<String> = Vec::new();
-        for p in packages {
-            names.push(&p.name);
-            if !p.source_name.is_empty() {
-                names.push(&p.source_name);
-                let alias = kernel::source_alias(&p.source_name);
-                if alias != p.source_name.as_str() {
-                    aliases.push(alias.into_owned());
-                }
-            }
-        }
-        names.extend(aliases.iter().map(String::as_str));
+        let mut names: Vec<Cow<'_, str>> = packages.iter().flat_map(lookup_names).collect();
         names.sort_unstable();
         names.dedup();
         for n in names {
-            match self.by_name.get_mut(n) {
+            match self.by_name.get_mut(n.as_ref()) {
                 Some(v) => v.push(id.clone()),
                 None => {
-                    self.by_name.insert(Box::from(n), vec![id.clone()]);
+                    self.by_name.insert(Box::from(n.as_ref()), vec![id.clone()]);
                 }
             }
         }

@@ -72,21 +72,25 @@ impl VulnIndex {
         Ok(current.loaded.clone())
     }
 
-    /// Every CVE the hosts of `filter` are exposed to, with its tags and
-    /// the findings an exception covers counted apart, from the kept
-    /// assessment (brought up to date first).
+    /// Every CVE the hosts (of `site`, if given) are exposed to, with its
+    /// tags and the findings an exception covers counted apart, from the
+    /// kept assessment (brought up to date first).
     pub async fn fleet_cves(
         &self,
         db: &dyn Database,
-        filter: &HostFilter,
+        site: Option<&str>,
         triage: &Triage,
     ) -> Result<Vec<CveSummary>, ApiError> {
         let mut guard = self.current.lock().await;
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
-        catch_up(current, db).await?;
+        // One host listing serves the update and the answer.
+        let mut hosts = all_hosts(db).await?;
+        catch_up(current, db, &hosts).await?;
         self.record(current);
-        let hosts = all_hosts(db, filter.clone()).await?;
+        if let Some(site) = site {
+            hosts.retain(|h| h.site == site);
+        }
         Ok(current.fleet.summaries(&hosts, triage, &self.groups))
     }
 
@@ -95,7 +99,15 @@ impl VulnIndex {
         let mut guard = self.current.lock().await;
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
-        let stats = catch_up(current, db).await;
+        // Without feeds there is nothing to assess: no host listing.
+        let stats = if has_feeds(current) {
+            match all_hosts(db).await {
+                Ok(hosts) => catch_up(current, db, &hosts).await,
+                Err(e) => Err(e),
+            }
+        } else {
+            Ok(UpdateStats::default())
+        };
         self.record(current);
         stats
     }
@@ -163,21 +175,19 @@ impl VulnIndex {
     }
 }
 
-async fn all_hosts(
-    db: &dyn Database,
-    mut filter: HostFilter,
-) -> Result<Vec<HostSummary>, ApiError> {
-    filter.limit = None;
-    filter.offset = 0;
-    Ok(db.hosts(&filter).await?.items)
+async fn all_hosts(db: &dyn Database) -> Result<Vec<HostSummary>, ApiError> {
+    Ok(db.hosts(&HostFilter::default()).await?.items)
 }
 
-async fn catch_up(current: &mut Current, db: &dyn Database) -> Result<UpdateStats, ApiError> {
+async fn catch_up(
+    current: &mut Current,
+    db: &dyn Database,
+    hosts: &[HostSummary],
+) -> Result<UpdateStats, ApiError> {
     if !has_feeds(current) {
         return Ok(UpdateStats::default());
     }
-    let hosts = all_hosts(db, HostFilter::default()).await?;
-    let stats = current.fleet.catch_up(db, &current.loaded, &hosts).await?;
+    let stats = current.fleet.catch_up(db, &current.loaded, hosts).await?;
     current.last = Some((now_millis(), stats));
     Ok(stats)
 }

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use patchwatch_advisories::SeverityLevel;
 use patchwatch_assess::{
     Finding, InstalledRef, OsGroups, PackageSet, TouchedNames, assess_refs_in_scopes, kernel,
+    lookup_names,
 };
 use patchwatch_reports::{OsRelease, Package};
 use patchwatch_store::{Database, HostSummary, StoreError};
@@ -330,7 +331,10 @@ impl FleetAssessment {
             }
             for (id, p) in found {
                 let n = self.packages.len() as u32;
-                for name in names_of(&p) {
+                let mut names = lookup_names(&p);
+                names.sort_unstable();
+                names.dedup();
+                for name in names {
                     self.by_name.entry(name.into()).or_default().push(n);
                 }
                 self.packages.push(p);
@@ -505,22 +509,6 @@ impl FleetAssessment {
         });
         out
     }
-}
-
-/// The names a package is looked up under: binary, source and the
-/// kernel's source alias (as [`patchwatch_assess::SetIndex`] does).
-fn names_of(p: &Package) -> Vec<String> {
-    let mut names = vec![p.name.clone()];
-    if !p.source_name.is_empty() {
-        names.push(p.source_name.clone());
-        let alias = kernel::source_alias(&p.source_name);
-        if alias != p.source_name.as_str() {
-            names.push(alias.into_owned());
-        }
-    }
-    names.sort();
-    names.dedup();
-    names
 }
 
 fn log_stats(stats: &UpdateStats, message: &'static str) {

@@ -104,7 +104,7 @@ pub async fn list(
     // yet cost anything.
     let cves: Vec<_> = state
         .vulns
-        .fleet_cves(state.db.as_ref(), &filter, &triage)
+        .fleet_cves(state.db.as_ref(), filter.site.as_deref(), &triage)
         .await?
         .into_iter()
         .filter(|s| s.hosts > 0 && q.tag.as_ref().is_none_or(|t| s.tags.contains(t)))
