@@ -22,8 +22,9 @@
 //!   are reported as installed, not running.
 //! * [`assess_many`] ([`batch`]): many hosts, deduplicated into distinct
 //!   (set, data scopes, kernel) keys, assessed in parallel.
-//! * [`SetIndex`] and [`AdvisoryIndex::names_touched`]: after a feed update,
-//!   only the sets holding a package the changed advisories name.
+//! * [`AdvisoryIndex::names_touched`], [`lookup_names`] and [`SetIndex`]:
+//!   after a feed update, only the packages (and sets) the changed
+//!   advisories name; [`assess_refs_in_scopes`] matches just those.
 //! * [`OvalHost`] and [`oval_findings`] ([`oval_host`]): OVAL documents
 //!   evaluated against a package set, as findings.
 //!
