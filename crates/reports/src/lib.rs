@@ -6,11 +6,14 @@
 //!   (protocol 4) reports, and their plain-text reply.
 //! - [`patchman`]: `patchman-client` protocol 1 (form) and 2 (JSON) reports.
 //! - [`envelope`]: decryption of Pakiti's CMS-encrypted reports.
+//! - [`validate`]: the bounds and checks every format's report passes, and
+//!   [`hostname`]: the one normal form of a hostname.
 #![forbid(unsafe_code)]
 
 pub mod envelope;
 pub mod error;
 mod form;
+pub mod hostname;
 pub mod model;
 pub mod native;
 pub mod os;

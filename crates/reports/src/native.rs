@@ -58,7 +58,7 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
     for p in &mut packages {
         p.normalise();
     }
-    let report = Report {
+    let mut report = Report {
         protocol: Protocol::Native,
         hostname: wire.hostname,
         site: wire.site.filter(|s| !s.is_empty()),
@@ -73,7 +73,7 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
         reboot: wire.reboot,
         client: wire.client,
     };
-    validate::report(&report)?;
+    validate::report(&mut report)?;
     Ok(report)
 }
 

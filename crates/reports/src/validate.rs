@@ -1,23 +1,88 @@
-//! Checks every format's parsed report must pass before it is stored.
+//! Checks every format's parsed report must pass before it is stored, so
+//! every protocol gets the same bounds: each list has a most-entries limit
+//! and each string a length limit, and no string may carry a control
+//! character (an ESC or BEL in `os.pretty_name` would reach an operator's
+//! terminal). The hostname is brought to its one normal form here too.
 
 use crate::error::ReportError;
+use crate::hostname;
 use crate::model::Report;
 
-/// Longest hostname DNS allows.
-const MAX_HOSTNAME: usize = 253;
 /// Longest name, version or other short field we keep.
-const MAX_FIELD: usize = 1024;
+pub const MAX_FIELD: usize = 1024;
+/// Longest repository URL.
+pub const MAX_URL: usize = 4096;
+/// Most host tags (`tags`) one report may carry.
+pub const MAX_TAGS: usize = 64;
+/// Most repositories one report may list.
+pub const MAX_REPOSITORIES: usize = 1024;
+/// Most URLs one repository may list.
+pub const MAX_REPOSITORY_URLS: usize = 64;
+/// Most client-computed updates (Patchman) one report may list.
+pub const MAX_UPDATES: usize = 50_000;
+/// Most `reboot.reasons` one report may give.
+pub const MAX_REBOOT_REASONS: usize = 64;
 
-pub fn report(r: &Report) -> Result<(), ReportError> {
-    hostname(&r.hostname)?;
+/// Normalises the hostname (see [`hostname::normalise`]) and checks every
+/// field of the report; the first problem found is the error.
+pub fn report(r: &mut Report) -> Result<(), ReportError> {
+    r.hostname = hostname::normalise(&r.hostname)?;
     if let Some(site) = &r.site {
         short("site", site)?;
     }
+    bounded("tags", r.tags.len(), MAX_TAGS)?;
     for (i, tag) in r.tags.iter().enumerate() {
         short(&format!("tags[{i}]"), tag)?;
     }
-    short("kernel.release", &r.kernel.release)?;
-    short("arch", &r.arch)?;
+    for (field, value) in [
+        ("os.id", &r.os.id),
+        ("os.version_id", &r.os.version_id),
+        ("os.version_codename", &r.os.version_codename),
+        ("os.pretty_name", &r.os.pretty_name),
+        ("os.id_like", &r.os.id_like),
+        ("os", &r.os_string),
+        ("kernel.release", &r.kernel.release),
+        ("kernel.version", &r.kernel.version),
+        ("arch", &r.arch),
+        ("client.name", &r.client.name),
+        ("client.version", &r.client.version),
+    ] {
+        short(field, value)?;
+    }
+    bounded("reboot.reasons", r.reboot.reasons.len(), MAX_REBOOT_REASONS)?;
+    for (i, reason) in r.reboot.reasons.iter().enumerate() {
+        short(&format!("reboot.reasons[{i}]"), reason)?;
+    }
+    if let Some(repositories) = &r.repositories {
+        bounded("repositories", repositories.len(), MAX_REPOSITORIES)?;
+        for (i, repo) in repositories.iter().enumerate() {
+            short(&format!("repositories[{i}].name"), &repo.name)?;
+            short(&format!("repositories[{i}].id"), &repo.id)?;
+            let urls = format!("repositories[{i}].urls");
+            bounded(&urls, repo.urls.len(), MAX_REPOSITORY_URLS)?;
+            for (j, url) in repo.urls.iter().enumerate() {
+                if let Some(problem) = problem(url, MAX_URL) {
+                    return Err(ReportError::invalid(format!("{urls}[{j}]"), problem));
+                }
+            }
+        }
+    }
+    bounded("updates", r.updates.len(), MAX_UPDATES)?;
+    for (i, update) in r.updates.iter().enumerate() {
+        for (field, value) in [
+            ("name", &update.name),
+            ("version", &update.version),
+            ("arch", &update.arch),
+            ("repo", &update.repo),
+        ] {
+            if let Some(problem) = short_problem(value) {
+                return Err(ReportError::invalid(
+                    format!("updates[{i}].{field}"),
+                    problem,
+                ));
+            }
+        }
+    }
     if let Some(packages) = &r.packages {
         for (i, p) in packages.iter().enumerate() {
             // The field name is only formatted when there is something to
@@ -45,26 +110,11 @@ pub fn report(r: &Report) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// A hostname as a host reports it: not empty, no whitespace or control
-/// characters, at most 253 bytes. Hosts are keyed on it, so it is compared
-/// case-insensitively (stored lower-case).
-pub fn hostname(h: &str) -> Result<(), ReportError> {
-    if h.is_empty() {
-        return Err(ReportError::invalid("hostname", "is empty"));
-    }
-    if h.len() > MAX_HOSTNAME {
+fn bounded(field: &str, count: usize, limit: usize) -> Result<(), ReportError> {
+    if count > limit {
         return Err(ReportError::invalid(
-            "hostname",
-            format!("is {} bytes long; at most {MAX_HOSTNAME} allowed", h.len()),
-        ));
-    }
-    if let Some(c) = h
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || *c == '/')
-    {
-        return Err(ReportError::invalid(
-            "hostname",
-            format!("contains the character {c:?}"),
+            field,
+            format!("has {count} entries; at most {limit} allowed"),
         ));
     }
     Ok(())
@@ -85,9 +135,13 @@ fn required_problem(value: &str) -> Option<String> {
 }
 
 fn short_problem(value: &str) -> Option<String> {
-    if value.len() > MAX_FIELD {
+    problem(value, MAX_FIELD)
+}
+
+fn problem(value: &str, limit: usize) -> Option<String> {
+    if value.len() > limit {
         return Some(format!(
-            "is {} bytes long; at most {MAX_FIELD} allowed",
+            "is {} bytes long; at most {limit} allowed",
             value.len()
         ));
     }
@@ -98,8 +152,84 @@ fn short_problem(value: &str) -> Option<String> {
     let suspicious = value.bytes().fold(false, |seen, b| {
         seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2)
     });
-    if suspicious && value.chars().any(|c| c.is_control()) {
-        return Some("contains a control character".into());
+    if suspicious && let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "contains a control character (U+{:04X})",
+            u32::from(c)
+        ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Protocol, Repository};
+
+    fn base() -> Report {
+        Report::new(Protocol::Native, "web1.example.org")
+    }
+
+    fn refused(r: &mut Report) -> String {
+        report(r).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_list_is_bounded() {
+        let mut r = base();
+        r.tags = vec!["t".into(); MAX_TAGS + 1];
+        assert_eq!(refused(&mut r), "tags: has 65 entries; at most 64 allowed");
+        let mut r = base();
+        r.reboot.reasons = vec!["kernel".into(); MAX_REBOOT_REASONS + 1];
+        assert!(refused(&mut r).starts_with("reboot.reasons: has 65 entries"));
+        let mut r = base();
+        let repo = Repository {
+            kind: crate::PackageType::Deb,
+            name: "main".into(),
+            id: String::new(),
+            priority: None,
+            urls: vec!["http://deb.debian.org/debian".into(); MAX_REPOSITORY_URLS + 1],
+        };
+        r.repositories = Some(vec![repo.clone()]);
+        assert!(refused(&mut r).starts_with("repositories[0].urls: has 65 entries"));
+        r.repositories = Some(vec![
+            Repository {
+                urls: Vec::new(),
+                ..repo
+            };
+            MAX_REPOSITORIES + 1
+        ]);
+        assert!(refused(&mut r).starts_with("repositories: has 1025 entries"));
+    }
+
+    #[test]
+    fn every_string_is_bounded_and_free_of_control_characters() {
+        let long = "x".repeat(MAX_FIELD + 1);
+        let mut r = base();
+        r.os.pretty_name = long.clone();
+        assert_eq!(
+            refused(&mut r),
+            "os.pretty_name: is 1025 bytes long; at most 1024 allowed"
+        );
+        for (field, set) in [
+            (
+                "os.pretty_name",
+                (|r, v| r.os.pretty_name = v) as fn(&mut Report, String),
+            ),
+            ("kernel.version", |r, v| r.kernel.version = v),
+            ("client.name", |r, v| r.client.name = v),
+            ("os", |r, v| r.os_string = v),
+            ("reboot.reasons[0]", |r, v| r.reboot.reasons = vec![v]),
+        ] {
+            for evil in ["Debian\u{1b}]0;owned\u{7}", "a\u{9b}31m", "line\nbreak"] {
+                let mut r = base();
+                set(&mut r, evil.to_owned());
+                let message = refused(&mut r);
+                assert!(
+                    message.starts_with(&format!("{field}: contains a control character (U+")),
+                    "{field} {evil:?}: {message}"
+                );
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Pakiti encrypted reports, encrypted by the real `openssl` CLI exactly as
 //! `pakiti-client --encrypt CERT` does.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -96,7 +98,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 fn have_openssl() -> bool {
     let ok = Path::new(OPENSSL).exists();
     if !ok {
-        eprintln!("skipping: {OPENSSL} is not installed");
+        common::tool_missing(OPENSSL, "this comparison with openssl");
     }
     ok
 }
@@ -249,4 +251,27 @@ fn errors_are_readable() {
             .to_string()
             .contains("1.2.3")
     );
+}
+
+/// The CMS envelope parser on randomly mutated real envelopes (see
+/// `common/mutate.rs`): never a panic, and whatever decrypts is handed to
+/// the Pakiti parser, which must not panic either.
+#[test]
+fn envelopes_survive_mutation() {
+    if !have_openssl() {
+        return;
+    }
+    let s = Scratch::new("mutations");
+    s.key_pair("server");
+    let decryptor =
+        Decryptor::from_pem(&s.read("server.key"), Some(&s.read("server.crt"))).unwrap();
+    let seeds: Vec<Vec<u8>> = ["-aes-256-cbc", "-des3"]
+        .iter()
+        .map(|cipher| s.encrypt(REPORT.as_bytes(), cipher, "server.crt"))
+        .collect();
+    common::mutate::run("envelope", &seeds, 200, |b| {
+        if let Ok(plain) = decryptor.decrypt(b) {
+            let _ = pakiti::parse_v5(&plain);
+        }
+    });
 }

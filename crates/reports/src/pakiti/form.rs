@@ -68,7 +68,7 @@ pub fn parse_v4(fields: &[(String, String)]) -> Result<(Report, Mode, bool), Rep
         name: "pakiti2-client".into(),
         version: String::new(),
     };
-    validate::report(&report)?;
+    validate::report(&mut report)?;
     Ok((report, mode, proxy))
 }
 

@@ -138,7 +138,7 @@ pub fn parse_v5(body: &[u8]) -> Result<Report, ReportError> {
         name: "pakiti-client".into(),
         version: String::new(),
     };
-    validate::report(&report)?;
+    validate::report(&mut report)?;
     Ok(report)
 }
 

@@ -228,7 +228,7 @@ pub fn parse_v2(body: &[u8]) -> Result<Report, ReportError> {
     };
     report.updates = updates(convert(wire.sec_updates), convert(wire.bug_updates));
     report.client = client();
-    validate::report(&report)?;
+    validate::report(&mut report)?;
     Ok(report)
 }
 

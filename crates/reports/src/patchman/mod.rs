@@ -77,7 +77,7 @@ pub fn parse_v1(fields: &[(String, String)]) -> Result<(Report, bool), ReportErr
         triples("bug_updates", get("bug_updates").unwrap_or_default())?,
     );
     report.client = client();
-    validate::report(&report)?;
+    validate::report(&mut report)?;
     Ok((report, wants_summary))
 }
 

@@ -36,6 +36,11 @@ w('pakiti5/control-character-in-name.txt', H+"ba\x07sh\t5.2\tamd64\n#\n", "packa
 w('pakiti5/no-packager-unknown-os.txt', H.replace("packager: dpkg\n","").replace("Debian GNU/Linux 12","Haiku R1")+"#\n", "header: no packager given, and the OS string `Haiku R1` does not tell either")
 w('pakiti5/version-only-epoch.txt', H+"bash\t1:\tamd64\n#\n", "line 8: version `1:` of package `bash` has no version part")
 
+w('pakiti5/escape-in-system.txt', H.replace("Debian GNU/Linux 12","Debian GNU/Linux 12\x1b]0;owned\x07")+P+"#\n", "os: contains a control character (U+001B)")
+w('pakiti5/homoglyph-host.txt', H.replace("node1.example.org","node1.ex\u0430mple.org")+P+"#\n", "hostname: contains the character U+0430, which no DNS name contains")
+w('pakiti5/zero-width-host.txt', H.replace("node1.example.org","node1\u200b.example.org")+P+"#\n", "hostname: contains the character U+200B")
+w('pakiti5/empty-label-host.txt', H.replace("node1.example.org","node1..example.org")+P+"#\n", "hostname: \"node1..example.org\" has an empty label")
+
 def form(path, pairs, expect):
     w(path, json.dumps(pairs, indent=1)+"\n", expect)
 F4=[["type","rpm"],["host","wn01.example.org"],["os","CentOS Linux release 7.9.2009 (Core)"],["arch","x86_64"],["kernel","3.10.0-1160.el7.x86_64"],["report","0"]]
@@ -57,6 +62,8 @@ form('pakiti4/bad-report.json', f4("", report="7"), "report: unknown value `7`; 
 form('pakiti4/bad-proxy.json', f4("")+[["proxy","yes"]], "proxy: unknown value `yes`")
 form('pakiti4/bsd-type.json', f4("", type="pkg"), "type: packager `pkg` (FreeBSD) is not supported")
 form('pakiti4/binary-junk-in-name.json', f4("'\u0000\u0001\u0002' '1' '2' 'x86_64'"), "packages[0].name: contains a control character")
+
+form('pakiti4/escape-in-os.json', f4("'bash' '0:4.2.46' '34.el7' 'x86_64'", os="CentOS\u001b[2J"), "os: contains a control character (U+001B)")
 
 F1=[["host","web1.example.com"],["tags","Default"],["kernel","6.1.0-18-amd64"],["arch","x86_64"],["protocol","1"],["os","Debian 12.5"],["report","false"],["reboot","ServerCheck"]]
 def f1(**over):
@@ -80,6 +87,9 @@ form('patchman1/bad-report.json', f1(report="maybe"), "report: unknown value `ma
 form('patchman1/bad-reboot.json', f1(reboot="Perhaps"), "reboot: unknown value `Perhaps`")
 form('patchman1/control-character-in-name.json', f1(packages="'ba\u001bsh' '' '5.2.15' '2+b7' 'amd64' 'deb'"), "packages[0].name: contains a control character")
 form('patchman1/host-with-slash.json', f1(host="web1/evil"), "hostname: contains the character '/'")
+
+form('patchman1/escape-in-os.json', f1(os="Debian 12.5\u009b31m", packages=GOODP), "os: contains a control character (U+009B)")
+form('patchman1/bidi-override-host.json', f1(host="web1.\u202egro.elpmaxe", packages=GOODP), "hostname: contains the character U+202E")
 
 G={"protocol":2,"hostname":"web1.example.com","arch":"x86_64","kernel":"6.1.0-18-amd64","os":"Debian 12.5","tags":["Server"],"reboot_required":False,
    "packages":[{"name":"bash","epoch":"","version":"5.2.15","release":"2+b7","arch":"amd64","type":"deb","category":"","repo":""}],
@@ -110,6 +120,9 @@ j('patchman2/bad-reboot.json', lambda d: d.update(reboot_required="maybe"), "reb
 j('patchman2/tags-is-a-number.json', lambda d: d.update(tags=5), "tags: data did not match any variant")
 j('patchman2/update-missing-version.json', lambda d: d.update(sec_updates=[{"name":"openssl"}]), "sec_updates[0]: missing field `version`")
 
+j('patchman2/too-many-tags.json', lambda d: d.update(tags=["t%d" % i for i in range(65)]), "tags: has 65 entries; at most 64 allowed")
+j('patchman2/escape-in-os.json', lambda d: d.update(os="Debian\u001b]0;owned\u0007"), "os: contains a control character (U+001B)")
+
 N={"format_version":1,"hostname":"node1.example.org","os":{"id":"debian","version_id":"12"},"kernel":{"release":"6.1.0-18-amd64"},"arch":"x86_64",
    "packages":[{"name":"libc6","version":"2.36","release":"9+deb12u4","arch":"amd64","type":"deb"}]}
 ngood=json.dumps(N)
@@ -125,6 +138,19 @@ n('native/empty-package-name.json', lambda d: d["packages"][0].update(name=""), 
 n('native/unknown-package-type.json', lambda d: d["packages"][0].update(type="msi"), "packages[0].type: unknown variant `msi`")
 n('native/packages-missing.json', lambda d: d.pop("packages"), "missing field `packages`")
 n('native/hostname-with-space.json', lambda d: d.update(hostname="node 1"), "hostname: contains the character ' '")
+
+n('native/escape-in-pretty-name.json', lambda d: d["os"].update(pretty_name="Debian\u001b]0;owned\u0007"), "os.pretty_name: contains a control character (U+001B)")
+n('native/bel-in-kernel-version.json', lambda d: d["kernel"].update(version="#1 SMP\u0007"), "kernel.version: contains a control character (U+0007)")
+n('native/escape-in-client-name.json', lambda d: d.update(client={"name":"x\u001b[31m","version":"1"}), "client.name: contains a control character (U+001B)")
+n('native/escape-in-reboot-reason.json', lambda d: d.update(reboot={"required":True,"reasons":["\u001b[2J"]}), "reboot.reasons[0]: contains a control character (U+001B)")
+n('native/too-many-tags.json', lambda d: d.update(tags=["t%d" % i for i in range(65)]), "tags: has 65 entries; at most 64 allowed")
+n('native/too-many-reboot-reasons.json', lambda d: d.update(reboot={"required":True,"reasons":["kernel"]*65}), "reboot.reasons: has 65 entries; at most 64 allowed")
+n('native/too-many-repositories.json', lambda d: d.update(repositories=[{"type":"deb","name":"r%d" % i} for i in range(1025)]), "repositories: has 1025 entries; at most 1024 allowed")
+n('native/too-many-repository-urls.json', lambda d: d.update(repositories=[{"type":"deb","name":"main","urls":["http://deb.debian.org/debian"]*65}]), "repositories[0].urls: has 65 entries; at most 64 allowed")
+n('native/long-pretty-name.json', lambda d: d["os"].update(pretty_name="D"*1025), "os.pretty_name: is 1025 bytes long; at most 1024 allowed")
+n('native/long-os-id.json', lambda d: d["os"].update(id="d"*1025), "os.id: is 1025 bytes long; at most 1024 allowed")
+n('native/bidi-override-hostname.json', lambda d: d.update(hostname="node1.\u202egro.elpmaxe"), "hostname: contains the character U+202E")
+n('native/homoglyph-hostname.json', lambda d: d.update(hostname="n\u043ede1.example.org"), "hostname: contains the character U+043E")
 
 with open('expected.tsv','w') as f:
     f.write("# corpus file<TAB>substring the parser's error message must contain\n")
