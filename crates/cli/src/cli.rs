@@ -145,7 +145,9 @@ pub enum HostsCommand {
     },
     /// Packages that differ between two hosts.
     Diff {
+        /// A hostname, or `id:N`.
         a: String,
+        /// A hostname, or `id:N`.
         b: String,
         /// Site of both hosts, when a hostname exists in several sites.
         #[arg(long)]
@@ -159,7 +161,8 @@ pub enum HostsCommand {
 
 #[derive(Debug, Args)]
 pub struct HostRefArgs {
-    /// Hostname or numeric host id.
+    /// A hostname (a bare number is a hostname too), or `id:N` for the host
+    /// with id N (as `hosts list --json` shows it).
     pub host: String,
     /// The host's site, when the hostname exists in several sites.
     #[arg(long)]

@@ -1,5 +1,8 @@
-//! Tables for people, JSON and CSV for scripts.
+//! Tables for people, JSON and CSV for scripts. Everything a host or an
+//! API client wrote passes through [`escape`] before it reaches a terminal.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write;
 
 use serde::Serialize;
@@ -25,8 +28,16 @@ impl Table {
         }
     }
 
+    /// Adds a row; its cells are [`escape`]d.
     pub fn row(&mut self, row: Vec<String>) {
         debug_assert_eq!(row.len(), self.header.len());
+        let row = row
+            .into_iter()
+            .map(|cell| match escape(&cell) {
+                Cow::Borrowed(_) => cell,
+                Cow::Owned(escaped) => escaped,
+            })
+            .collect();
         self.rows.push(row);
     }
 
@@ -75,6 +86,42 @@ impl Table {
     }
 }
 
+/// Text from the database as it may be shown on a terminal: control
+/// characters (ESC, BEL, CR, C1 controls, ...) and the invisible characters
+/// that reorder or hide text (bidi overrides and isolates, zero-width
+/// characters) are written as `\u{1b}`-style escapes, and a backslash as
+/// `\\` so an escape can't be forged. The server refuses control characters
+/// in new reports; rows stored before that, and text from other sources
+/// (tag reasons, feed names), still pass through here.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -91,5 +138,35 @@ pub fn ago(ms: i64) -> String {
         s if s < 3600 => format!("{}m ago", s / 60),
         s if s < 86_400 => format!("{}h ago", s / 3600),
         s => format!("{}d ago", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_escapes_are_made_visible() {
+        assert!(matches!(
+            escape("Debian GNU/Linux 12 (bookworm)"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape("Debian\u{1b}]0;owned\u{7}\u{1b}[2J"),
+            "Debian\\u{1b}]0;owned\\u{7}\\u{1b}[2J"
+        );
+        assert_eq!(escape("a\u{9b}31mb\r"), "a\\u{9b}31mb\\u{d}");
+        assert_eq!(escape("web1\u{202e}gro"), "web1\\u{202e}gro");
+        assert_eq!(escape("zero\u{200b}width"), "zero\\u{200b}width");
+        // A backslash doubles only when the text needs escaping at all.
+        assert_eq!(escape("a\\b"), "a\\b");
+        assert_eq!(escape("a\\u{7}\u{7}"), "a\\\\u{7}\\u{7}");
+    }
+
+    #[test]
+    fn table_cells_are_escaped() {
+        let mut t = Table::new(vec!["OS"]);
+        t.row(vec!["evil\u{1b}[31m".into()]);
+        assert_eq!(t.rows[0][0], "evil\\u{1b}[31m");
     }
 }

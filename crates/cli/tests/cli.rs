@@ -181,3 +181,64 @@ fn bad_database_urls_and_config_are_explained() {
     let err = env.fails(&["--config", cfg.to_str().unwrap(), "sites", "list"]);
     assert!(err.contains("unknown field `retention`"), "{err}");
 }
+
+/// Issue 10: `hosts delete 1` deleted the host with id 1 although a host
+/// is named `1`. A bare number is a hostname; `id:N` is an id.
+#[test]
+fn a_numeric_hostname_is_never_taken_for_an_id() {
+    let env = Env::new();
+    env.ok(&["sites", "add", "S"]);
+    let fleet = Fleet::new(vec![Image::debian12().unwrap()], 2).with_drift(0);
+    let mut first = fleet.report(1);
+    first.hostname = "web.example.org".into();
+    let mut numeric = fleet.report(2);
+    numeric.hostname = "1".into();
+    env.ingest("S", vec![first, numeric]);
+    let show = env.json(&["hosts", "show", "id:1"]);
+    assert_eq!(show["hostname"], "web.example.org", "{show}");
+    assert_eq!(env.json(&["hosts", "show", "1"])["hostname"], "1");
+
+    let out = env.ok(&["hosts", "delete", "1"]);
+    assert!(out.starts_with("Deleted host 1 (id:2, site S)"), "{out}");
+    let list = env.json(&["hosts", "list"]);
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["hostname"], "web.example.org");
+    assert!(
+        env.fails(&["hosts", "show", "id:2"])
+            .contains("no host with id 2")
+    );
+    assert!(env.fails(&["hosts", "show", "id:x"]).contains("write id:N"));
+    // The stored form is found from any spelling of the name.
+    assert_eq!(
+        env.json(&["hosts", "show", "WEB.example.org."])["hostname"],
+        "web.example.org"
+    );
+}
+
+/// Issue 10: rows stored before ingest refused control characters reach
+/// the terminal escaped, never raw.
+#[test]
+fn terminal_escapes_in_stored_rows_are_printed_escaped() {
+    let env = Env::new();
+    env.ok(&["sites", "add", "S"]);
+    let mut report = Fleet::new(vec![Image::debian12().unwrap()], 1).report(1);
+    report.hostname = "web.example.org".into();
+    report.os.pretty_name = "Debian\u{1b}]0;owned\u{7}\u{1b}[2J".into();
+    report.kernel.version = "#1 SMP\u{9b}31m".into();
+    report.client.name = "evil\u{202e}gro".into();
+    report.reboot.required = Some(true);
+    report.reboot.reasons = vec!["\u{1b}[31mred".into()];
+    // Straight into the database, as an older server stored it.
+    env.ingest("S", vec![report]);
+    let text = env.ok(&["hosts", "show", "web.example.org"]);
+    for raw in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!text.contains(raw), "{raw:?} printed raw:\n{text}");
+    }
+    assert!(
+        text.contains("Debian\\u{1b}]0;owned\\u{7}\\u{1b}[2J"),
+        "{text}"
+    );
+    assert!(text.contains("#1 SMP\\u{9b}31m"), "{text}");
+    assert!(text.contains("evil\\u{202e}gro"), "{text}");
+    assert!(text.contains("required (\\u{1b}[31mred)"), "{text}");
+}

@@ -11,7 +11,7 @@ use patchwatch_store::{
 
 use super::Context;
 use crate::cli::{HostFilterArgs, HostRefArgs, HostsCommand};
-use crate::output::{Format, Table, ago, print_json};
+use crate::output::{Format, Table, ago, escape, print_json};
 
 pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
     let db = ctx.open().await?;
@@ -36,43 +36,84 @@ pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
             let h = resolve(&db, &host).await?;
             db.delete_host(h.summary.id).await?;
             println!(
-                "Deleted host {} (site {}) with its report history.",
-                h.summary.hostname, h.summary.site
+                "Deleted host {} (id:{}, site {}) with its report history.",
+                escape(&h.summary.hostname),
+                h.summary.id,
+                escape(&h.summary.site)
             );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Finds a host by id or by hostname (case-insensitive), naming the sites
-/// when a hostname is ambiguous.
-pub(super) async fn resolve(db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow::Result<HostDetail> {
-    if let Ok(id) = r.host.parse::<i64>()
-        && let Some(h) = db.host(id).await?
-    {
-        return Ok(h);
+/// How a HOST argument names a host: `id:N` is the host with id N, anything
+/// else a hostname. A bare number is a hostname (`1` is a valid one), so
+/// `hosts delete 1` can never pick another host by its id.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum HostRef {
+    Id(i64),
+    Hostname(String),
+}
+
+impl HostRef {
+    pub(super) fn parse(arg: &str) -> anyhow::Result<HostRef> {
+        if let Some(id) = arg.strip_prefix("id:") {
+            return match id.trim().parse::<i64>() {
+                Ok(id) if id > 0 => Ok(HostRef::Id(id)),
+                _ => bail!("{arg:?} is not a host id: write id:N with N a positive number"),
+            };
+        }
+        // The hostname in the form hosts are stored in, so `Web1.Example.org.`
+        // finds `web1.example.org`.
+        let name = patchwatch_reports::hostname::normalise(arg)
+            .map_err(|e| anyhow!("{arg:?} is not a hostname ({e}); write id:N for a host id"))?;
+        Ok(HostRef::Hostname(name))
     }
+}
+
+/// Finds a host by `id:N` or by hostname (case-insensitive), naming the
+/// sites when a hostname is ambiguous.
+pub(super) async fn resolve(db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow::Result<HostDetail> {
+    let hostname = match HostRef::parse(&r.host)? {
+        HostRef::Id(id) => {
+            let host = db
+                .host(id)
+                .await?
+                .ok_or_else(|| anyhow!("no host with id {id}; see `patchwatch hosts list`"))?;
+            if let Some(site) = &r.site
+                && host.summary.site != *site
+            {
+                bail!(
+                    "host id {id} is in site {:?}, not {site:?}",
+                    host.summary.site
+                );
+            }
+            return Ok(host);
+        }
+        HostRef::Hostname(name) => name,
+    };
     let page = db
         .hosts(&HostFilter {
-            hostname: Some(r.host.clone()),
+            hostname: Some(hostname.clone()),
             site: r.site.clone(),
             ..HostFilter::default()
         })
         .await?;
     match page.items.as_slice() {
         [] => match &r.site {
-            Some(s) => bail!("no host {:?} in site {s:?}", r.host),
-            None => bail!("no host {:?}; see `patchwatch hosts list`", r.host),
+            Some(s) => bail!("no host {hostname:?} in site {s:?}"),
+            None => bail!(
+                "no host {hostname:?}; see `patchwatch hosts list` (write id:N for a host id)"
+            ),
         },
         [one] => db
             .host(one.id)
             .await?
-            .ok_or_else(|| anyhow!("host {:?} was deleted meanwhile", r.host)),
+            .ok_or_else(|| anyhow!("host {hostname:?} was deleted meanwhile")),
         many => {
             let sites: Vec<&str> = many.iter().map(|h| h.site.as_str()).collect();
             bail!(
-                "host {:?} exists in several sites ({}); pass --site",
-                r.host,
+                "host {hostname:?} exists in several sites ({}); pass --site",
                 sites.join(", ")
             )
         }
@@ -141,13 +182,21 @@ async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow:
             } else {
                 host.os_release.pretty_name.clone()
             };
-            println!("Host:      {} (id {})", s.hostname, s.id);
-            println!("Site:      {}", s.site);
-            println!("OS:        {} ({os_name})", s.os);
-            println!("Kernel:    {} {}", s.kernel, host.kernel_version);
-            println!("Arch:      {}", s.arch);
+            println!("Host:      {} (id:{})", escape(&s.hostname), s.id);
+            println!("Site:      {}", escape(&s.site));
+            println!(
+                "OS:        {} ({})",
+                escape(&s.os.to_string()),
+                escape(&os_name)
+            );
+            println!(
+                "Kernel:    {} {}",
+                escape(&s.kernel),
+                escape(&host.kernel_version)
+            );
+            println!("Arch:      {}", escape(&s.arch));
             if !s.tags.is_empty() {
-                println!("Tags:      {}", s.tags.join(", "));
+                println!("Tags:      {}", escape(&s.tags.join(", ")));
             }
             let reboot = match s.reboot_required {
                 Some(true) if host.reboot_reasons.is_empty() => "required".to_owned(),
@@ -155,7 +204,7 @@ async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow:
                 Some(false) => "not required".to_owned(),
                 None => "unknown".to_owned(),
             };
-            println!("Reboot:    {reboot}");
+            println!("Reboot:    {}", escape(&reboot));
             println!("First:     {}", format_millis(s.first_seen));
             println!(
                 "Last seen: {} ({}, {})",
@@ -164,7 +213,11 @@ async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow:
                 s.protocol
             );
             if !host.client.name.is_empty() {
-                println!("Client:    {} {}", host.client.name, host.client.version);
+                println!(
+                    "Client:    {} {}",
+                    escape(&host.client.name),
+                    escape(&host.client.version)
+                );
             }
             println!("Packages:  {}\n", views.len());
             package_table(&views).print(Format::Table)
@@ -256,7 +309,8 @@ async fn history(
     }
     println!(
         "History of {} (site {}), newest first:\n",
-        host.summary.hostname, host.summary.site
+        escape(&host.summary.hostname),
+        escape(&host.summary.site)
     );
     for e in &entries {
         let r = &e.report;
@@ -268,14 +322,18 @@ async fn history(
         println!(
             "{}  {:<10}  {:>5} packages  kernel {}  from {}  {summary}",
             format_millis(r.received_at),
-            r.protocol,
+            escape(&r.protocol),
             r.packages,
-            r.kernel,
-            if r.sender.is_empty() { "-" } else { &r.sender },
+            escape(&r.kernel),
+            if r.sender.is_empty() {
+                "-".into()
+            } else {
+                escape(&r.sender)
+            },
         );
         if let Some(d) = &e.changes {
             for c in &d.changes {
-                println!("    {}", describe(c));
+                println!("    {}", escape(&describe(c)));
             }
         }
     }
@@ -360,7 +418,33 @@ async fn diff(
         ]);
     }
     if ctx.format == Format::Table {
-        println!("A = {na}, B = {nb}: {} packages differ\n", d.changes.len());
+        println!(
+            "A = {}, B = {}: {} packages differ\n",
+            escape(na),
+            escape(nb),
+            d.changes.len()
+        );
     }
     t.print(ctx.format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HostRef;
+
+    #[test]
+    fn a_bare_number_is_a_hostname_and_id_colon_an_id() {
+        assert_eq!(HostRef::parse("1").unwrap(), HostRef::Hostname("1".into()));
+        assert_eq!(HostRef::parse("id:1").unwrap(), HostRef::Id(1));
+        assert_eq!(
+            HostRef::parse("Web1.Example.org.").unwrap(),
+            HostRef::Hostname("web1.example.org".into())
+        );
+        for bad in ["id:", "id:x", "id:-3", "id:0"] {
+            let e = HostRef::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("write id:N"), "{bad}: {e}");
+        }
+        let e = HostRef::parse("web1\u{202e}").unwrap_err().to_string();
+        assert!(e.contains("write id:N for a host id"), "{e}");
+    }
 }

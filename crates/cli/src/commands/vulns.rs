@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::Context;
 use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
-use crate::output::{Format, Table, print_json};
+use crate::output::{Format, Table, escape, print_json};
 use patchwatch_vulndb::{
     Classified, CveSummary, FleetAssessment, HostFinding, HostScope, LoadedIndex, Triage, covered,
     host_findings, host_scopes, load_index, parse_cve_id, triaged_json,
@@ -83,7 +83,8 @@ pub async fn host(
         // Otherwise "no findings" would read as "not vulnerable".
         eprintln!(
             "note: no imported feed covers {} ({}); see `patchwatch feeds list`",
-            h.summary.os, h.summary.hostname
+            escape(&h.summary.os.to_string()),
+            escape(&h.summary.hostname)
         );
     }
     let triage = Triage::load(db.as_ref(), patchwatch_store::now_millis()).await?;
@@ -176,8 +177,8 @@ pub async fn host(
     eprintln!(
         "{} findings for {} ({}, {} packages), {excepted} of them excepted.",
         rows.len(),
-        h.summary.hostname,
-        h.summary.os,
+        escape(&h.summary.hostname),
+        escape(&h.summary.os.to_string()),
         packages.len()
     );
     Ok(())
