@@ -50,29 +50,60 @@ pub fn check_size(body: &[u8], limit: usize) -> Result<(), ApiError> {
 }
 
 /// Decodes the body, refusing output over `limit` bytes (a gzip bomb) and
-/// input that doesn't decompress.
+/// input that doesn't decompress. The output buffer never grows past
+/// `limit + 1` bytes (a plain `read_to_end` doubles it, so a body just over
+/// the limit cost twice the limit), and decoding stops at that byte.
 pub fn decode(encoding: Encoding, body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
-    let read_limited = |reader: &mut dyn Read, name: &str| -> Result<Vec<u8>, ApiError> {
-        let mut out = Vec::with_capacity(size_hint(encoding, body).min(limit));
-        let mut limited = reader.take(limit as u64 + 1);
-        limited.read_to_end(&mut out).map_err(|e| {
-            ApiError::bad_request(format!("the {name} body does not decompress: {e}"))
-        })?;
-        if out.len() > limit {
-            return Err(too_large(format!(
-                "decompressed body is larger than the limit of {limit} bytes"
-            )));
-        }
-        Ok(out)
-    };
     match encoding {
         Encoding::Identity => Ok(body.to_vec()),
-        Encoding::Gzip => read_limited(&mut flate2::read::MultiGzDecoder::new(body), "gzip"),
+        Encoding::Gzip => read_capped(
+            &mut flate2::read::MultiGzDecoder::new(body),
+            "gzip",
+            size_hint(encoding, body),
+            limit,
+        ),
         Encoding::Zstd => {
             let mut decoder = zstd::stream::read::Decoder::new(body).map_err(|e| {
                 ApiError::bad_request(format!("the zstd body does not decompress: {e}"))
             })?;
-            read_limited(&mut decoder, "zstd")
+            read_capped(&mut decoder, "zstd", size_hint(encoding, body), limit)
+        }
+    }
+}
+
+fn read_capped(
+    reader: &mut dyn Read,
+    name: &str,
+    hint: usize,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let cap = limit.saturating_add(1);
+    let mut out: Vec<u8> = Vec::with_capacity(hint.max(1 << 12).min(cap));
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() >= cap {
+                return Err(too_large(format!(
+                    "decompressed body is larger than the limit of {limit} bytes"
+                )));
+            }
+            let grow = out.len().max(1 << 12).min(cap - out.len());
+            out.reserve_exact(grow);
+        }
+        let len = out.len();
+        let room = out.capacity().min(cap) - len;
+        out.resize(len + room, 0);
+        match reader.read(&mut out[len..]) {
+            Ok(0) => {
+                out.truncate(len);
+                return Ok(out);
+            }
+            Ok(n) => out.truncate(len + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => out.truncate(len),
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "the {name} body does not decompress: {e}"
+                )));
+            }
         }
     }
 }
@@ -126,5 +157,52 @@ mod tests {
         );
         let truncated = &bomb[..bomb.len() / 2];
         assert!(decode(Encoding::Gzip, truncated, 2 << 20).is_err());
+    }
+
+    /// The buffer a bomb is decoded into stops at the limit: it never
+    /// doubles past it, whatever size the gzip trailer claims.
+    #[test]
+    fn decoding_never_allocates_past_the_limit() {
+        let limit = 3 << 20;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b'a'; 64 << 20]).unwrap();
+        let bomb = enc.finish().unwrap();
+        let mut reader = flate2::read::MultiGzDecoder::new(bomb.as_slice());
+        let mut seen_capacity = 0;
+        let mut probe = CapacityProbe {
+            inner: &mut reader,
+            decoded: 0,
+            largest: &mut seen_capacity,
+        };
+        let err = read_capped(&mut probe, "gzip", 64 << 20, limit).unwrap_err();
+        assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            seen_capacity <= limit + 1,
+            "decoded into {seen_capacity} bytes of buffer for a {limit}-byte limit"
+        );
+        // Exactly at the limit is accepted, and the result is exact.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b'b'; limit]).unwrap();
+        let fits = enc.finish().unwrap();
+        let out = decode(Encoding::Gzip, &fits, limit).unwrap();
+        assert_eq!(out.len(), limit);
+        assert!(out.capacity() <= limit + 1);
+    }
+
+    /// A reader that records the largest output buffer it was handed:
+    /// what was decoded so far plus the room it was asked to fill.
+    struct CapacityProbe<'a> {
+        inner: &'a mut dyn Read,
+        decoded: usize,
+        largest: &'a mut usize,
+    }
+
+    impl Read for CapacityProbe<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            *self.largest = (*self.largest).max(self.decoded + buf.len());
+            let n = self.inner.read(buf)?;
+            self.decoded += n;
+            Ok(n)
+        }
     }
 }

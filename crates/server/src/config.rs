@@ -19,6 +19,21 @@ pub struct ServerConfig {
     /// Most packages one report may list: no real host has more than a
     /// few thousand, and a runaway list should be refused, not stored.
     pub max_packages: usize,
+    /// Seconds a client has to send a request's headers, counted from when
+    /// the server starts waiting for them: when the connection opens, or
+    /// after the previous response on a kept-alive connection. So this is
+    /// also the idle keep-alive timeout.
+    pub header_timeout_seconds: u64,
+    /// Seconds a client has to send a whole request body once its headers
+    /// arrived (a 408 naming this limit otherwise).
+    pub body_timeout_seconds: u64,
+    /// Most connections served at once; further clients wait in the
+    /// kernel's accept queue. Keep it well under the open-files limit
+    /// (`ulimit -n`): the database and feeds need descriptors too.
+    pub max_connections: usize,
+    /// Most reports decompressed and parsed at once (each may take up to
+    /// `max_decompressed_bytes` of memory); 0: one per CPU.
+    pub max_parallel_parsing: usize,
     /// Keep reports this many days (a host's latest report is always kept);
     /// unset keeps everything.
     pub retention_days: Option<u32>,
@@ -62,6 +77,50 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// `max_parallel_parsing`, with 0 read as one per CPU.
+    pub fn parallel_parsing(&self) -> usize {
+        match self.max_parallel_parsing {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// The connection and request limits in one line, for the start-up
+    /// message.
+    pub fn describe_limits(&self) -> String {
+        format!(
+            "limits: {} connections at once, request headers within {} s (also the keep-alive \
+             idle timeout), bodies within {} s, bodies up to {} bytes ({} decompressed), {} \
+             packages per report, {} reports parsed at once",
+            self.max_connections,
+            self.header_timeout_seconds,
+            self.body_timeout_seconds,
+            self.max_body_bytes,
+            self.max_decompressed_bytes,
+            self.max_packages,
+            self.parallel_parsing(),
+        )
+    }
+
+    /// Refuses limits that would make the server unusable.
+    pub fn check_limits(&self) -> Result<(), String> {
+        for (name, value) in [
+            (
+                "header_timeout_seconds",
+                self.header_timeout_seconds as usize,
+            ),
+            ("body_timeout_seconds", self.body_timeout_seconds as usize),
+            ("max_connections", self.max_connections),
+            ("max_body_bytes", self.max_body_bytes),
+            ("max_decompressed_bytes", self.max_decompressed_bytes),
+        ] {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
     /// The OS groups, validated.
     pub fn os_groups(&self) -> Result<OsGroups, patchwatch_assess::AssessError> {
         OsGroups::from_config(&OsGroupsConfig {
@@ -76,6 +135,10 @@ impl Default for ServerConfig {
             max_body_bytes: 16 << 20,
             max_decompressed_bytes: 128 << 20,
             max_packages: 50_000,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 60,
+            max_connections: 512,
+            max_parallel_parsing: 0,
             retention_days: None,
             token_cache_seconds: 30,
             pakiti_paths: vec!["/feed/".into(), "/pakiti/feed/".into()],

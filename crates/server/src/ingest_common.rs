@@ -45,15 +45,28 @@ pub fn raw_body(state: &AppState, raw: Result<Bytes, BytesRejection>) -> Result<
 }
 
 /// The body as sent ([`raw_body`]), decoded per `Content-Encoding` within
-/// `max_decompressed_bytes`.
-pub fn read_body(
+/// `max_decompressed_bytes` and handed to `parse`: both on the parsing pool
+/// (off the async workers, a bounded number at a time).
+pub async fn decode_and_parse<T: Send + 'static>(
     state: &AppState,
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
-) -> Result<Vec<u8>, ApiError> {
+    parse: impl FnOnce(Bytes) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let raw = raw_body(state, raw)?;
     let encoding = Encoding::from_headers(headers)?;
-    body::decode(encoding, &raw, state.config.max_decompressed_bytes)
+    let limit = state.config.max_decompressed_bytes;
+    state
+        .parsing
+        .run(move || match encoding {
+            Encoding::Identity => parse(raw),
+            _ => {
+                let decoded = body::decode(encoding, &raw, limit)?;
+                drop(raw);
+                parse(Bytes::from(decoded))
+            }
+        })
+        .await
 }
 
 /// The `User-Agent`, cut to 256 characters, for the report history.
@@ -236,19 +249,19 @@ pub fn media_type(headers: &HeaderMap) -> String {
 /// The fields of a form post: `multipart/form-data` (curl `-F`) or
 /// `application/x-www-form-urlencoded` (curl `-d`); a repeated field keeps
 /// every value, in order.
-pub fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+pub fn form_fields(headers: &HeaderMap, body: Bytes) -> Result<Vec<(String, String)>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     match media_type(headers).as_str() {
         "multipart/form-data" => {
-            let boundary = boundary(content_type).ok_or_else(|| {
+            let boundary = multer::parse_boundary(content_type).map_err(|_| {
                 ApiError::bad_request("multipart/form-data without a boundary parameter")
             })?;
-            multipart(body, &boundary).map_err(|e| ApiError::bad_request(format!("form: {e}")))
+            multipart(body, boundary).map_err(|e| ApiError::bad_request(format!("form: {e}")))
         }
-        _ => urlencoded(body),
+        _ => urlencoded(&body),
     }
 }
 
@@ -264,104 +277,58 @@ fn urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     Ok(fields)
 }
 
-fn boundary(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (k, v) = param.split_once('=')?;
-        if !k.trim().eq_ignore_ascii_case("boundary") {
-            return None;
-        }
-        let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(v);
-        (!v.is_empty() && v.len() <= 200).then(|| v.to_owned())
-    })
-}
-
-/// A multipart/form-data body (RFC 7578) of text parts. File parts (curl
-/// `-F name=<file` sends them as plain parts too) are read as text.
-fn multipart(body: &[u8], boundary: &str) -> Result<Vec<(String, String)>, String> {
-    let delimiter = format!("--{boundary}");
-    let delimiter = delimiter.as_bytes();
-    let mut rest = match find(body, delimiter) {
-        Some(at) => &body[at + delimiter.len()..],
-        None => return Err(format!("no `--{boundary}` delimiter in the body")),
-    };
+/// A multipart/form-data body (RFC 7578) of text parts, split by multer.
+/// File parts (curl `-F name=<file` sends them as plain parts too) are read
+/// as text.
+fn multipart(body: Bytes, boundary: String) -> Result<Vec<(String, String)>, String> {
+    let stream = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(body)));
+    let mut form = multer::Multipart::new(stream, boundary);
     let mut fields = Vec::new();
     loop {
-        if rest.starts_with(b"--") {
-            return Ok(fields);
-        }
-        rest = rest
-            .strip_prefix(b"\r\n")
-            .ok_or("a delimiter is not followed by a line break")?;
+        let field = match complete(form.next_field())? {
+            Ok(Some(field)) => field,
+            Ok(None) => return Ok(fields),
+            Err(e) => return Err(multipart_error(e)),
+        };
         if fields.len() == MAX_FORM_PARTS {
             return Err(format!("more than {MAX_FORM_PARTS} parts"));
         }
-        let head_end = find(rest, b"\r\n\r\n").ok_or("a part's headers are not terminated")?;
-        let head = std::str::from_utf8(&rest[..head_end])
-            .map_err(|_| "a part's headers are not valid UTF-8")?;
-        let name = part_name(head).ok_or("a part has no Content-Disposition name")?;
-        rest = &rest[head_end + 4..];
-        let mut closing = Vec::with_capacity(delimiter.len() + 2);
-        closing.extend_from_slice(b"\r\n");
-        closing.extend_from_slice(delimiter);
-        let end = find(rest, &closing).ok_or_else(|| {
-            format!("part `{name}` is not closed by the boundary (truncated body?)")
-        })?;
-        let value = std::str::from_utf8(&rest[..end]).map_err(|e| {
+        let name = field
+            .name()
+            .ok_or("a part has no Content-Disposition name")?
+            .to_owned();
+        let value = complete(field.bytes())?.map_err(multipart_error)?;
+        let value = String::from_utf8(value.to_vec()).map_err(|e| {
             format!(
                 "part `{name}` is not valid UTF-8 (byte {})",
-                e.valid_up_to()
+                e.utf8_error().valid_up_to()
             )
         })?;
-        fields.push((name, value.to_owned()));
-        rest = &rest[end + closing.len()..];
+        fields.push((name, value));
     }
 }
 
-/// `name="..."` of a part's `Content-Disposition: form-data` header.
-fn part_name(head: &str) -> Option<String> {
-    head.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        if !key.trim().eq_ignore_ascii_case("content-disposition") {
-            return None;
+fn multipart_error(e: multer::Error) -> String {
+    match e {
+        multer::Error::IncompleteStream | multer::Error::IncompleteFieldData { .. } => {
+            format!("{e} (truncated body?)")
         }
-        value.split(';').skip(1).find_map(|param| {
-            let (k, v) = param.split_once('=')?;
-            if !k.trim().eq_ignore_ascii_case("name") {
-                return None;
-            }
-            let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
-            Some(v.replace("\\\"", "\""))
-        })
-    })
+        other => other.to_string(),
+    }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    // The first byte is rare in bodies ('-' or '\r'), so scanning for it and
-    // comparing the rest is fast enough for 100,000-line package fields.
-    let first = needle[0];
-    let mut from = 0;
-    while let Some(pos) = haystack[from..].iter().position(|&b| b == first) {
-        let at = from + pos;
-        if haystack[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-        if haystack.len() - from < needle.len() {
-            return None;
+/// Runs one of multer's futures to completion. The whole body is already
+/// in memory, so they never wait: a future that does is a bug, answered as
+/// an error rather than a hang.
+fn complete<F: std::future::Future>(future: F) -> Result<F::Output, String> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..16 {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return Ok(out);
         }
     }
-    None
+    Err("the multipart parser stalled on an in-memory body".into())
 }
 
 /// Site names to ids, briefly cached; creates unknown sites when allowed.
@@ -463,7 +430,7 @@ mod tests {
 
     #[test]
     fn multipart_as_curl_sends_it() {
-        let body = b"--------------------------abc\r\n\
+        let body: &[u8] = b"--------------------------abc\r\n\
             Content-Disposition: form-data; name=\"host\"\r\n\r\n\
             web1.example.org\r\n\
             --------------------------abc\r\n\
@@ -475,7 +442,7 @@ mod tests {
             \r\n\
             --------------------------abc--\r\n";
         let h = headers("multipart/form-data; boundary=------------------------abc");
-        let fields = form_fields(&h, body).unwrap();
+        let fields = form_fields(&h, Bytes::from_static(body)).unwrap();
         assert_eq!(fields.len(), 3);
         assert_eq!(fields[0], ("host".into(), "web1.example.org".into()));
         assert!(fields[1].1.ends_with("'deb'\n"));
@@ -485,30 +452,42 @@ mod tests {
     #[test]
     fn broken_multipart_is_named() {
         let h = headers("multipart/form-data; boundary=xyz");
-        let cut = b"--xyz\r\nContent-Disposition: form-data; name=\"host\"\r\n\r\nweb1";
-        let e = form_fields(&h, cut).unwrap_err();
-        assert!(
-            e.message.contains("part `host` is not closed"),
-            "{}",
-            e.message
-        );
-        let e = form_fields(&h, b"hello").unwrap_err();
-        assert!(e.message.contains("no `--xyz` delimiter"), "{}", e.message);
-        let e = form_fields(&headers("multipart/form-data"), b"x").unwrap_err();
+        let cut: &[u8] = b"--xyz\r\nContent-Disposition: form-data; name=\"host\"\r\n\r\nweb1";
+        let e = form_fields(&h, Bytes::from_static(cut)).unwrap_err();
+        assert!(e.message.starts_with("form: "), "{}", e.message);
+        assert!(e.message.contains("truncated body?"), "{}", e.message);
+        let e = form_fields(&h, Bytes::from_static(b"hello")).unwrap_err();
+        assert!(e.message.starts_with("form: "), "{}", e.message);
+        let e = form_fields(&headers("multipart/form-data"), Bytes::from_static(b"x")).unwrap_err();
         assert!(e.message.contains("without a boundary"), "{}", e.message);
-        let bad = b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n--xyz--";
-        let e = form_fields(&h, bad).unwrap_err();
+        let bad: &[u8] =
+            b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n--xyz--\r\n";
+        let e = form_fields(&h, Bytes::from_static(bad)).unwrap_err();
         assert!(
             e.message.contains("part `a` is not valid UTF-8"),
             "{}",
             e.message
         );
+        let mut many = Vec::new();
+        for i in 0..=MAX_FORM_PARTS {
+            many.extend_from_slice(
+                format!("--xyz\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nv\r\n")
+                    .as_bytes(),
+            );
+        }
+        many.extend_from_slice(b"--xyz--\r\n");
+        let e = form_fields(&h, Bytes::from(many)).unwrap_err();
+        assert!(e.message.contains("more than 200 parts"), "{}", e.message);
     }
 
     #[test]
     fn urlencoded_fields() {
         let h = headers("application/x-www-form-urlencoded");
-        let f = form_fields(&h, b"host=a.example&pkgs=%27bash%27+%270%3A1%27").unwrap();
+        let f = form_fields(
+            &h,
+            Bytes::from_static(b"host=a.example&pkgs=%27bash%27+%270%3A1%27"),
+        )
+        .unwrap();
         assert_eq!(f[1].1, "'bash' '0:1'");
     }
 }

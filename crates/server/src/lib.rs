@@ -20,9 +20,11 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod feed_sync;
 pub mod ingest_common;
+pub mod parsing;
 pub mod policy;
 pub mod repeat;
 pub mod state;
@@ -83,6 +85,10 @@ pub fn router(state: AppState) -> Router {
         // Our own limit check names the limit; axum's default (2 MiB) would
         // cut in first otherwise.
         .layer(DefaultBodyLimit::max(limit.saturating_add(1)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            connections::read_body_in_time,
+        ))
         .layer(CatchPanicLayer::custom(api::panic_response))
         .with_state(state)
 }
@@ -135,6 +141,11 @@ impl Server {
         self.tls.is_some()
     }
 
+    /// The connection, body and parsing limits, for the start-up message.
+    pub fn describe_limits(&self) -> String {
+        self.state.config.describe_limits()
+    }
+
     /// Who may send reports without credentials, for the start-up message.
     pub fn describe_sources(&self) -> String {
         self.state.policy.describe()
@@ -164,18 +175,9 @@ impl Server {
             self.state.vulns.clone(),
             Duration::from_secs(60),
         ));
+        let limits = connections::ConnectionLimits::from_config(&self.state.config);
         let app = router(self.state);
-        match self.tls {
-            Some(tls) => tls::serve(listener, tls, app, shutdown).await,
-            None => {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-                )
-                .with_graceful_shutdown(shutdown)
-                .await
-            }
-        }
+        connections::serve(listener, self.tls, limits, app, shutdown).await
     }
 }
 

@@ -8,6 +8,7 @@ use thiserror::Error;
 use crate::auth::TokenCache;
 use crate::config::ServerConfig;
 use crate::ingest_common::SiteCache;
+use crate::parsing::ParsingPool;
 use crate::policy::Policy;
 use crate::repeat::RepeatCache;
 use crate::vulns::VulnIndex;
@@ -26,6 +27,9 @@ pub struct AppState {
     pub decryptor: Option<Arc<Decryptor>>,
     /// The advisory index the vulnerability endpoints read.
     pub vulns: Arc<VulnIndex>,
+    /// Where decompression, parsing and decryption run
+    /// (`max_parallel_parsing` at a time, off the async workers).
+    pub parsing: Arc<ParsingPool>,
 }
 
 /// A setting that names a file the server could not use.
@@ -39,6 +43,8 @@ pub enum StartError {
     },
     #[error("[server] os_group")]
     OsGroups(#[from] patchwatch_assess::AssessError),
+    #[error("[server] {0}")]
+    Limits(String),
     #[error("[server] pakiti_paths: {0}")]
     PakitiPath(String),
     #[error(transparent)]
@@ -59,6 +65,7 @@ impl AppState {
             sites: Arc::new(SiteCache::new(ttl)),
             decryptor: None,
             vulns: Arc::new(VulnIndex::default()),
+            parsing: Arc::new(ParsingPool::new(config.parallel_parsing())),
             config: Arc::new(config),
             db,
         }
@@ -95,6 +102,7 @@ impl AppState {
                 Some(Arc::new(d))
             }
         };
+        config.check_limits().map_err(StartError::Limits)?;
         for path in &config.pakiti_paths {
             crate::pakiti_path(path).map_err(StartError::PakitiPath)?;
         }

@@ -1,28 +1,16 @@
-//! HTTPS. `axum::serve` speaks plain HTTP only, so with `[server.tls]` the
-//! server accepts TCP connections itself, runs the rustls handshake and
-//! hands each connection to hyper with the router. A verified client
-//! certificate's subject travels with every request of that connection as a
-//! [`ClientCert`] extension, the peer address as `ConnectInfo`, exactly
-//! what the plain server provides.
+//! HTTPS: the rustls configuration from `[server.tls]`, and the subject of
+//! a client certificate. [`crate::connections`] runs the handshakes and
+//! serves the connections.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::Router;
-use axum::extract::ConnectInfo;
 use der::Decode;
 use der::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
 use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use thiserror::Error;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
 
 use crate::config::TlsConfig;
 use crate::policy::ClientCert;
@@ -38,10 +26,6 @@ pub enum TlsError {
     #[error("TLS setup: {0}")]
     Setup(String),
 }
-
-/// How long a client may take over its handshake: a client that connects
-/// and sends nothing must not hold a task forever.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Reads the certificate, key and optional client CA into a rustls
 /// configuration (ring provider, TLS 1.2 and 1.3, HTTP/1.1).
@@ -124,92 +108,4 @@ pub fn client_cert(der: &[u8]) -> Option<ClientCert> {
 
 fn const_oid_cn() -> der::asn1::ObjectIdentifier {
     der::asn1::ObjectIdentifier::new_unwrap("2.5.4.3")
-}
-
-/// Serves HTTPS until `shutdown` resolves, then lets open requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let acceptor = TlsAcceptor::from(tls);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut connections = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and the like: keep serving.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        // Reap finished connections so the set doesn't grow forever.
-        while connections.try_join_next().is_some() {}
-        connections.spawn(connection(
-            acceptor.clone(),
-            tcp,
-            peer,
-            app.clone(),
-            stop_rx.clone(),
-        ));
-    }
-    let _ = stop_tx.send(true);
-    while connections.join_next().await.is_some() {}
-    Ok(())
-}
-
-async fn connection(
-    acceptor: TlsAcceptor,
-    tcp: tokio::net::TcpStream,
-    peer: SocketAddr,
-    app: Router,
-    mut stop: watch::Receiver<bool>,
-) {
-    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-            return;
-        }
-        Err(_) => {
-            tracing::debug!(%peer, "TLS handshake timed out");
-            return;
-        }
-    };
-    let cert = stream
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(|chain| chain.first())
-        .and_then(|der| client_cert(der));
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        if let Some(c) = &cert {
-            req.extensions_mut().insert(c.clone());
-        }
-        app.clone().oneshot(req)
-    });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
-        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        res = conn.as_mut() => {
-            if let Err(e) = res {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        }
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
-    }
 }

@@ -38,6 +38,7 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!("{}", server.describe_sources());
+    println!("{}", server.describe_limits());
     if let Some(every) = ctx.config.server.feed_sync_interval {
         println!(
             "Feed sync: enabled URL feeds every {} s (see `patchwatch feeds list`)",

@@ -23,17 +23,24 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use patchwatch_reports::envelope::looks_encrypted;
 use patchwatch_reports::pakiti::{self, Mode, TaggedFinding};
-use patchwatch_reports::{PackageType, Protocol, Report};
+use patchwatch_reports::{Decryptor, PackageType, Protocol, Report};
 use patchwatch_store::{HostSummary, now_millis};
 use patchwatch_vulndb::{HostScope, Triage, host_findings};
 
 use crate::error::ApiError;
 use crate::ingest_common::{
-    check_package_count, form_fields, media_type, optional_token, read_body, site_for, store,
-    text_error, user_agent,
+    check_package_count, decode_and_parse, form_fields, media_type, optional_token, site_for,
+    store, text_error, user_agent,
 };
 use crate::policy::ClientCert;
 use crate::state::AppState;
+
+/// When a refused encrypted report is answered, counted from when its
+/// request arrived: far longer than an RSA-2048 decryption (about 1 ms)
+/// and a report's decompression and parsing take, so the time of the reply
+/// is the same for every refusal.
+pub const DECRYPTION_FAILURE_REPLY_AFTER: std::time::Duration =
+    std::time::Duration::from_millis(250);
 
 pub async fn feed(
     State(state): State<AppState>,
@@ -73,8 +80,28 @@ async fn handle(
     let who = state
         .policy
         .identify(peer.ip(), headers, cert, token.as_ref())?;
-    let body = read_body(state, headers, raw)?;
-    let (report, mode, claims_proxy) = parse(state, protocol, query_mode, headers, &body)?;
+    let started = tokio::time::Instant::now();
+    let decryptor = state.decryptor.clone();
+    let form_headers = headers.clone();
+    let (encrypted, parsed) = decode_and_parse(state, headers, raw, move |body| {
+        let encrypted = !is_form(protocol, &form_headers, &body) && looks_encrypted(&body);
+        let parsed = parse(
+            decryptor.as_deref(),
+            protocol,
+            query_mode,
+            &form_headers,
+            body,
+        );
+        Ok((encrypted, parsed))
+    })
+    .await?;
+    if encrypted && parsed.is_err() {
+        // RSA PKCS#1 v1.5 decryption is not constant-time (RUSTSEC-2023-0071,
+        // docs/SECURITY.md): every refused encrypted report is answered at
+        // the same moment, so its reply time says nothing about the padding.
+        tokio::time::sleep_until(started + DECRYPTION_FAILURE_REPLY_AFTER).await;
+    }
+    let (report, mode, claims_proxy) = parsed?;
     // Checked here too because report-only mode never reaches `store`.
     check_package_count(state, &report)?;
     state
@@ -175,14 +202,14 @@ async fn evaluate(
 }
 
 fn parse(
-    state: &AppState,
+    decryptor: Option<&Decryptor>,
     protocol: u32,
     query_mode: Mode,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<(Report, Mode, bool), ApiError> {
     let bad = |e: patchwatch_reports::ReportError| ApiError::bad_request(e.to_string());
-    if is_form(protocol, headers, body) {
+    if is_form(protocol, headers, &body) {
         let fields = form_fields(headers, body)?;
         let (report, mode, proxy) = pakiti::parse_v4(&fields).map_err(bad)?;
         // The form's `report` field decides; a query `mode` only when the
@@ -195,19 +222,19 @@ fn parse(
         return Ok((report, mode, proxy));
     }
     let decrypted;
-    let text = if looks_encrypted(body) {
-        let Some(decryptor) = &state.decryptor else {
+    let text = if looks_encrypted(&body) {
+        let Some(decryptor) = decryptor else {
             return Err(ApiError::bad_request(
                 "the report is encrypted (pakiti-client --encrypt) but this server has no key \
                  to decrypt it; configure [server] pakiti_key, or send it unencrypted",
             ));
         };
         decrypted = decryptor
-            .decrypt(body)
+            .decrypt(&body)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         decrypted.as_slice()
     } else {
-        body
+        &body
     };
     let report = pakiti::parse_v5(text).map_err(bad)?;
     debug_assert_eq!(report.protocol, Protocol::Pakiti5);

@@ -23,7 +23,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::ingest_common::{
-    form_fields, ingest_token, optional_token, read_body, site_for, store, text_error,
+    decode_and_parse, form_fields, ingest_token, optional_token, site_for, store, text_error,
     token_secret, user_agent,
 };
 use crate::policy::{ClientCert, Identity, Via};
@@ -63,10 +63,12 @@ async fn upload_v1(
     let who = state
         .policy
         .identify(peer.ip(), headers, cert, token.as_ref())?;
-    let body = read_body(state, headers, raw)?;
-    let fields = form_fields(headers, &body)?;
-    let (report, wants_summary) =
-        patchman::parse_v1(&fields).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let form_headers = headers.clone();
+    let (report, wants_summary) = decode_and_parse(state, headers, raw, move |body| {
+        let fields = form_fields(&form_headers, body)?;
+        patchman::parse_v1(&fields).map_err(|e| ApiError::bad_request(e.to_string()))
+    })
+    .await?;
     state
         .policy
         .check_host(&who, &report.hostname, false)
@@ -131,8 +133,9 @@ async fn report_v2(
         address: state.policy.sender_address(peer.ip(), headers),
         via: Via::Token { site_id, site },
     };
-    let body = read_body(state, headers, raw)?;
-    let report = match patchman::parse_v2(&body) {
+    let parsed =
+        decode_and_parse(state, headers, raw, |body| Ok(patchman::parse_v2(&body))).await?;
+    let report = match parsed {
         Ok(r) => r,
         Err(e) => {
             return Ok((StatusCode::BAD_REQUEST, Json(patchman::v2_error_body(&e))).into_response());

@@ -57,8 +57,14 @@ pub async fn post_report(
         state.repeats.forget(&key);
     }
 
-    let decoded = body::decode(encoding, &raw, state.config.max_decompressed_bytes)?;
-    let report = native::parse(&decoded).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let limit = state.config.max_decompressed_bytes;
+    let report = state
+        .parsing
+        .run(move || {
+            let decoded = body::decode(encoding, &raw, limit)?;
+            native::parse(&decoded).map_err(|e| ApiError::bad_request(e.to_string()))
+        })
+        .await?;
     ingest_common::check_package_count(&state, &report)?;
     if let Some(named) = &report.site
         && Some(named) != token.site.as_ref()
