@@ -78,6 +78,10 @@ fn read_capped(
     limit: usize,
 ) -> Result<Vec<u8>, ApiError> {
     let cap = limit.saturating_add(1);
+    // Reserved address space costs no memory until written, so the whole
+    // hint is reserved at once (no copy when it is right) and only what is
+    // decoded is touched, a step at a time.
+    const STEP: usize = 1 << 20;
     let mut out: Vec<u8> = Vec::with_capacity(hint.max(1 << 12).min(cap));
     loop {
         if out.len() == out.capacity() {
@@ -90,7 +94,7 @@ fn read_capped(
             out.reserve_exact(grow);
         }
         let len = out.len();
-        let room = out.capacity().min(cap) - len;
+        let room = (out.capacity().min(cap) - len).min(STEP);
         out.resize(len + room, 0);
         match reader.read(&mut out[len..]) {
             Ok(0) => {
@@ -108,16 +112,22 @@ fn read_capped(
     }
 }
 
-/// How big the decoded body will probably be, to allocate once: gzip's
-/// trailer records the size (mod 2^32) of a single-member stream.
+/// How big the decoded body will probably be, to reserve once: gzip's
+/// trailer records the size (mod 2^32) of a single-member stream, and zstd
+/// frames usually state theirs. The caller caps it at the limit, and
+/// reserving is cheap (see [`read_capped`]), so a lying client gains
+/// nothing.
 fn size_hint(encoding: Encoding, body: &[u8]) -> usize {
     let guess = body.len().saturating_mul(8);
     match (encoding, body.len().checked_sub(4)) {
         (Encoding::Gzip, Some(at)) => {
             let isize = u32::from_le_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]]);
-            // Trust it only within reason: it is what the client claims.
-            (isize as usize).clamp(body.len(), guess.max(1 << 16)) + 64
+            (isize as usize).max(body.len()) + 64
         }
+        (Encoding::Zstd, _) => match zstd::zstd_safe::get_frame_content_size(body) {
+            Ok(Some(size)) => usize::try_from(size).unwrap_or(usize::MAX),
+            _ => guess,
+        },
         _ => guess,
     }
 }
