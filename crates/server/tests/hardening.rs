@@ -188,11 +188,21 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
 }
 
 #[test]
-fn the_limits_are_announced() {
+fn the_limits_are_announced_and_zero_is_refused() {
     let line = short_timeouts().describe_limits();
     assert!(line.contains("512 connections at once"), "{line}");
     assert!(line.contains("request headers within 1 s"), "{line}");
     assert!(line.contains("bodies within 1 s"), "{line}");
+    let dir = tempfile::tempdir().unwrap();
+    let db: Arc<dyn Database> = Arc::new(SqliteStore::open(dir.path().join("t.sqlite")).unwrap());
+    let config = ServerConfig {
+        max_connections: 0,
+        ..ServerConfig::default()
+    };
+    let Err(e) = Server::new(db, config) else {
+        panic!("a server without connections started");
+    };
+    assert_eq!(e.to_string(), "[server] max_connections must be at least 1");
 }
 
 fn report_with(mutate: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
