@@ -26,6 +26,8 @@ pub struct AppState {
     pub decryptor: Option<Arc<Decryptor>>,
     /// The advisory index the vulnerability endpoints read.
     pub vulns: Arc<VulnIndex>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A setting that names a file the server could not use.
@@ -59,6 +61,7 @@ impl AppState {
             sites: Arc::new(SiteCache::new(ttl)),
             decryptor: None,
             vulns: Arc::new(VulnIndex::default()),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             config: Arc::new(config),
             db,
         }

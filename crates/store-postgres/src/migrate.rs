@@ -66,3 +66,8 @@ pub(crate) async fn run(client: &mut ClientWrapper) -> Result<(), StoreError> {
     }
     tx.commit().await.map_err(pg_error)
 }
+
+/// The newest schema version this build knows (for `patchwatch doctor`).
+pub fn latest_schema_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |&(v, _)| v)
+}

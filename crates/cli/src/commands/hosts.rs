@@ -11,7 +11,7 @@ use patchwatch_store::{
 
 use super::Context;
 use crate::cli::{HostFilterArgs, HostRefArgs, HostsCommand};
-use crate::output::{Format, Table, ago, print_json};
+use crate::output::{Format, Table, ago, count, print_json, timestamp, when};
 
 pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
     let db = ctx.open().await?;
@@ -32,8 +32,17 @@ pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
             diff(&ctx, &db, &a, &b).await?;
         }
         HostsCommand::Vulns(args) => super::vulns::host(&ctx, &db, args).await?,
-        HostsCommand::Delete(host) => {
+        HostsCommand::Delete { host, yes } => {
             let h = resolve(&db, &host).await?;
+            super::confirm(
+                yes,
+                &format!(
+                    "Delete host {} (site {}) and its report history from {}?",
+                    h.summary.hostname,
+                    h.summary.site,
+                    ctx.location.display()
+                ),
+            )?;
             db.delete_host(h.summary.id).await?;
             println!(
                 "Deleted host {} (site {}) with its report history.",
@@ -104,7 +113,8 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
         "PACKAGES",
         "LAST SEEN",
         "TAGS",
-    ]);
+    ])
+    .when_empty("no hosts match");
     for h in page.items {
         t.row(vec![
             h.hostname,
@@ -112,15 +122,11 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
             h.os.to_string(),
             h.kernel,
             h.packages.to_string(),
-            ago(h.last_seen),
+            when(ctx.format, h.last_seen),
             h.tags.join(","),
         ]);
     }
-    t.print(ctx.format)?;
-    if ctx.format == Format::Table && t.is_empty() {
-        eprintln!("(no hosts match)");
-    }
-    Ok(())
+    t.print(ctx.format)
 }
 
 async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow::Result<()> {
@@ -173,7 +179,8 @@ async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow:
 }
 
 fn package_table(views: &[PackageView]) -> Table {
-    let mut t = Table::new(vec!["PACKAGE", "VERSION", "ARCH", "TYPE", "SOURCE"]);
+    let mut t =
+        Table::new(vec!["PACKAGE", "VERSION", "ARCH", "TYPE", "SOURCE"]).when_empty("no packages");
     for p in views {
         let source = match (p.source_name.as_str(), p.source_version.as_str()) {
             ("", _) => String::new(),
@@ -211,7 +218,7 @@ async fn history(
         for e in &entries {
             let base = |change: &str, name: &str, arch: &str, from: &str, to: &str| {
                 vec![
-                    format_millis(e.report.received_at),
+                    timestamp(e.report.received_at),
                     e.report.protocol.clone(),
                     e.report.packages.to_string(),
                     e.report.kernel.clone(),
@@ -258,26 +265,58 @@ async fn history(
         "History of {} (site {}), newest first:\n",
         host.summary.hostname, host.summary.site
     );
-    for e in &entries {
-        let r = &e.report;
-        let summary = match &e.changes {
-            None => "first report shown".to_owned(),
-            Some(d) if d.is_empty() => "unchanged".to_owned(),
-            Some(d) => change_counts(d),
-        };
-        println!(
-            "{}  {:<10}  {:>5} packages  kernel {}  from {}  {summary}",
-            format_millis(r.received_at),
-            r.protocol,
-            r.packages,
-            r.kernel,
-            if r.sender.is_empty() { "-" } else { &r.sender },
-        );
+    // Columns padded to the widest cell, so the rows line up whatever the
+    // protocol, kernel or sender.
+    let rows: Vec<[String; 6]> = entries
+        .iter()
+        .map(|e| {
+            let r = &e.report;
+            let summary = match &e.changes {
+                None => "first report".to_owned(),
+                Some(d) if d.is_empty() => "unchanged".to_owned(),
+                Some(d) => change_counts(d),
+            };
+            [
+                timestamp(r.received_at),
+                r.protocol.clone(),
+                count(r.packages as usize, "package", "packages"),
+                format!("kernel {}", r.kernel),
+                format!("from {}", if r.sender.is_empty() { "-" } else { &r.sender }),
+                summary,
+            ]
+        })
+        .collect();
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for (row, e) in rows.iter().zip(&entries) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            // The package count is right-aligned, as numbers are.
+            let pad = w - cell.chars().count();
+            if i == 2 {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        println!("{}", line.trim_end());
         if let Some(d) = &e.changes {
             for c in &d.changes {
                 println!("    {}", describe(c));
             }
         }
+    }
+    if entries.is_empty() {
+        eprintln!("(no reports)");
     }
     Ok(())
 }
@@ -291,7 +330,13 @@ fn change_counts(d: &PackageDiff) -> String {
             PackageChange::Changed { .. } => changed += 1,
         }
     }
-    format!("{changed} changed, {added} added, {removed} removed")
+    let mut parts = Vec::new();
+    for (n, what) in [(changed, "changed"), (added, "added"), (removed, "removed")] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    parts.join(", ")
 }
 
 fn describe(c: &PackageChange) -> String {
@@ -332,7 +377,7 @@ async fn diff(
         }));
     }
     let (na, nb) = (a.summary.hostname.as_str(), b.summary.hostname.as_str());
-    let mut t = Table::new(vec!["PACKAGE", "ARCH", "A", "B"]);
+    let mut t = Table::new(vec!["PACKAGE", "ARCH", "A", "B"]).when_empty("no differences");
     for c in &d.changes {
         let (name, arch, va, vb) = match c {
             PackageChange::Added {
