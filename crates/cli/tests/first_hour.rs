@@ -477,3 +477,42 @@ fn readme_says_how_to_make_the_report_it_posts() {
         .expect("the README makes report.json");
     assert!(made < post, "report.json is made before it is posted");
 }
+
+#[test]
+fn the_sample_configuration_and_systemd_unit_fit_the_binary() {
+    let env = Env::without_database();
+    let sample = repo_root().join("packaging/server/patchwatch.toml");
+    // Every key of the sample is one the server knows.
+    let said = env.ok(&["--config", sample.to_str().unwrap(), "init"]);
+    assert!(said.contains("Created the database"), "{said}");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    assert!(
+        text.contains("database = \"sqlite:/var/lib/patchwatch/patchwatch.sqlite\""),
+        "the sample keeps the service's data where its unit allows writing"
+    );
+
+    let unit =
+        std::fs::read_to_string(repo_root().join("packaging/server/patchwatch.service")).unwrap();
+    for line in [
+        "ExecStart=/usr/local/bin/patchwatch serve",
+        "ExecStartPre=/usr/local/bin/patchwatch init",
+        "Environment=PATCHWATCH_CONFIG=/etc/patchwatch/patchwatch.toml",
+        "StateDirectory=patchwatch",
+        "User=patchwatch",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "{line:?} in the unit");
+    }
+    if let Ok(out) = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(repo_root().join("packaging/server/patchwatch.service"))
+        .output()
+    {
+        let err = String::from_utf8_lossy(&out.stderr);
+        // The binary is not installed here: only that complaint is expected.
+        let other: Vec<&str> = err
+            .lines()
+            .filter(|l| !l.contains("/usr/local/bin/patchwatch") && !l.trim().is_empty())
+            .collect();
+        assert!(other.is_empty(), "systemd-analyze verify: {err}");
+    }
+}
