@@ -516,3 +516,39 @@ fn the_sample_configuration_and_systemd_unit_fit_the_binary() {
         assert!(other.is_empty(), "systemd-analyze verify: {err}");
     }
 }
+
+#[test]
+fn generations_are_numbered_per_feed() {
+    let env = Env::new();
+    let dir = patchwatch_fleet::shared_data_dir().join("debian/tracker-json");
+    let first = dir.join("osv.dev_debian_security_tracker_mock.json");
+    let second = dir.join("vunnel_tracker_debian.json");
+    let import = |name: &str, file: &Path| {
+        env.ok(&[
+            "feeds",
+            "import",
+            "--kind",
+            "debian-tracker",
+            name,
+            file.to_str().unwrap(),
+        ])
+    };
+    assert!(import("a", &first).contains("imported generation 1 "));
+    let said = import("a", &second);
+    assert!(said.contains("imported generation 2 "), "{said}");
+    assert!(said.contains("replacing generation 1."), "{said}");
+    // Another feed starts at 1, whatever the other has done.
+    assert!(import("b", &first).contains("imported generation 1 "));
+    let feeds = env.json(&["feeds", "list"]);
+    let number = |name: &str| {
+        feeds
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["current"]["number"]
+            .clone()
+    };
+    assert_eq!(number("a"), 2);
+    assert_eq!(number("b"), 1);
+}

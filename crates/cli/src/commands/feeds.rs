@@ -196,7 +196,7 @@ async fn import(
         ImportOutcome::Unchanged { generation } => println!(
             "Feed {}: unchanged (generation {} of {} has the same sha256); nothing imported.",
             feed.name,
-            generation.id,
+            generation.number,
             timestamp(generation.imported_at)
         ),
         ImportOutcome::Imported {
@@ -205,10 +205,11 @@ async fn import(
         } => {
             print!(
                 "Feed {}: imported generation {} ({} advisories, {} bytes)",
-                feed.name, generation.id, generation.advisories, generation.size
+                feed.name, generation.number, generation.advisories, generation.size
             );
+            // Numbers count the feed's imports: the one replaced is the one before.
             match previous {
-                Some(p) => println!(", replacing generation {p}."),
+                Some(_) => println!(", replacing generation {}.", generation.number - 1),
                 None => println!("."),
             }
         }
@@ -248,7 +249,7 @@ fn list_csv(feeds: &[Feed]) -> anyhow::Result<()> {
             f.kind.to_string(),
             f.enabled.to_string(),
             f.source.clone(),
-            g.map_or_else(String::new, |g| g.id.to_string()),
+            g.map_or_else(String::new, |g| g.number.to_string()),
             g.map_or_else(String::new, |g| timestamp(g.imported_at)),
             g.map_or_else(String::new, |g| g.advisories.to_string()),
             g.map_or_else(String::new, |g| g.size.to_string()),
@@ -298,7 +299,7 @@ fn list_table(feeds: &[Feed]) -> anyhow::Result<()> {
         t.row(vec![
             f.name.clone(),
             f.kind.to_string(),
-            g.map_or_else(|| "-".into(), |g| g.id.to_string()),
+            g.map_or_else(|| "-".into(), |g| g.number.to_string()),
             g.map_or_else(|| "never".into(), |g| ago(g.imported_at)),
             g.map_or_else(|| "-".into(), |g| g.advisories.to_string()),
             g.map_or_else(|| "-".into(), |g| human_bytes(g.size)),
