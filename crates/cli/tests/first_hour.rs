@@ -552,3 +552,30 @@ fn generations_are_numbered_per_feed() {
     assert_eq!(number("a"), 2);
     assert_eq!(number("b"), 1);
 }
+
+#[test]
+fn one_finding_is_one_finding() {
+    let env = Env::new();
+    fleet_with_history(&env);
+    // One advisory for bash, fixed in a version no host has.
+    let osv = env.dir.path().join("one.json");
+    std::fs::write(
+        &osv,
+        serde_json::to_vec(&serde_json::json!({
+            "id": "DSA-9999-1",
+            "aliases": ["CVE-2099-0002"],
+            "affected": [{
+                "package": {"ecosystem": "Debian:12", "name": "bash"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0-1"}]}],
+            }],
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    env.ok(&["feeds", "import", "--kind", "osv", osv.to_str().unwrap()]);
+    let out = env.cmd(&["hosts", "vulns", "ui.farm.cz"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("1 finding for ui.farm.cz"), "{err}");
+    assert!(stdout(&out).contains("CVE-2099-0002"), "{}", stdout(&out));
+}
