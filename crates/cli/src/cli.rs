@@ -11,12 +11,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Patch-status and vulnerability monitor for Linux fleets"
 )]
 pub struct Cli {
-    /// Database: `sqlite:PATH` (default `sqlite:patchwatch.sqlite` in the
-    /// current directory) or `postgres://USER@HOST/DB`.
+    /// Database: `sqlite:PATH` or `postgres://USER@HOST/DB`. Default: the
+    /// configuration file's `database`, else
+    /// `~/.local/share/patchwatch/patchwatch.sqlite`
+    /// (`/var/lib/patchwatch/patchwatch.sqlite` for root;
+    /// `$XDG_DATA_HOME/patchwatch/...` when set).
     #[arg(long, global = true, env = "PATCHWATCH_DATABASE")]
     pub database: Option<String>,
 
-    /// TOML configuration file.
+    /// TOML configuration file (default: `~/.config/patchwatch/patchwatch.toml`
+    /// if it exists, else `/etc/patchwatch/patchwatch.toml` if it exists).
     #[arg(long, global = true, env = "PATCHWATCH_CONFIG")]
     pub config: Option<PathBuf>,
 
@@ -28,18 +32,36 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub csv: bool,
 
-    /// More log output (-v debug, -vv trace); PATCHWATCH_LOG overrides.
+    /// More log output (-v info, -vv debug, -vvv trace; `serve` logs info
+    /// by default); PATCHWATCH_LOG (`warn`, `patchwatch_server=debug`, ...)
+    /// overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Log lines as text, or as one JSON object a line (for log shippers).
+    #[arg(long, global = true, value_enum, env = "PATCHWATCH_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP server.
+    /// Run the HTTP server (creates the database when absent).
     Serve(ServeArgs),
+    /// Create the database (or bring its schema up to date) and say where
+    /// it is. Other commands never create one.
+    Init,
+    /// Check the installation: database, migrations, feeds, TLS files,
+    /// clock. Exits with 1 when a check fails.
+    Doctor(DoctorArgs),
     /// Sites (host groups) and their ingest tokens.
     #[command(subcommand)]
     Sites(SitesCommand),
@@ -54,6 +76,9 @@ pub enum Command {
     Prune {
         #[arg(long, value_name = "N")]
         older_than_days: u32,
+        /// Do not ask for confirmation (needed when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Compare package versions the way dpkg, rpm, apk or pacman do.
     Vercmp(VercmpArgs),
@@ -75,6 +100,14 @@ pub enum Command {
     /// version on an OS group or a site.
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// A feed whose last successful import or sync is older than this
+    /// many hours is reported as stale.
+    #[arg(long, default_value_t = 48, value_name = "HOURS")]
+    pub max_feed_age_hours: u32,
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +187,13 @@ pub enum HostsCommand {
         site: Option<String>,
     },
     /// Delete a host and its history.
-    Delete(HostRefArgs),
+    Delete {
+        #[command(flatten)]
+        host: HostRefArgs,
+        /// Do not ask for confirmation (needed when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// The vulnerabilities a host is exposed to, with the rule for each.
     Vulns(HostVulnsArgs),
 }

@@ -1,5 +1,9 @@
 //! Tables for people, JSON and CSV for scripts. Everything a host or an
 //! API client wrote passes through [`escape`] before it reaches a terminal.
+//!
+//! One style everywhere: an empty table prints nothing on stdout and a
+//! `(no ...)` line on stderr; CSV always has its header; times are relative
+//! (`3m ago`) in tables and RFC 3339 in CSV and JSON.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -18,6 +22,7 @@ pub enum Format {
 pub struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
+    empty: String,
 }
 
 impl Table {
@@ -25,7 +30,14 @@ impl Table {
         Table {
             header,
             rows: Vec::new(),
+            empty: "nothing to show".to_owned(),
         }
+    }
+
+    /// What an empty table says instead (`no hosts match`).
+    pub fn when_empty(mut self, message: impl Into<String>) -> Table {
+        self.empty = message.into();
+        self
     }
 
     /// Adds a row; its cells are [`escape`]d.
@@ -41,10 +53,6 @@ impl Table {
         self.rows.push(row);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     pub fn print(&self, format: Format) -> anyhow::Result<()> {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -56,6 +64,9 @@ impl Table {
                     w.write_record(r)?;
                 }
                 w.flush()?;
+            }
+            Format::Table | Format::Json if self.rows.is_empty() => {
+                eprintln!("({})", self.empty);
             }
             Format::Table | Format::Json => {
                 let mut widths: Vec<usize> = self.header.iter().map(|h| h.len()).collect();
@@ -141,6 +152,40 @@ pub fn ago(ms: i64) -> String {
     }
 }
 
+/// A time as a cell: relative for people, RFC 3339 (whole seconds, UTC)
+/// for CSV, so a spreadsheet or script can read it.
+pub fn when(format: Format, ms: i64) -> String {
+    match format {
+        Format::Csv => timestamp(ms),
+        Format::Table | Format::Json => ago(ms),
+    }
+}
+
+/// RFC 3339 in whole seconds, UTC: always 20 characters, so columns of
+/// them line up.
+pub fn timestamp(ms: i64) -> String {
+    patchwatch_store::format_millis(ms.div_euclid(1000) * 1000)
+}
+
+/// `1 finding`, `2 findings`.
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
+/// Cuts `text` to at most `max` characters, marking the cut with `…`.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +213,21 @@ mod tests {
         let mut t = Table::new(vec!["OS"]);
         t.row(vec!["evil\u{1b}[31m".into()]);
         assert_eq!(t.rows[0][0], "evil\\u{1b}[31m");
+    }
+
+    #[test]
+    fn timestamps_have_one_width_and_counts_agree() {
+        assert_eq!(timestamp(1_700_000_000_123), "2023-11-14T22:13:20Z");
+        assert_eq!(timestamp(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(count(1, "finding", "findings"), "1 finding");
+        assert_eq!(count(0, "finding", "findings"), "0 findings");
+        assert_eq!(when(Format::Csv, 1_700_000_000_999), "2023-11-14T22:13:20Z");
+        assert!(when(Format::Table, 1_700_000_000_999).ends_with("d ago"));
+    }
+
+    #[test]
+    fn shortening_marks_the_cut() {
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
     }
 }

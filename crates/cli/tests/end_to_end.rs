@@ -56,6 +56,7 @@ fn client_report_matches_dpkg_query() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("e2e.sqlite").display());
+    assert!(patchwatch(&db).arg("init").status().unwrap().success());
     let out = patchwatch(&db)
         .args(["sites", "add", "E2E"])
         .output()

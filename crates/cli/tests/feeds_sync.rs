@@ -192,7 +192,7 @@ fn sync_imports_then_not_modified_and_failures_exit_non_zero() {
     assert!(
         env.ok(&["feeds", "list"])
             .lines()
-            .any(|l| l.starts_with("broken ") && l.contains("HTTP 500"))
+            .any(|l| l.trim_start().starts_with("broken: ") && l.contains("HTTP 500"))
     );
 
     // Named feeds only; a truncated download keeps the generation.

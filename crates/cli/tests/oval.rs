@@ -153,10 +153,10 @@ fn oval_and_ubuntu_tracker_feeds() {
             .unwrap_or_else(|| panic!("feed {name} in {feeds}"))
             .clone()
     };
-    let rhel = feed("vuls-data-update_RHEL9_rhel-9-including-unpatched");
+    let rhel = feed("vuls-data-update_RHEL9_rhel-9-including-unpatched.truncated");
     assert_eq!(rhel["kind"], "oval");
     assert!(rhel["current"]["advisories"].as_u64().unwrap() > 0);
-    let bullseye = feed("vuls-data-update_oval-definitions-bullseye");
+    let bullseye = feed("vuls-data-update_oval-definitions-bullseye.truncated");
     // Four definitions: three CVE (vulnerability) and one DSA (patch).
     assert_eq!(bullseye["current"]["advisories"], 4);
     let uct = feed("uct-active-ignored");
@@ -171,7 +171,7 @@ fn oval_and_ubuntu_tracker_feeds() {
     let f = find(&rhel_findings, "CVE-2022-1529", "firefox").expect("firefox finding");
     assert_eq!(
         f["feed"],
-        "vuls-data-update_RHEL9_rhel-9-including-unpatched"
+        "vuls-data-update_RHEL9_rhel-9-including-unpatched.truncated"
     );
     assert_eq!(f["feed_kind"], "oval");
     assert_eq!(f["advisory"], "RHSA-2022:4765");
@@ -189,7 +189,7 @@ fn oval_and_ubuntu_tracker_feeds() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|f| f["feed"] == "vuls-data-update_RHEL9_rhel-9-including-unpatched"),
+            .all(|f| f["feed"] == "vuls-data-update_RHEL9_rhel-9-including-unpatched.truncated"),
         "{rhel_findings}"
     );
 
@@ -203,14 +203,17 @@ fn oval_and_ubuntu_tracker_feeds() {
     assert!(!err.contains("no imported feed covers"), "{err}");
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("vuls-data-update_RHEL9_rhel-9-including-unpatched"),
+            .contains("vuls-data-update_RHEL9_rhel-9-including-unpatched.truncated"),
         "the FEED column names the OVAL feed"
     );
 
     // php7.4 below 7.4.30-1+deb11u1 on the Debian 11 host, from Debian's OVAL.
     let deb = env.json(&["hosts", "vulns", "node000000.bullseye.example"]);
     let f = find(&deb, "CVE-2022-31625", "php7.4").expect("php7.4 finding");
-    assert_eq!(f["feed"], "vuls-data-update_oval-definitions-bullseye");
+    assert_eq!(
+        f["feed"],
+        "vuls-data-update_oval-definitions-bullseye.truncated"
+    );
     assert_eq!(f["installed"], "7.4.28-1+deb11u1");
     assert_eq!(f["fixed"], "7.4.30-1+deb11u1");
     assert_eq!(f["state"], "fix-available");
@@ -227,7 +230,7 @@ fn oval_and_ubuntu_tracker_feeds() {
         deb.as_array()
             .unwrap()
             .iter()
-            .all(|f| f["feed"] == "vuls-data-update_oval-definitions-bullseye"),
+            .all(|f| f["feed"] == "vuls-data-update_oval-definitions-bullseye.truncated"),
         "{deb}"
     );
 
@@ -252,6 +255,6 @@ fn oval_and_ubuntu_tracker_feeds() {
     assert!(
         rows.iter()
             .all(|r| r["host"] == "node000000.bullseye.example"
-                && r["feed"] == "vuls-data-update_oval-definitions-bullseye")
+                && r["feed"] == "vuls-data-update_oval-definitions-bullseye.truncated")
     );
 }

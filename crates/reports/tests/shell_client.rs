@@ -738,7 +738,7 @@ fn cron_prints_a_daily_line_with_the_options() {
     let command = f[6];
     let client = client();
     let expected = format!(
-        "'{}' --random-sleep 3600 --server 'https://pw.example.org' --site 'CESNET 50\\%' \
+        "'{}' --quiet --random-sleep 3600 --server 'https://pw.example.org' --site 'CESNET 50\\%' \
          --tag 'prod' --tag 'it'\\''s' --token-file '/etc/patchwatch/token'",
         client.to_str().unwrap()
     );
@@ -899,7 +899,10 @@ fn sends_the_report_and_reads_the_reply() {
     let tmp = TempDir::new("send");
     let token = tmp.file("token", &format!("{TOKEN}\n"));
     let (url, server) = serve(vec![
-        (201, r#"{"host":"h"}"#),
+        (
+            201,
+            r#"{"status":"stored","host_id":7,"new_host":true,"packages_changed":true}"#,
+        ),
         (400, r#"{"error": "packages[0].name: is empty"}"#),
         (503, r#"{"error":"the store is busy; try again later"}"#),
     ]);
@@ -924,6 +927,21 @@ fn sends_the_report_and_reads_the_reply() {
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stderr.contains("server replied 201"), "{}", ok.stderr);
     assert!(!ok.stderr.contains(TOKEN) && !ok.stdout.contains(TOKEN));
+    // Success is one line on stdout: what was sent, where, and the answer.
+    let said: Vec<&str> = ok.stdout.lines().collect();
+    assert_eq!(said.len(), 1, "{}", ok.stdout);
+    let expected_start = format!(
+        "patchwatch-client: sent alpine1.example.org ({} packages, ",
+        apk_fixture().len()
+    );
+    assert!(said[0].starts_with(&expected_start), "{}", said[0]);
+    assert!(
+        said[0].ends_with(&format!(
+            "to {url}/api/v1/reports: HTTP 201, stored, new host 7"
+        )),
+        "{}",
+        said[0]
+    );
 
     let refused = host.run(&args(""));
     assert_eq!(refused.code, 4, "{}", refused.stderr);
@@ -1172,4 +1190,51 @@ fn shellcheck_is_clean() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn quiet_prints_nothing_on_success_and_help_names_the_ingest_token() {
+    let host = Host::stub("apk");
+    let tmp = TempDir::new("quiet");
+    let token = tmp.file("token", TOKEN);
+    let (url, server) = serve(vec![
+        (
+            200,
+            r#"{"status":"stored","host_id":3,"new_host":false,"packages_changed":false}"#,
+        ),
+        (
+            200,
+            r#"{"status":"stored","host_id":3,"new_host":false,"packages_changed":false}"#,
+        ),
+    ]);
+    let base = [
+        "--server",
+        &url,
+        "--token-file",
+        &token,
+        "--retries",
+        "0",
+        "--hostname",
+        "q.example.org",
+    ];
+    let loud = host.run(&base);
+    assert_eq!(loud.code, 0, "{}", loud.stderr);
+    assert!(
+        loud.stdout
+            .trim_end()
+            .ends_with("HTTP 200, stored, unchanged"),
+        "{}",
+        loud.stdout
+    );
+    let mut quiet_args = base.to_vec();
+    quiet_args.push("--quiet");
+    let quiet = host.run(&quiet_args);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stdout, "", "--quiet prints nothing on success");
+    assert_eq!(quiet.stderr, "");
+    assert_eq!(server.join().unwrap().len(), 2);
+
+    let help = host.run(&["--help"]);
+    assert!(help.stdout.contains("ingest token"), "{}", help.stdout);
+    assert!(!help.stdout.contains("API token"), "{}", help.stdout);
 }

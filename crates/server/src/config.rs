@@ -74,6 +74,9 @@ pub struct ServerConfig {
     /// Debian point releases, or CentOS and Rocky read as AlmaLinux.
     #[serde(rename = "os_group")]
     pub os_groups: Vec<OsGroupConfig>,
+    /// A second address serving only `GET /metrics`, without a token
+    /// (`"127.0.0.1:9187"`); on the main address it needs an API token.
+    pub metrics_listen: Option<String>,
 }
 
 impl ServerConfig {
@@ -152,6 +155,7 @@ impl Default for ServerConfig {
             feed_sync_interval: None,
             feed_sync_max_bytes: patchwatch_vulndb::sync::DEFAULT_MAX_BYTES,
             os_groups: Vec::new(),
+            metrics_listen: None,
         }
     }
 }

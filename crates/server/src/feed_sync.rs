@@ -73,7 +73,7 @@ pub async fn sync_due(db: &dyn Database, syncer: &Syncer, interval: Duration) ->
         match syncer.sync(db, &feed, &|_| {}).await {
             Ok(SyncOutcome::Imported { generation, .. }) => tracing::info!(
                 feed = %feed.name,
-                generation = generation.id,
+                generation = generation.number,
                 advisories = generation.advisories,
                 "feed synced: new generation"
             ),

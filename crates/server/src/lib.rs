@@ -7,6 +7,8 @@
 //! - `POST /reports/upload/`, `/api/report/` (also under `/patchman`):
 //!   `patchman-client` reports.
 //! - `GET /healthz`: liveness and database reachability.
+//! - `GET /metrics`: Prometheus metrics ([`metrics`]; API token, or none
+//!   on `metrics_listen`).
 //!
 //! In the background: pruning (`retention_days`) and feed downloads
 //! (`feed_sync_interval`, [`feed_sync`]).
@@ -24,6 +26,7 @@ pub mod connections;
 pub mod error;
 pub mod feed_sync;
 pub mod ingest_common;
+pub mod metrics;
 pub mod parsing;
 pub mod policy;
 pub mod repeat;
@@ -55,6 +58,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let mut app = Router::new()
         .route("/healthz", get(api::health))
+        .route("/metrics", get(metrics::scrape))
         .nest("/api/v1", api::v1::routes());
     // Clients are configured with or without the trailing slash.
     for path in with_and_without_slash(&PATCHMAN_V1) {
@@ -88,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             connections::read_body_in_time,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track_ingest,
         ))
         .layer(CatchPanicLayer::custom(api::panic_response))
         .with_state(state)
@@ -176,6 +184,17 @@ impl Server {
             Duration::from_secs(60),
         ));
         let limits = connections::ConnectionLimits::from_config(&self.state.config);
+        if let Some(addr) = &self.state.config.metrics_listen {
+            // Bound before the main listener serves, so a taken port stops
+            // the start instead of failing quietly later.
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let app = metrics::router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
         let app = router(self.state);
         connections::serve(listener, self.tls, limits, app, shutdown).await
     }

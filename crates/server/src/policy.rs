@@ -220,8 +220,16 @@ impl Policy {
                 self.sources.certificates.len()
             ));
         }
-        if self.sources.hostname_check == HostnameCheck::Off {
-            s.push_str("\nHostname check off: allowed senders may report any hostname");
+        // Said at start, so a refused report for another host is no surprise.
+        match self.sources.hostname_check {
+            HostnameCheck::Off => {
+                s.push_str("\nHostname check off: allowed senders may report any hostname")
+            }
+            HostnameCheck::Dns if !self.sources.networks.is_empty() => s.push_str(
+                "\nEach of them may report only a hostname that resolves to its own address \
+                 (trusted proxies excepted; [server.sources] hostname_check = \"off\" allows any)",
+            ),
+            HostnameCheck::Dns => {}
         }
         s
     }
@@ -546,6 +554,11 @@ mod tests {
         let proxy = p.identify(ip("198.51.100.1"), &h, None, None).unwrap();
         assert_eq!(proxy.via, Via::Proxy);
         assert!(p.check_host(&proxy, "anything.invalid", true).await.is_ok());
+        let banner = p.describe();
+        assert!(
+            banner.contains("may report only a hostname that resolves to its own address"),
+            "{banner}"
+        );
         let err = p.identify(ip("203.0.113.1"), &h, None, None).unwrap_err();
         assert_eq!(err.status, axum::http::StatusCode::FORBIDDEN);
         assert!(

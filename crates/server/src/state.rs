@@ -30,6 +30,8 @@ pub struct AppState {
     /// Where decompression, parsing and decryption run
     /// (`max_parallel_parsing` at a time, off the async workers).
     pub parsing: Arc<ParsingPool>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A setting that names a file the server could not use.
@@ -66,6 +68,7 @@ impl AppState {
             decryptor: None,
             vulns: Arc::new(VulnIndex::default()),
             parsing: Arc::new(ParsingPool::new(config.parallel_parsing())),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             config: Arc::new(config),
             db,
         }

@@ -107,7 +107,7 @@ pub(crate) async fn import(
     }
     let current = tx
         .query_opt(
-            "SELECT id, imported_at, sha256, size, advisories FROM feed_generations
+            "SELECT id, imported_at, sha256, size, advisories, number FROM feed_generations
              WHERE feed_id = $1 AND current",
             &[&feed_id],
         )
@@ -120,6 +120,7 @@ pub(crate) async fn import(
                 sha256: r.try_get(2)?,
                 size: r.try_get(3)?,
                 advisories: r.try_get(4)?,
+                number: r.try_get(5)?,
             })
         })
         .transpose()
@@ -137,17 +138,22 @@ pub(crate) async fn import(
     .map_err(pg_error)?;
     let now = now_millis();
     let size = document.len() as i64;
-    let id: i64 = tx
+    // The newest kept generation has the highest number: the oldest are
+    // the ones deleted. The feed's row lock keeps two imports apart.
+    let row = tx
         .query_one(
             "INSERT INTO feed_generations
-                 (feed_id, imported_at, sha256, size, document, advisories, current)
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE) RETURNING id",
+                 (feed_id, imported_at, sha256, size, document, advisories, current, number)
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE,
+                     (SELECT COALESCE(MAX(number), 0) + 1 FROM feed_generations
+                      WHERE feed_id = $1))
+             RETURNING id, number",
             &[&feed_id, &now, &sha256, &size, &document, &advisories],
         )
         .await
-        .map_err(pg_error)?
-        .try_get(0)
         .map_err(pg_error)?;
+    let id: i64 = row.try_get(0).map_err(pg_error)?;
+    let number: i64 = row.try_get(1).map_err(pg_error)?;
     tx.execute(
         "DELETE FROM feed_generations WHERE feed_id = $1 AND id NOT IN
              (SELECT id FROM feed_generations WHERE feed_id = $1 ORDER BY id DESC LIMIT $2)",
@@ -159,6 +165,7 @@ pub(crate) async fn import(
     Ok(ImportOutcome::Imported {
         generation: Generation {
             id,
+            number,
             imported_at: now,
             sha256: sha256.to_owned(),
             size,

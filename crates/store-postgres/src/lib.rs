@@ -16,6 +16,7 @@ mod feeds;
 mod ingest;
 mod intern;
 mod migrate;
+pub use migrate::latest_schema_version;
 mod read;
 mod triage;
 

@@ -16,6 +16,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_feeds.sql")),
     (3, include_str!("../migrations/0003_feed_sync.sql")),
     (4, include_str!("../migrations/0004_triage.sql")),
+    // 5 is the authorization work's (users, roles, scoped tokens).
+    (6, include_str!("../migrations/0006_generation_numbers.sql")),
 ];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of
@@ -65,4 +67,9 @@ pub(crate) async fn run(client: &mut ClientWrapper) -> Result<(), StoreError> {
         tracing::info!(version, "applied PostgreSQL migration");
     }
     tx.commit().await.map_err(pg_error)
+}
+
+/// The newest schema version this build knows (for `patchwatch doctor`).
+pub fn latest_schema_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |&(v, _)| v)
 }

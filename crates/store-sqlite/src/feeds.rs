@@ -98,7 +98,7 @@ pub(crate) fn import(
     }
     let current = c
         .query_row(
-            "SELECT id, imported_at, sha256, size, advisories FROM feed_generations
+            "SELECT id, imported_at, sha256, size, advisories, number FROM feed_generations
              WHERE feed_id = ?1 AND current",
             [feed_id],
             |r| {
@@ -108,6 +108,7 @@ pub(crate) fn import(
                     sha256: r.get(2)?,
                     size: r.get(3)?,
                     advisories: r.get(4)?,
+                    number: r.get(5)?,
                 })
             },
         )
@@ -125,13 +126,18 @@ pub(crate) fn import(
     .map_err(sql_error)?;
     let now = now_millis();
     let size = document.len() as i64;
-    let id: i64 = c
+    // The newest kept generation has the highest number: the oldest are
+    // the ones deleted.
+    let (id, number): (i64, i64) = c
         .query_row(
             "INSERT INTO feed_generations
-                 (feed_id, imported_at, sha256, size, document, advisories, current)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1) RETURNING id",
+                 (feed_id, imported_at, sha256, size, document, advisories, current, number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1,
+                     (SELECT COALESCE(MAX(number), 0) + 1 FROM feed_generations
+                      WHERE feed_id = ?1))
+             RETURNING id, number",
             params![feed_id, now, sha256, size, document, advisories],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map_err(sql_error)?;
     c.execute(
@@ -143,6 +149,7 @@ pub(crate) fn import(
     Ok(ImportOutcome::Imported {
         generation: Generation {
             id,
+            number,
             imported_at: now,
             sha256: sha256.to_owned(),
             size,

@@ -7,6 +7,7 @@
 mod feeds;
 mod ingest;
 mod migrate;
+pub use migrate::{applied_schema_version, latest_schema_version};
 mod read;
 mod triage;
 mod writer;

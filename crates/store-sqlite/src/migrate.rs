@@ -10,6 +10,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_feeds.sql")),
     (3, include_str!("../migrations/0003_feed_sync.sql")),
     (4, include_str!("../migrations/0004_triage.sql")),
+    // 5 is the authorization work's (users, roles, scoped tokens).
+    (6, include_str!("../migrations/0006_generation_numbers.sql")),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {
@@ -74,4 +76,30 @@ fn apply(conn: &Connection) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// The newest schema version this build knows (for `patchwatch doctor`).
+pub fn latest_schema_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |&(v, _)| v)
+}
+
+/// The newest migration applied to the file at `path`, read without
+/// changing anything (`None`: not a Patchwatch database yet).
+pub fn applied_schema_version(path: &std::path::Path) -> Result<Option<i64>, StoreError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sql_error)?;
+    let has_table: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql_error)?;
+    if !has_table {
+        return Ok(None);
+    }
+    conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+        r.get(0)
+    })
+    .map_err(sql_error)
 }

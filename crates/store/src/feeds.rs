@@ -99,6 +99,9 @@ pub struct NewFeed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Generation {
     pub id: i64,
+    /// Which import of its feed this is: 1 for the first, counted per feed
+    /// (`id` is shared by all feeds).
+    pub number: i64,
     #[serde(serialize_with = "rfc3339")]
     pub imported_at: Millis,
     /// Hex SHA-256 of the document as stored.

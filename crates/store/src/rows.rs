@@ -50,7 +50,7 @@ pub const FEED_COLUMNS: &str =
     "SELECT f.id, f.name, f.kind, f.source, f.releases, f.enabled, f.created_at,
         g.id, g.imported_at, g.sha256, g.size, g.advisories,
         (SELECT COUNT(*) FROM feed_generations x WHERE x.feed_id = f.id),
-        f.etag, f.last_modified, f.synced_at, f.sync_error
+        f.etag, f.last_modified, f.synced_at, f.sync_error, g.number
      FROM feeds f LEFT JOIN feed_generations g ON g.feed_id = f.id AND g.current";
 
 /// A feed from the columns of [`FEED_COLUMNS`].
@@ -59,6 +59,7 @@ pub fn feed(r: &dyn Columns) -> Result<Feed, StoreError> {
     let current = match r.opt_int(7)? {
         Some(id) => Some(Generation {
             id,
+            number: r.int(17)?,
             imported_at: r.int(8)?,
             sha256: r.text(9)?,
             size: r.int(10)?,

@@ -59,6 +59,48 @@ macro_rules! secdb {
     };
 }
 
+/// Canonical's CVE OVAL for one release: vulnerability definitions,
+/// fixed and not yet fixed.
+macro_rules! ubuntu_oval {
+    ($codename:literal, $version:literal) => {
+        CatalogueEntry {
+            id: concat!("ubuntu-oval-", $codename),
+            kind: FeedKind::Oval,
+            url: concat!(
+                "https://security-metadata.canonical.com/oval/com.ubuntu.",
+                $codename,
+                ".cve.oval.xml.bz2"
+            ),
+            releases: concat!("Ubuntu ", $version),
+            description: concat!("Ubuntu CVE OVAL for ", $codename, ", from Canonical"),
+        }
+    };
+}
+
+/// Red Hat's OVAL v2 stream for a RHEL major release, including the CVEs
+/// not fixed yet.
+macro_rules! rhel_oval {
+    ($major:literal) => {
+        CatalogueEntry {
+            id: concat!("rhel-", $major, "-oval"),
+            kind: FeedKind::Oval,
+            url: concat!(
+                "https://security.access.redhat.com/data/oval/v2/RHEL",
+                $major,
+                "/rhel-",
+                $major,
+                "-including-unpatched.oval.xml.bz2"
+            ),
+            releases: concat!("RHEL ", $major),
+            description: concat!(
+                "Red Hat OVAL v2, RHEL ",
+                $major,
+                " including unpatched CVEs"
+            ),
+        }
+    };
+}
+
 pub const CATALOGUE: &[CatalogueEntry] = &[
     CatalogueEntry {
         id: "almalinux-osv",
@@ -116,6 +158,17 @@ pub const CATALOGUE: &[CatalogueEntry] = &[
         releases: "Debian LTS",
         description: "Debian LTS Advisories (DLA list of the security tracker)",
     },
+    CatalogueEntry {
+        id: "ubuntu-canonical-osv",
+        kind: FeedKind::Osv,
+        url: "https://security-metadata.canonical.com/osv/osv-all.tar.xz",
+        releases: "Ubuntu (supported releases, with Pro/ESM)",
+        description: "Canonical's own OSV export of Ubuntu CVEs and USNs",
+    },
+    ubuntu_oval!("jammy", "22.04"),
+    ubuntu_oval!("noble", "24.04"),
+    rhel_oval!("8"),
+    rhel_oval!("9"),
     secdb!("3.21", "main"),
     secdb!("3.21", "community"),
     secdb!("3.22", "main"),
@@ -144,6 +197,17 @@ mod tests {
             assert!(e.url.starts_with("https://"), "{}", e.url);
             assert!(crate::sync::Source::parse(e.url).is_ok(), "{}", e.url);
         }
+        assert_eq!(
+            entry("rhel-9-oval").unwrap().url,
+            "https://security.access.redhat.com/data/oval/v2/RHEL9/rhel-9-including-unpatched.oval.xml.bz2"
+        );
+        assert_eq!(entry("rhel-8-oval").unwrap().kind, FeedKind::Oval);
+        assert_eq!(
+            entry("ubuntu-oval-noble").unwrap().url,
+            "https://security-metadata.canonical.com/oval/com.ubuntu.noble.cve.oval.xml.bz2"
+        );
+        assert_eq!(entry("ubuntu-oval-jammy").unwrap().kind, FeedKind::Oval);
+        assert_eq!(entry("ubuntu-canonical-osv").unwrap().kind, FeedKind::Osv);
         assert_eq!(
             entry("alpine-secdb-3.22-main").unwrap().url,
             "https://secdb.alpinelinux.org/v3.22/main.json"

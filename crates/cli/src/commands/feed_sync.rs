@@ -118,24 +118,24 @@ fn result_line(feed: &Feed, result: &Result<SyncOutcome, patchwatch_vulndb::Sync
             previous,
         }) => {
             let replacing = match previous {
-                Some(p) => format!(", replacing generation {p}"),
+                Some(_) => format!(", replacing generation {}", generation.number - 1),
                 None => String::new(),
             };
             format!(
                 "Feed {name}: imported generation {} ({} advisories, {} bytes){replacing}.",
-                generation.id, generation.advisories, generation.size
+                generation.number, generation.advisories, generation.size
             )
         }
         Ok(SyncOutcome::Unchanged { generation }) => format!(
             "Feed {name}: unchanged (the document of generation {}); nothing imported.",
-            generation.id
+            generation.number
         ),
         Ok(SyncOutcome::NotModified) => {
             format!("Feed {name}: not modified since the last sync.")
         }
         Err(e) => {
             let keeps = match &feed.current {
-                Some(g) => format!("generation {} stays current", g.id),
+                Some(g) => format!("generation {} stays current", g.number),
                 None => "nothing imported".to_owned(),
             };
             format!("Feed {name}: FAILED: {e}; {keeps}.")

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
-use patchwatch_store::{Database, Feed, FeedKind, ImportOutcome, NewFeed, format_millis};
+use patchwatch_store::{Database, Feed, FeedKind, ImportOutcome, NewFeed};
 
 use super::{Context, feed_sync};
 use crate::cli::FeedsCommand;
-use crate::output::{Format, Table, ago, print_json};
+use crate::output::{Format, Table, ago, print_json, shorten, timestamp};
 use patchwatch_vulndb::{parse_document, sha256_hex};
 
 pub async fn run(ctx: Context, cmd: FeedsCommand) -> anyhow::Result<ExitCode> {
@@ -115,17 +115,12 @@ fn source_file(feed: &Feed) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(s))
 }
 
-/// The feed named after `file` (its name up to the first dot), created with
+/// The feed named after `file` (see [`feed_name_for`]), created with
 /// `kind` when absent.
 async fn feed_for_file(db: &Arc<dyn Database>, kind: &str, file: &Path) -> anyhow::Result<Feed> {
     let kind = FeedKind::parse(kind)?;
-    let name = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.split('.').next())
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| anyhow!("cannot name a feed after {}", file.display()))?
-        .to_owned();
+    let name = feed_name_for(file)
+        .ok_or_else(|| anyhow!("cannot name a feed after {}", file.display()))?;
     if let Some(feed) = db.feed(&name).await? {
         if feed.kind != kind {
             bail!(
@@ -201,8 +196,8 @@ async fn import(
         ImportOutcome::Unchanged { generation } => println!(
             "Feed {}: unchanged (generation {} of {} has the same sha256); nothing imported.",
             feed.name,
-            generation.id,
-            format_millis(generation.imported_at)
+            generation.number,
+            timestamp(generation.imported_at)
         ),
         ImportOutcome::Imported {
             generation,
@@ -210,10 +205,11 @@ async fn import(
         } => {
             print!(
                 "Feed {}: imported generation {} ({} advisories, {} bytes)",
-                feed.name, generation.id, generation.advisories, generation.size
+                feed.name, generation.number, generation.advisories, generation.size
             );
+            // Numbers count the feed's imports: the one replaced is the one before.
             match previous {
-                Some(p) => println!(", replacing generation {p}."),
+                Some(_) => println!(", replacing generation {}.", generation.number - 1),
                 None => println!("."),
             }
         }
@@ -223,12 +219,19 @@ async fn import(
 
 async fn list(ctx: &Context, db: &Arc<dyn Database>) -> anyhow::Result<()> {
     let feeds = db.feeds().await?;
-    if ctx.format == Format::Json {
-        return print_json(&feeds);
+    match ctx.format {
+        Format::Json => print_json(&feeds),
+        Format::Csv => list_csv(&feeds),
+        Format::Table => list_table(&feeds),
     }
+}
+
+/// Every detail, in full, for scripts.
+fn list_csv(feeds: &[Feed]) -> anyhow::Result<()> {
     let mut t = Table::new(vec![
         "NAME",
         "KIND",
+        "ENABLED",
         "SOURCE",
         "GENERATION",
         "IMPORTED",
@@ -244,24 +247,143 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>) -> anyhow::Result<()> {
         t.row(vec![
             f.name.clone(),
             f.kind.to_string(),
+            f.enabled.to_string(),
             f.source.clone(),
-            g.map_or_else(|| "-".into(), |g| g.id.to_string()),
-            g.map_or_else(|| "never".into(), |g| ago(g.imported_at)),
+            g.map_or_else(String::new, |g| g.number.to_string()),
+            g.map_or_else(String::new, |g| timestamp(g.imported_at)),
             g.map_or_else(String::new, |g| g.advisories.to_string()),
             g.map_or_else(String::new, |g| g.size.to_string()),
-            g.map_or_else(String::new, |g| g.sha256.chars().take(12).collect()),
+            g.map_or_else(String::new, |g| g.sha256.clone()),
             f.generations.to_string(),
-            match (f.enabled, f.sync.synced_at) {
-                (false, _) => "disabled".into(),
-                (true, Some(at)) => ago(at),
-                (true, None) => "never".into(),
-            },
+            f.sync.synced_at.map_or_else(String::new, timestamp),
             f.sync.error.clone().unwrap_or_default(),
         ]);
     }
-    t.print(ctx.format)?;
-    if ctx.format == Format::Table && t.is_empty() {
-        eprintln!("(no feeds; add one with `patchwatch feeds add`)");
+    t.print(Format::Csv)
+}
+
+/// Widest line of a sync error shown under the table.
+const ERROR_LINE: usize = 120;
+
+/// A table that fits a terminal: sync errors go under it, one line each;
+/// sources and digests are in `--json` and `--csv`.
+fn list_table(feeds: &[Feed]) -> anyhow::Result<()> {
+    let mut t = Table::new(vec![
+        "NAME",
+        "KIND",
+        "GEN",
+        "IMPORTED",
+        "ADVISORIES",
+        "SIZE",
+        "SYNCED",
+    ])
+    .when_empty("no feeds; add one with `patchwatch feeds add` or `patchwatch feeds enable`");
+    let mut errors = Vec::new();
+    for f in feeds {
+        let g = f.current.as_ref();
+        let synced = match (f.enabled, f.sync.synced_at) {
+            (false, _) => "disabled".to_owned(),
+            (true, Some(at)) => ago(at),
+            (true, None) => "never".to_owned(),
+        };
+        let synced = match &f.sync.error {
+            Some(e) => {
+                let room = ERROR_LINE
+                    .saturating_sub(f.name.chars().count() + 4)
+                    .max(40);
+                errors.push(format!("{}: {}", f.name, shorten(e, room)));
+                format!("{synced}, failed")
+            }
+            None => synced,
+        };
+        t.row(vec![
+            f.name.clone(),
+            f.kind.to_string(),
+            g.map_or_else(|| "-".into(), |g| g.number.to_string()),
+            g.map_or_else(|| "never".into(), |g| ago(g.imported_at)),
+            g.map_or_else(|| "-".into(), |g| g.advisories.to_string()),
+            g.map_or_else(|| "-".into(), |g| human_bytes(g.size)),
+            synced,
+        ]);
+    }
+    t.print(Format::Table)?;
+    if !errors.is_empty() {
+        println!("\nLast sync errors (whole in `patchwatch feeds list --json`):");
+        for e in errors {
+            println!("  {e}");
+        }
     }
     Ok(())
+}
+
+/// `512 B`, `3.4 MB`, `1.2 GB` (decimal units, as download sizes are given).
+fn human_bytes(n: i64) -> String {
+    let n = n.max(0) as f64;
+    match n {
+        n if n < 1e3 => format!("{n} B"),
+        n if n < 1e6 => format!("{:.1} kB", n / 1e3),
+        n if n < 1e9 => format!("{:.1} MB", n / 1e6),
+        n => format!("{:.1} GB", n / 1e9),
+    }
+}
+
+/// A file's name without its format and compression suffixes:
+/// `debian-tracker.json.xz` -> `debian-tracker`,
+/// `com.ubuntu.noble.cve.oval.xml.bz2` -> `com.ubuntu.noble.cve`
+/// (dots inside the name are kept).
+fn feed_name_for(file: &Path) -> Option<String> {
+    const SUFFIXES: &[&str] = &[
+        "gz", "bz2", "xz", "zst", "zstd", "zip", "tgz", "tar", "json", "xml", "yaml", "yml",
+        "list", "txt", "oval", "osv",
+    ];
+    let mut name = file.file_name()?.to_str()?;
+    while let Some((stem, ext)) = name.rsplit_once('.') {
+        if stem.is_empty() || !SUFFIXES.contains(&ext.to_ascii_lowercase().as_str()) {
+            break;
+        }
+        name = stem;
+    }
+    let name = name.trim();
+    (!name.is_empty()
+        && !name.starts_with('.')
+        && patchwatch_store::validate_feed_name(name).is_ok())
+    .then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feeds_are_named_after_the_whole_file_name() {
+        let name = |f: &str| feed_name_for(Path::new(f));
+        assert_eq!(
+            name("/srv/debian-tracker.json").as_deref(),
+            Some("debian-tracker")
+        );
+        assert_eq!(
+            name("osv.debian-tracker.json.xz").as_deref(),
+            Some("osv.debian-tracker")
+        );
+        assert_eq!(
+            name("com.ubuntu.noble.cve.oval.xml.bz2").as_deref(),
+            Some("com.ubuntu.noble.cve")
+        );
+        assert_eq!(
+            name("osv.dev_DLA-3623-1.osv.json").as_deref(),
+            Some("osv.dev_DLA-3623-1")
+        );
+        assert_eq!(
+            name("AlmaLinux-osv-database-advisories.tar.xz").as_deref(),
+            Some("AlmaLinux-osv-database-advisories")
+        );
+        assert_eq!(name(".json"), None);
+        assert_eq!(name("/"), None);
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(3_400_000), "3.4 MB");
+    }
 }

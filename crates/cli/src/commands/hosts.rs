@@ -11,7 +11,7 @@ use patchwatch_store::{
 
 use super::Context;
 use crate::cli::{HostFilterArgs, HostRefArgs, HostsCommand};
-use crate::output::{Format, Table, ago, escape, print_json};
+use crate::output::{Format, Table, ago, count, escape, print_json, timestamp, when};
 
 pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
     let db = ctx.open().await?;
@@ -32,8 +32,18 @@ pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
             diff(&ctx, &db, &a, &b).await?;
         }
         HostsCommand::Vulns(args) => super::vulns::host(&ctx, &db, args).await?,
-        HostsCommand::Delete(host) => {
+        HostsCommand::Delete { host, yes } => {
             let h = resolve(&db, &host).await?;
+            super::confirm(
+                yes,
+                &format!(
+                    "Delete host {} (id:{}, site {}) and its report history from {}?",
+                    escape(&h.summary.hostname),
+                    h.summary.id,
+                    escape(&h.summary.site),
+                    ctx.location.display()
+                ),
+            )?;
             db.delete_host(h.summary.id).await?;
             println!(
                 "Deleted host {} (id:{}, site {}) with its report history.",
@@ -145,7 +155,8 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
         "PACKAGES",
         "LAST SEEN",
         "TAGS",
-    ]);
+    ])
+    .when_empty("no hosts match");
     for h in page.items {
         t.row(vec![
             h.hostname,
@@ -153,15 +164,11 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
             h.os.to_string(),
             h.kernel,
             h.packages.to_string(),
-            ago(h.last_seen),
+            when(ctx.format, h.last_seen),
             h.tags.join(","),
         ]);
     }
-    t.print(ctx.format)?;
-    if ctx.format == Format::Table && t.is_empty() {
-        eprintln!("(no hosts match)");
-    }
-    Ok(())
+    t.print(ctx.format)
 }
 
 async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow::Result<()> {
@@ -226,7 +233,8 @@ async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow:
 }
 
 fn package_table(views: &[PackageView]) -> Table {
-    let mut t = Table::new(vec!["PACKAGE", "VERSION", "ARCH", "TYPE", "SOURCE"]);
+    let mut t =
+        Table::new(vec!["PACKAGE", "VERSION", "ARCH", "TYPE", "SOURCE"]).when_empty("no packages");
     for p in views {
         let source = match (p.source_name.as_str(), p.source_version.as_str()) {
             ("", _) => String::new(),
@@ -264,7 +272,7 @@ async fn history(
         for e in &entries {
             let base = |change: &str, name: &str, arch: &str, from: &str, to: &str| {
                 vec![
-                    format_millis(e.report.received_at),
+                    timestamp(e.report.received_at),
                     e.report.protocol.clone(),
                     e.report.packages.to_string(),
                     e.report.kernel.clone(),
@@ -312,30 +320,65 @@ async fn history(
         escape(&host.summary.hostname),
         escape(&host.summary.site)
     );
-    for e in &entries {
-        let r = &e.report;
-        let summary = match &e.changes {
-            None => "first report shown".to_owned(),
-            Some(d) if d.is_empty() => "unchanged".to_owned(),
-            Some(d) => change_counts(d),
-        };
-        println!(
-            "{}  {:<10}  {:>5} packages  kernel {}  from {}  {summary}",
-            format_millis(r.received_at),
-            escape(&r.protocol),
-            r.packages,
-            escape(&r.kernel),
-            if r.sender.is_empty() {
-                "-".into()
+    // Columns padded to the widest cell, so the rows line up whatever the
+    // protocol, kernel or sender.
+    let rows: Vec<[String; 6]> = entries
+        .iter()
+        .map(|e| {
+            let r = &e.report;
+            let summary = match &e.changes {
+                None => "first report".to_owned(),
+                Some(d) if d.is_empty() => "unchanged".to_owned(),
+                Some(d) => change_counts(d),
+            };
+            [
+                timestamp(r.received_at),
+                escape(&r.protocol).into_owned(),
+                count(r.packages as usize, "package", "packages"),
+                format!("kernel {}", escape(&r.kernel)),
+                format!(
+                    "from {}",
+                    if r.sender.is_empty() {
+                        "-".into()
+                    } else {
+                        escape(&r.sender)
+                    }
+                ),
+                summary,
+            ]
+        })
+        .collect();
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for (row, e) in rows.iter().zip(&entries) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            // The package count is right-aligned, as numbers are.
+            let pad = w - cell.chars().count();
+            if i == 2 {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(cell);
             } else {
-                escape(&r.sender)
-            },
-        );
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        println!("{}", line.trim_end());
         if let Some(d) = &e.changes {
             for c in &d.changes {
                 println!("    {}", escape(&describe(c)));
             }
         }
+    }
+    if entries.is_empty() {
+        eprintln!("(no reports)");
     }
     Ok(())
 }
@@ -349,7 +392,13 @@ fn change_counts(d: &PackageDiff) -> String {
             PackageChange::Changed { .. } => changed += 1,
         }
     }
-    format!("{changed} changed, {added} added, {removed} removed")
+    let mut parts = Vec::new();
+    for (n, what) in [(changed, "changed"), (added, "added"), (removed, "removed")] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    parts.join(", ")
 }
 
 fn describe(c: &PackageChange) -> String {
@@ -390,7 +439,7 @@ async fn diff(
         }));
     }
     let (na, nb) = (a.summary.hostname.as_str(), b.summary.hostname.as_str());
-    let mut t = Table::new(vec!["PACKAGE", "ARCH", "A", "B"]);
+    let mut t = Table::new(vec!["PACKAGE", "ARCH", "A", "B"]).when_empty("no differences");
     for c in &d.changes {
         let (name, arch, va, vb) = match c {
             PackageChange::Added {

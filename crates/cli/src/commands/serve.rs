@@ -13,7 +13,7 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .listen
         .or_else(|| ctx.config.listen.clone())
         .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let db = ctx.open().await?;
+    let db = ctx.open_or_create().await?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -39,6 +39,12 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     println!("{}", server.describe_sources());
     println!("{}", server.describe_limits());
+    match &ctx.config.server.metrics_listen {
+        Some(m) => println!("Metrics: http://{m}/metrics (no token: keep that address private)"),
+        None => println!(
+            "Metrics: {scheme}://{addr}/metrics (API token; or set [server] metrics_listen)"
+        ),
+    }
     if let Some(every) = ctx.config.server.feed_sync_interval {
         println!(
             "Feed sync: enabled URL feeds every {} s (see `patchwatch feeds list`)",
@@ -46,17 +52,19 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!(
-        "Database: {} ({} sites, {hosts} hosts)",
+        "Database: {} ({}; {} sites, {hosts} hosts)",
         ctx.location.display(),
+        ctx.location_source,
         sites.len()
     );
+    // Other commands find the same database by themselves unless it was
+    // named on this command line.
     let db_flag = match &ctx.location {
-        crate::database::Location::Sqlite(_)
-            if std::env::var_os("PATCHWATCH_DATABASE").is_none() =>
-        {
-            String::new()
+        _ if ctx.cli_database.is_none() => String::new(),
+        crate::database::Location::Sqlite(p) => {
+            format!(" --database sqlite:{}", std::path::absolute(p)?.display())
         }
-        _ => " --database ...".to_owned(),
+        crate::database::Location::Postgres(_) => " --database ...".to_owned(),
     };
     // The command as it was run (`target/release/patchwatch` after `cargo
     // run`), so the hints can be pasted as they are.

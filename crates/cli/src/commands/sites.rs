@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
-use patchwatch_store::{NewToken, StoreError, TokenKind, format_millis};
+use patchwatch_store::{NewToken, StoreError, TokenKind};
 
 use super::Context;
 use crate::cli::{SitesCommand, TokensCommand};
-use crate::output::{Format, Table, print_json};
+use crate::output::{Format, Table, print_json, timestamp};
 
 /// Site names appear in URLs, reports and Pakiti's `site:` header: keep
 /// them to what all of those carry unharmed.
@@ -51,13 +51,10 @@ pub async fn sites(ctx: Context, cmd: SitesCommand) -> anyhow::Result<ExitCode> 
             if ctx.format == Format::Json {
                 print_json(&sites)?;
             } else {
-                let mut t = Table::new(vec!["SITE", "HOSTS", "CREATED"]);
+                let mut t = Table::new(vec!["SITE", "HOSTS", "CREATED"])
+                    .when_empty("no sites; create one with `patchwatch sites add NAME`");
                 for s in sites {
-                    t.row(vec![
-                        s.name,
-                        s.hosts.to_string(),
-                        format_millis(s.created_at),
-                    ]);
+                    t.row(vec![s.name, s.hosts.to_string(), timestamp(s.created_at)]);
                 }
                 t.print(ctx.format)?;
             }
@@ -101,13 +98,14 @@ pub async fn tokens(ctx: Context, cmd: TokensCommand) -> anyhow::Result<ExitCode
             if ctx.format == Format::Json {
                 print_json(&tokens)?;
             } else {
-                let mut t = Table::new(vec!["NAME", "KIND", "SITE", "CREATED"]);
+                let mut t =
+                    Table::new(vec!["NAME", "KIND", "SITE", "CREATED"]).when_empty("no tokens");
                 for tok in tokens {
                     t.row(vec![
                         tok.name,
                         tok.kind.to_string(),
                         tok.site.unwrap_or_default(),
-                        format_millis(tok.created_at),
+                        timestamp(tok.created_at),
                     ]);
                 }
                 t.print(ctx.format)?;

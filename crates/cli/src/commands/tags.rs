@@ -2,11 +2,11 @@
 
 use std::process::ExitCode;
 
-use patchwatch_store::{CveTag, NewAssignment, format_millis};
+use patchwatch_store::{CveTag, NewAssignment};
 
 use super::{Context, default_author};
 use crate::cli::TagsCommand;
-use crate::output::{Format, Table, print_json};
+use crate::output::{Format, Table, print_json, timestamp};
 
 pub async fn run(ctx: Context, cmd: TagsCommand) -> anyhow::Result<ExitCode> {
     let db = ctx.open().await?;
@@ -16,13 +16,14 @@ pub async fn run(ctx: Context, cmd: TagsCommand) -> anyhow::Result<ExitCode> {
             if ctx.format == Format::Json {
                 print_json(&tags)?;
             } else {
-                let mut t = Table::new(vec!["TAG", "ENABLED", "CVES", "CREATED", "REASON"]);
+                let mut t = Table::new(vec!["TAG", "ENABLED", "CVES", "CREATED", "REASON"])
+                    .when_empty("no tags");
                 for tag in &tags {
                     t.row(vec![
                         tag.name.clone(),
                         if tag.enabled { "yes" } else { "no" }.into(),
                         tag.cves.to_string(),
-                        format_millis(tag.created_at),
+                        timestamp(tag.created_at),
                         tag.reason.clone(),
                     ]);
                 }
@@ -40,13 +41,14 @@ pub async fn run(ctx: Context, cmd: TagsCommand) -> anyhow::Result<ExitCode> {
             if ctx.format == Format::Json {
                 print_json(&list)?;
             } else {
-                let mut t = Table::new(vec!["CVE", "TAG", "AUTHOR", "CREATED", "REASON"]);
+                let mut t = Table::new(vec!["CVE", "TAG", "AUTHOR", "CREATED", "REASON"])
+                    .when_empty("no CVE is attached to a tag");
                 for a in &list {
                     t.row(vec![
                         a.cve.clone(),
                         a.tag.clone(),
                         a.author.clone(),
-                        format_millis(a.created_at),
+                        timestamp(a.created_at),
                         a.reason.clone(),
                     ]);
                 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::Context;
 use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
-use crate::output::{Format, Table, escape, print_json};
+use crate::output::{Format, Table, count, escape, print_json};
 use patchwatch_vulndb::{
     Classified, CveSummary, FleetAssessment, HostFinding, HostScope, LoadedIndex, Triage, covered,
     host_findings, host_scopes, load_index, parse_cve_id, triaged_json,
@@ -155,7 +155,7 @@ pub async fn host(
         }
         return t.print(ctx.format);
     }
-    let mut t = Table::new(header.clone());
+    let mut t = Table::new(header.clone()).when_empty("no findings");
     for (f, c) in rows.iter().filter(|(_, c)| c.exception.is_none()) {
         t.row(cells(f, c));
     }
@@ -175,11 +175,11 @@ pub async fn host(
         t.print(ctx.format)?;
     }
     eprintln!(
-        "{} findings for {} ({}, {} packages), {excepted} of them excepted.",
-        rows.len(),
+        "{} for {} ({}, {}), {excepted} of them excepted.",
+        count(rows.len(), "finding", "findings"),
         escape(&h.summary.hostname),
         escape(&h.summary.os.to_string()),
-        packages.len()
+        count(packages.len(), "package", "packages")
     );
     Ok(())
 }
@@ -249,7 +249,8 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
             }
             let mut t = Table::new(vec![
                 "CVE", "SEVERITY", "HOSTS", "EXCEPTED", "TAGS", "PACKAGES",
-            ]);
+            ])
+            .when_empty("no host is exposed to a CVE that matches");
             for r in &rows {
                 t.row(vec![
                     r.cve.clone(),
@@ -261,9 +262,6 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                 ]);
             }
             t.print(ctx.format)?;
-            if ctx.format == Format::Table && t.is_empty() {
-                eprintln!("(no host is exposed to a CVE that matches)");
-            }
         }
         CvesCommand::Show { site, tag, .. } => {
             let cve = wanted.unwrap_or_default();
@@ -326,10 +324,6 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                 }))?;
                 return Ok(ExitCode::SUCCESS);
             }
-            if list.is_empty() {
-                println!("No host is exposed to {cve}.");
-                return Ok(ExitCode::SUCCESS);
-            }
             let mut t = Table::new(vec![
                 "HOST",
                 "SITE",
@@ -342,7 +336,8 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
                 "FEED",
                 "TAGS",
                 "EXCEPTION",
-            ]);
+            ])
+            .when_empty(format!("no host is exposed to {cve}"));
             for (f, c) in &list {
                 let h = &hosts[f.host];
                 let x = &f.finding;

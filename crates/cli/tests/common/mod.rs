@@ -17,10 +17,33 @@ pub struct Env {
 }
 
 impl Env {
+    /// A new, empty database (commands other than `init` and `serve`
+    /// refuse to create one).
     pub fn new() -> Env {
+        let env = Env::without_database();
+        drop(SqliteStore::open(&env.db).unwrap());
+        env
+    }
+
+    /// A directory with no database in it yet.
+    pub fn without_database() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("pw.sqlite");
         Env { dir, db }
+    }
+
+    /// `patchwatch` with no database named: it finds its configuration
+    /// and data under this directory (XDG), as a user's would.
+    pub fn bare_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("patchwatch").unwrap();
+        c.env_remove("PATCHWATCH_DATABASE")
+            .env_remove("PATCHWATCH_CONFIG")
+            .env("PATCHWATCH_LOG", "warn")
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .args(args);
+        c
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
@@ -28,6 +51,7 @@ impl Env {
         c.env_remove("PATCHWATCH_DATABASE")
             .env_remove("PATCHWATCH_CONFIG")
             .env("PATCHWATCH_LOG", "warn")
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .arg("--database")
             .arg(format!("sqlite:{}", self.db.display()))
             .args(args);
