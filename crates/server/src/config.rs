@@ -59,6 +59,25 @@ pub struct ServerConfig {
     /// Debian point releases, or CentOS and Rocky read as AlmaLinux.
     #[serde(rename = "os_group")]
     pub os_groups: Vec<OsGroupConfig>,
+    /// Who people are besides API tokens (`[server.auth]`): a trusted
+    /// proxy's user header, client-certificate subjects.
+    pub auth: AuthConfig,
+}
+
+/// `[server.auth]`: single sign-on in front of the API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A header carrying the logged-in user's name (`REMOTE_USER`, as a
+    /// Shibboleth or OIDC reverse proxy sets it). Believed only from
+    /// `[server.sources] trusted_proxies`; from anyone else it is refused.
+    pub remote_user_header: Option<String>,
+    /// Treat a verified TLS client certificate's subject DN
+    /// (`CN=Jane Doe,O=Example`) as the user of that name.
+    pub client_cert_users: bool,
+    /// Create an SSO user (with no rights) on first login, so an admin
+    /// only has to grant roles; otherwise unknown users are refused.
+    pub auto_create_users: bool,
 }
 
 impl ServerConfig {
@@ -89,6 +108,7 @@ impl Default for ServerConfig {
             feed_sync_interval: None,
             feed_sync_max_bytes: patchwatch_vulndb::sync::DEFAULT_MAX_BYTES,
             os_groups: Vec::new(),
+            auth: AuthConfig::default(),
         }
     }
 }

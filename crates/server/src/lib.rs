@@ -19,6 +19,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod caller;
 pub mod config;
 pub mod error;
 pub mod feed_sync;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_feeds.sql")),
     (3, include_str!("../migrations/0003_feed_sync.sql")),
     (4, include_str!("../migrations/0004_triage.sql")),
+    (5, include_str!("../migrations/0005_users.sql")),
 ];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of

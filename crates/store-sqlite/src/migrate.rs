@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_feeds.sql")),
     (3, include_str!("../migrations/0003_feed_sync.sql")),
     (4, include_str!("../migrations/0004_triage.sql")),
+    (5, include_str!("../migrations/0005_users.sql")),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {

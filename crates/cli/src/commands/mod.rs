@@ -9,6 +9,7 @@ mod hosts;
 mod serve;
 mod sites;
 mod tags;
+mod users;
 mod vercmp;
 mod vulns;
 
@@ -65,6 +66,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(ctx, args).await,
         Command::Sites(cmd) => sites::sites(ctx, cmd).await,
         Command::Tokens(cmd) => sites::tokens(ctx, cmd).await,
+        Command::Users(cmd) => users::users(ctx, cmd).await,
+        Command::Groups(cmd) => users::groups(ctx, cmd).await,
         Command::Hosts(cmd) => hosts::run(ctx, cmd).await,
         Command::Prune { older_than_days } => {
             let db = ctx.open().await?;
