@@ -149,6 +149,12 @@ pub enum UsersCommand {
     Grant(GrantArgs),
     /// Take a role back (the same arguments as grant).
     Revoke(GrantArgs),
+    /// Import site contacts (GOCDB-style) from JSON (`[{"name", "role",
+    /// "site" or "group"}]`) or CSV (header `name,role,site,group`):
+    /// users are created without passwords (they log in via SSO) and
+    /// granted their role; GOCDB roles map to viewer (administrators) and
+    /// triager (security officers). Nothing is written if a row is wrong.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Args)]

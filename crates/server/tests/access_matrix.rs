@@ -768,6 +768,44 @@ async fn no_leaks_on_sqlite() {
     run_matrix(db).await;
 }
 
+/// The same matrix on PostgreSQL, in a schema of its own (dropped after).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_leaks_on_postgres() {
+    let url = std::env::var("PATCHWATCH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let admin = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+        Ok((client, conn)) => {
+            tokio::spawn(conn);
+            client
+        }
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL at {url} is unreachable ({e}); CI requires it");
+            }
+            eprintln!("notice: skipping: PostgreSQL at {url} is unreachable ({e})");
+            return;
+        }
+    };
+    let schema = format!("pw_access_matrix_{}", std::process::id());
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = patchwatch_store_postgres::PostgresStore::connect(&format!(
+        "{url}{sep}options=-csearch_path%3D{schema}"
+    ))
+    .await
+    .unwrap();
+    run_matrix(Arc::new(store)).await;
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sso_header_only_from_trusted_proxies() {
     let dir = tempfile::tempdir().unwrap().keep();
@@ -826,4 +864,39 @@ async fn sso_header_only_from_trusted_proxies() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json);
     let jane = db.user("CN=Jane Doe,O=Example").await.unwrap().unwrap();
     assert_eq!((jane.origin.as_str(), jane.grants.len()), ("sso", 0));
+
+    // A verified client certificate's subject is a user name, when enabled.
+    let subject = "CN=Jane Doe,O=Example";
+    db.grant(
+        subject,
+        &NewGrant {
+            role: Role::Auditor,
+            site: None,
+            group: None,
+        },
+    )
+    .await
+    .unwrap();
+    let r = with_cert(&trusted, subject).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "off by default: {}",
+        r.json
+    );
+    let mut certs = config();
+    certs.auth.client_cert_users = true;
+    let s = start_with_peer(db.clone(), certs, "198.51.100.9:5000".parse().unwrap()).await;
+    let r = with_cert(&s, subject).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+}
+
+async fn with_cert(s: &TestServer, subject: &str) -> Reply {
+    let mut req = Request::get("/api/v1/hosts").body(Body::empty()).unwrap();
+    req.extensions_mut()
+        .insert(patchwatch_server::policy::ClientCert {
+            subject: subject.into(),
+            common_name: None,
+        });
+    s.send(req).await
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_assess;
+mod contacts;
 mod exceptions;
 mod feed_sync;
 mod feeds;

@@ -118,6 +118,17 @@ pub async fn users(ctx: Context, cmd: UsersCommand) -> anyhow::Result<ExitCode> 
             let grant = db.grant(&args.name, &grant_of(&args)?).await?;
             println!("Granted {} to {:?}.", describe(&grant), args.name);
         }
+        UsersCommand::Import { file } => {
+            let stats = super::contacts::import(db.as_ref(), &file).await?;
+            if ctx.format == Format::Json {
+                print_json(&stats)?;
+            } else {
+                println!(
+                    "Imported {} contacts: {} users created, {} roles granted, {} already present.",
+                    stats.contacts, stats.users_created, stats.roles_granted, stats.already_present
+                );
+            }
+        }
         UsersCommand::Revoke(args) => {
             if !db.revoke(&args.name, &grant_of(&args)?).await? {
                 bail!("{:?} has no such role", args.name);
