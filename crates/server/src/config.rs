@@ -80,6 +80,32 @@ pub struct AuthConfig {
     pub auto_create_users: bool,
 }
 
+impl AuthConfig {
+    /// One line for the start-up banner: how readers are recognised.
+    pub fn describe(&self, trusted_proxies: usize, client_ca: bool) -> String {
+        let mut ways = vec!["API tokens".to_owned()];
+        if let Some(h) = &self.remote_user_header {
+            ways.push(if trusted_proxies == 0 {
+                format!("{h} header (ignored: no [server.sources] trusted_proxies)")
+            } else {
+                format!("{h} header from the {trusted_proxies} trusted proxy range(s)")
+            });
+        }
+        if self.client_cert_users {
+            ways.push(if client_ca {
+                "client-certificate subjects".to_owned()
+            } else {
+                "client-certificate subjects (none without [server.tls] client_ca)".to_owned()
+            });
+        }
+        let mut line = format!("Readers: {}", ways.join(", "));
+        if self.auto_create_users && ways.len() > 1 {
+            line.push_str("; unknown SSO users are created without roles");
+        }
+        line
+    }
+}
+
 impl ServerConfig {
     /// The OS groups, validated.
     pub fn os_groups(&self) -> Result<OsGroups, patchwatch_assess::AssessError> {
@@ -216,6 +242,36 @@ mod tests {
         assert_eq!(d.unknown_sites, UnknownSites::Refuse);
         let loopback: Vec<String> = d.sources.networks.iter().map(|n| n.to_string()).collect();
         assert_eq!(loopback, ["127.0.0.0/8", "::1/128"]);
+    }
+
+    #[test]
+    fn auth_section_and_banner() {
+        let c: ServerConfig = toml::from_str(
+            r#"
+            [auth]
+            remote_user_header = "REMOTE_USER"
+            client_cert_users = true
+            auto_create_users = true
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.auth.remote_user_header.as_deref(), Some("REMOTE_USER"));
+        assert_eq!(
+            c.auth.describe(1, true),
+            "Readers: API tokens, REMOTE_USER header from the 1 trusted proxy range(s), \
+             client-certificate subjects; unknown SSO users are created without roles"
+        );
+        assert!(
+            c.auth
+                .describe(0, false)
+                .contains("ignored: no [server.sources]")
+        );
+        assert_eq!(
+            ServerConfig::default().auth.describe(0, false),
+            "Readers: API tokens"
+        );
+        let typo = toml::from_str::<ServerConfig>("[auth]\nremote_user = \"X\"");
+        assert!(typo.unwrap_err().to_string().contains("unknown field"));
     }
 
     #[test]
