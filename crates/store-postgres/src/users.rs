@@ -4,8 +4,8 @@
 
 use deadpool_postgres::GenericClient;
 use patchwatch_store::users::{
-    self, GRANT_QUERY, GROUP_QUERY, MEMBER_QUERY, NewGrant, NewUser, SiteGroup, USER_COLUMNS, User,
-    UserGrant,
+    self, GRANT_COLUMNS, GRANT_ORDER, GROUP_QUERY, MEMBER_QUERY, NewGrant, NewUser, SiteGroup,
+    USER_COLUMNS, User, UserGrant,
 };
 use patchwatch_store::{StoreError, now_millis};
 use tokio_postgres::error::SqlState;
@@ -42,8 +42,14 @@ pub(crate) async fn users<C: GenericClient>(
         .iter()
         .map(|r| users::user(&PgColumns(r)))
         .collect::<Result<Vec<_>, _>>()?;
+    let stmt = c
+        .prepare_cached(&format!(
+            "{GRANT_COLUMNS} WHERE $1::text IS NULL OR u.name = $1 {GRANT_ORDER}"
+        ))
+        .await
+        .map_err(pg_error)?;
     let grants = c
-        .query(GRANT_QUERY, &[])
+        .query(&stmt, &[&name])
         .await
         .map_err(pg_error)?
         .iter()

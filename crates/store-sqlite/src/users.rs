@@ -1,8 +1,8 @@
 //! Users, role grants and site groups (migration 5).
 
 use patchwatch_store::users::{
-    self, GRANT_QUERY, GROUP_QUERY, MEMBER_QUERY, NewGrant, NewUser, SiteGroup, USER_COLUMNS, User,
-    UserGrant,
+    self, GRANT_COLUMNS, GRANT_ORDER, GROUP_QUERY, MEMBER_QUERY, NewGrant, NewUser, SiteGroup,
+    USER_COLUMNS, User, UserGrant,
 };
 use patchwatch_store::{StoreError, now_millis};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -29,8 +29,12 @@ pub(crate) fn users(c: &Connection, name: Option<&str>) -> Result<Vec<User>, Sto
         ))
         .map_err(sql_error)?;
     let list = crate::collect_rows(&mut stmt, [name], users::user)?;
-    let mut stmt = c.prepare_cached(GRANT_QUERY).map_err(sql_error)?;
-    let grants = crate::collect_rows(&mut stmt, [], users::grant)?;
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "{GRANT_COLUMNS} WHERE ?1 IS NULL OR u.name = ?1 {GRANT_ORDER}"
+        ))
+        .map_err(sql_error)?;
+    let grants = crate::collect_rows(&mut stmt, [name], users::grant)?;
     Ok(users::assemble_users(list, grants))
 }
 

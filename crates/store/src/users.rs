@@ -201,13 +201,18 @@ pub fn user(r: &dyn crate::rows::Columns) -> Result<User, StoreError> {
     })
 }
 
-/// Every grant with its user, site and group, ordered for display.
-pub const GRANT_QUERY: &str = "SELECT g.user_id, g.role, g.site_id, s.name, g.group_id, sg.name
-     FROM role_grants g LEFT JOIN sites s ON s.id = g.site_id
-     LEFT JOIN site_groups sg ON sg.id = g.group_id
-     ORDER BY g.user_id, g.role, s.name, sg.name";
+/// Grants with their user, site and group; each backend adds a `WHERE`
+/// on `u.name` (one user, as every SSO request asks, or all) and
+/// [`GRANT_ORDER`].
+pub const GRANT_COLUMNS: &str = "SELECT g.user_id, g.role, g.site_id, s.name, g.group_id, sg.name
+     FROM role_grants g JOIN users u ON u.id = g.user_id
+     LEFT JOIN sites s ON s.id = g.site_id
+     LEFT JOIN site_groups sg ON sg.id = g.group_id";
 
-/// A `(user id, grant)` from [`GRANT_QUERY`].
+/// The order grants are listed in.
+pub const GRANT_ORDER: &str = "ORDER BY g.user_id, g.role, s.name, sg.name";
+
+/// A `(user id, grant)` from [`GRANT_COLUMNS`].
 pub fn grant(r: &dyn crate::rows::Columns) -> Result<(i64, UserGrant), StoreError> {
     let role = r.text(1)?;
     Ok((
