@@ -65,9 +65,16 @@ pub enum Command {
     /// Sites (host groups) and their ingest tokens.
     #[command(subcommand)]
     Sites(SitesCommand),
-    /// API tokens for reading, and extra ingest tokens.
+    /// API tokens (read or triage, scoped to a user, a site or a site
+    /// group), and extra ingest tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Users and their roles (admin, auditor, viewer, triager).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Site groups (an NGI: a group of sites, nesting one level).
+    #[command(subcommand)]
+    Groups(GroupsCommand),
     /// Hosts, their packages and their history.
     #[command(subcommand)]
     Hosts(HostsCommand),
@@ -127,17 +134,89 @@ pub enum SitesCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokensCommand {
-    /// Create a token: an API (read) token, or with --site an ingest token
-    /// for that site. The token is printed as the last line, once.
+    /// Create a token, printed as the last line, once. With only --site:
+    /// an ingest token for that site. Otherwise an API token: --access
+    /// read (default) or triage, on --site, --group or --user (that user's
+    /// roles, capped by --access), or with none of them on every site.
     Add {
         name: String,
         #[arg(long)]
         site: Option<String>,
+        #[arg(long, value_parser = ["read", "triage"])]
+        access: Option<String>,
+        #[arg(long, conflicts_with_all = ["site", "user"])]
+        group: Option<String>,
+        #[arg(long, conflicts_with = "site")]
+        user: Option<String>,
     },
     /// List tokens (never their secrets).
     List,
     /// Revoke a token by name.
     Revoke { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a local user with no roles; the first admin is made this way
+    /// (`users add NAME --password-stdin`, then `users grant NAME admin`).
+    Add {
+        name: String,
+        /// Read the password (at least 12 characters) from the first line
+        /// of standard input; without it the user can only log in via SSO.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Users with their roles.
+    List,
+    /// Delete a user, their roles and their tokens.
+    Remove { name: String },
+    /// Set a user's password from the first line of standard input.
+    Passwd {
+        name: String,
+        /// Remove the password instead (SSO only).
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Grant a role: admin or auditor (everywhere), viewer or triager
+    /// (on --site or --group).
+    Grant(GrantArgs),
+    /// Take a role back (the same arguments as grant).
+    Revoke(GrantArgs),
+    /// Import site contacts (GOCDB-style) from JSON (`[{"name", "role",
+    /// "site" or "group"}]`) or CSV (header `name,role,site,group`):
+    /// users are created without passwords (they log in via SSO) and
+    /// granted their role; GOCDB roles map to viewer (administrators) and
+    /// triager (security officers). Nothing is written if a row is wrong.
+    Import { file: std::path::PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    pub name: String,
+    #[arg(value_parser = ["admin", "auditor", "viewer", "triager"])]
+    pub role: String,
+    #[arg(long, conflicts_with = "group")]
+    pub site: Option<String>,
+    #[arg(long)]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Create a site group, optionally inside a top-level group.
+    Add {
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// Groups with their parent and member sites.
+    List,
+    /// Delete a group, its child groups and the roles and tokens on them.
+    Remove { name: String },
+    /// Put sites in a group.
+    AddSite { group: String, sites: Vec<String> },
+    /// Take sites out of a group.
+    RemoveSite { group: String, sites: Vec<String> },
 }
 
 #[derive(Debug, Args, Default)]

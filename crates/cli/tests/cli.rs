@@ -30,7 +30,8 @@ fn sites_and_tokens() {
             .contains("no site named \"NOPE\"")
     );
     let csv = env.ok(&["tokens", "list", "--csv"]);
-    assert_eq!(csv.lines().next(), Some("NAME,KIND,SITE,CREATED"));
+    assert_eq!(csv.lines().next(), Some("NAME,KIND,ACCESS,SCOPE,CREATED"));
+    assert!(csv.contains("reader,api,read,every site,"), "{csv}");
     assert_eq!(csv.lines().count(), 4);
     assert!(
         !csv.contains("pwi_") && !csv.contains("pwa_"),

@@ -71,10 +71,13 @@ pub async fn require(
     Ok(record)
 }
 
+/// What a request without any credentials is told.
+pub fn missing_credentials() -> ApiError {
+    ApiError::unauthorized("missing Authorization header; send `Authorization: Bearer TOKEN`")
+}
+
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers.get(AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("missing Authorization header; send `Authorization: Bearer TOKEN`")
-    })?;
+    let value = headers.get(AUTHORIZATION).ok_or_else(missing_credentials)?;
     let value = value
         .to_str()
         .map_err(|_| ApiError::unauthorized("the Authorization header is not readable text"))?;

@@ -77,6 +77,51 @@ pub struct ServerConfig {
     /// A second address serving only `GET /metrics`, without a token
     /// (`"127.0.0.1:9187"`); on the main address it needs an API token.
     pub metrics_listen: Option<String>,
+    /// Who people are besides API tokens (`[server.auth]`): a trusted
+    /// proxy's user header, client-certificate subjects.
+    pub auth: AuthConfig,
+}
+
+/// `[server.auth]`: single sign-on in front of the API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A header carrying the logged-in user's name (`REMOTE_USER`, as a
+    /// Shibboleth or OIDC reverse proxy sets it). Believed only from
+    /// `[server.sources] trusted_proxies`; from anyone else it is refused.
+    pub remote_user_header: Option<String>,
+    /// Treat a verified TLS client certificate's subject DN
+    /// (`CN=Jane Doe,O=Example`) as the user of that name.
+    pub client_cert_users: bool,
+    /// Create an SSO user (with no rights) on first login, so an admin
+    /// only has to grant roles; otherwise unknown users are refused.
+    pub auto_create_users: bool,
+}
+
+impl AuthConfig {
+    /// One line for the start-up banner: how readers are recognised.
+    pub fn describe(&self, trusted_proxies: usize, client_ca: bool) -> String {
+        let mut ways = vec!["API tokens".to_owned()];
+        if let Some(h) = &self.remote_user_header {
+            ways.push(if trusted_proxies == 0 {
+                format!("{h} header (ignored: no [server.sources] trusted_proxies)")
+            } else {
+                format!("{h} header from the {trusted_proxies} trusted proxy range(s)")
+            });
+        }
+        if self.client_cert_users {
+            ways.push(if client_ca {
+                "client-certificate subjects".to_owned()
+            } else {
+                "client-certificate subjects (none without [server.tls] client_ca)".to_owned()
+            });
+        }
+        let mut line = format!("Readers: {}", ways.join(", "));
+        if self.auto_create_users && ways.len() > 1 {
+            line.push_str("; unknown SSO users are created without roles");
+        }
+        line
+    }
 }
 
 impl ServerConfig {
@@ -156,6 +201,7 @@ impl Default for ServerConfig {
             feed_sync_max_bytes: patchwatch_vulndb::sync::DEFAULT_MAX_BYTES,
             os_groups: Vec::new(),
             metrics_listen: None,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -263,6 +309,36 @@ mod tests {
         assert_eq!(d.unknown_sites, UnknownSites::Refuse);
         let loopback: Vec<String> = d.sources.networks.iter().map(|n| n.to_string()).collect();
         assert_eq!(loopback, ["127.0.0.0/8", "::1/128"]);
+    }
+
+    #[test]
+    fn auth_section_and_banner() {
+        let c: ServerConfig = toml::from_str(
+            r#"
+            [auth]
+            remote_user_header = "REMOTE_USER"
+            client_cert_users = true
+            auto_create_users = true
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.auth.remote_user_header.as_deref(), Some("REMOTE_USER"));
+        assert_eq!(
+            c.auth.describe(1, true),
+            "Readers: API tokens, REMOTE_USER header from the 1 trusted proxy range(s), \
+             client-certificate subjects; unknown SSO users are created without roles"
+        );
+        assert!(
+            c.auth
+                .describe(0, false)
+                .contains("ignored: no [server.sources]")
+        );
+        assert_eq!(
+            ServerConfig::default().auth.describe(0, false),
+            "Readers: API tokens"
+        );
+        let typo = toml::from_str::<ServerConfig>("[auth]\nremote_user = \"X\"");
+        assert!(typo.unwrap_err().to_string().contains("unknown field"));
     }
 
     #[test]

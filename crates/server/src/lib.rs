@@ -21,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod caller;
 pub mod config;
 pub mod connections;
 pub mod error;

@@ -234,6 +234,12 @@ impl Policy {
         s
     }
 
+    /// Whether `ip` is one of `[server.sources] trusted_proxies`: the only
+    /// peers whose SSO user header is believed.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.is_proxy(ip)
+    }
+
     fn is_proxy(&self, ip: IpAddr) -> bool {
         self.sources.trusted_proxies.iter().any(|c| c.contains(ip))
     }

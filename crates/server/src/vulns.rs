@@ -72,13 +72,15 @@ impl VulnIndex {
         Ok(current.loaded.clone())
     }
 
-    /// Every CVE the hosts (of `site`, if given) are exposed to, with its
-    /// tags and the findings an exception covers counted apart, from the
-    /// kept assessment (brought up to date first).
+    /// Every CVE the hosts that `keep` accepts (the caller's scope, a
+    /// site) are exposed to, with its tags and the findings an exception
+    /// covers counted apart, from the kept assessment (brought up to date
+    /// first). Only those hosts are summarised, so no CVE, count or
+    /// package of another host appears.
     pub async fn fleet_cves(
         &self,
         db: &dyn Database,
-        site: Option<&str>,
+        keep: impl Fn(&patchwatch_store::HostSummary) -> bool,
         triage: &Triage,
     ) -> Result<Vec<CveSummary>, ApiError> {
         let mut guard = self.current.lock().await;
@@ -88,9 +90,7 @@ impl VulnIndex {
         let mut hosts = all_hosts(db).await?;
         catch_up(current, db, &hosts).await?;
         self.record(current);
-        if let Some(site) = site {
-            hosts.retain(|h| h.site == site);
-        }
+        hosts.retain(|h| keep(h));
         Ok(current.fleet.summaries(&hosts, triage, &self.groups))
     }
 

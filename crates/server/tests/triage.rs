@@ -42,7 +42,7 @@ async fn call(s: &TestServer, method: &str, path: &str, body: Option<Value>) -> 
     let req = Request::builder()
         .method(method)
         .uri(path)
-        .header("Authorization", format!("Bearer {}", s.api))
+        .header("Authorization", format!("Bearer {}", s.triage))
         .header("Content-Type", "application/json");
     let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
     s.send(req.body(body).unwrap()).await
@@ -152,7 +152,7 @@ async fn pakiti_reply_lists_tagged_unexcepted_cves() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
-    assert_eq!(r.json["author"], "token:reader");
+    assert_eq!(r.json["author"], "token:triager");
     let with_cve: BTreeSet<String> = exposed
         .iter()
         .filter(|f| f["cve"] == cve)
@@ -340,13 +340,32 @@ async fn tag_and_exception_endpoints_answer_precise_errors() {
         );
     }
 
-    // Managing needs an API token: an ingest token is refused.
-    let req = Request::post("/api/v1/tags")
-        .header("Authorization", format!("Bearer {}", s.ingest))
-        .header("Content-Type", "application/json")
-        .body(Body::from(r#"{"name":"X"}"#))
-        .unwrap();
-    assert_eq!(s.send(req).await.status, StatusCode::FORBIDDEN);
+    // Managing needs a triage token: ingest and read tokens are refused.
+    for token in [&s.ingest, &s.api] {
+        let req = Request::post("/api/v1/tags")
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(Body::from(r#"{"name":"X"}"#))
+            .unwrap();
+        assert_eq!(s.send(req).await.status, StatusCode::FORBIDDEN);
+    }
+    // The author is the caller, never what the body claims.
+    let r = call(
+        &s,
+        "POST",
+        "/api/v1/exceptions",
+        Some(
+            json!({"cve": "cve-2024-12797", "package": "openssl", "version": "3.0.15-1",
+                    "os_group": "debian 12", "reason": "r", "author": "bob"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("author"),
+        "{}",
+        r.json
+    );
 
     let r = call(
         &s,
@@ -354,14 +373,14 @@ async fn tag_and_exception_endpoints_answer_precise_errors() {
         "/api/v1/exceptions",
         Some(
             json!({"cve": "cve-2024-12797", "package": "openssl", "version": "3.0.15-1",
-                    "os_group": "debian 12", "reason": "r", "author": "bob",
+                    "os_group": "debian 12", "reason": "r",
                     "expires": "2999-01-31"}),
         ),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     assert_eq!(r.json["cve"], "CVE-2024-12797");
-    assert_eq!(r.json["author"], "bob");
+    assert_eq!(r.json["author"], "token:triager");
     assert_eq!(r.json["expires_at"], "2999-02-01T00:00:00Z");
     let list = s.get("/api/v1/exceptions").await;
     assert_eq!(list.json["count"], 1);

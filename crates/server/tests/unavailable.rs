@@ -135,6 +135,39 @@ impl Database for Down {
     async fn remove_exception(&self, _: i64) -> Result<(), StoreError> {
         down()
     }
+    async fn add_user(&self, _: &NewUser) -> Result<User, StoreError> {
+        down()
+    }
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        down()
+    }
+    async fn user(&self, _: &str) -> Result<Option<User>, StoreError> {
+        down()
+    }
+    async fn remove_user(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn set_password(&self, _: &str, _: Option<&str>) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn grant(&self, _: &str, _: &NewGrant) -> Result<UserGrant, StoreError> {
+        down()
+    }
+    async fn revoke(&self, _: &str, _: &NewGrant) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn add_site_group(&self, _: &str, _: Option<&str>) -> Result<SiteGroup, StoreError> {
+        down()
+    }
+    async fn site_groups(&self) -> Result<Vec<SiteGroup>, StoreError> {
+        down()
+    }
+    async fn remove_site_group(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn set_group_member(&self, _: &str, _: &str, _: bool) -> Result<(), StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

@@ -75,11 +75,9 @@ pub(crate) async fn add_token(
     let now = now_millis();
     let stmt = c
         .prepare_cached(
-            "WITH t AS (
-                 INSERT INTO tokens (name, kind, site_id, hash, created_at)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (name) DO NOTHING RETURNING id, site_id)
-             SELECT t.id, s.name FROM t LEFT JOIN sites s ON s.id = t.site_id",
+            "INSERT INTO tokens (name, kind, site_id, hash, created_at, access, user_id, group_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         .await
         .map_err(pg_error)?;
@@ -92,19 +90,26 @@ pub(crate) async fn add_token(
                 &token.site_id,
                 &token.hash,
                 &now,
+                &token.access.map(|a| a.as_str()),
+                &token.user_id,
+                &token.group_id,
             ],
         )
         .await
-        .map_err(pg_error)?
+        .map_err(crate::users::constraint_error(
+            "token's site, user or group",
+        ))?
         .ok_or_else(|| StoreError::AlreadyExists(format!("token {:?}", token.name)))?;
-    Ok(TokenRecord {
-        id: row.try_get(0).map_err(pg_error)?,
-        name: token.name.clone(),
-        kind: token.kind,
-        site: row.try_get(1).map_err(pg_error)?,
-        site_id: token.site_id,
-        created_at: now,
-    })
+    let id: i64 = row.try_get(0).map_err(pg_error)?;
+    let stmt = c
+        .prepare_cached(&format!(
+            "{} WHERE t.id = $1",
+            patchwatch_store::rows::TOKEN_COLUMNS
+        ))
+        .await
+        .map_err(pg_error)?;
+    let row = c.query_one(&stmt, &[&id]).await.map_err(pg_error)?;
+    patchwatch_store::rows::token(&crate::error::PgColumns(&row))
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or has lost

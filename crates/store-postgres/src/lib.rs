@@ -19,6 +19,7 @@ mod migrate;
 pub use migrate::latest_schema_version;
 mod read;
 mod triage;
+mod users;
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ use patchwatch_store::{
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
     StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
+use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 
 use cache::Caches;
 pub(crate) use error::{pg_error, pool_error};
@@ -334,5 +336,81 @@ impl Database for PostgresStore {
 
     async fn remove_exception(&self, id: i64) -> Result<(), StoreError> {
         triage::remove_exception(&self.client().await?, id).await
+    }
+
+    async fn add_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        patchwatch_store::users::validate_user_name(&user.name)?;
+        users::add_user(&self.client().await?, user).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        users::users(&self.client().await?, None).await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        Ok(users::users(&self.client().await?, Some(name)).await?.pop())
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
+        let n = self
+            .client()
+            .await?
+            .execute("DELETE FROM users WHERE name = $1", &[&name])
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn set_password(&self, name: &str, hash: Option<&str>) -> Result<bool, StoreError> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE users SET password_hash = $2 WHERE name = $1",
+                &[&name, &hash],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn grant(&self, user: &str, grant: &NewGrant) -> Result<UserGrant, StoreError> {
+        users::grant(&self.client().await?, user, grant).await
+    }
+
+    async fn revoke(&self, user: &str, grant: &NewGrant) -> Result<bool, StoreError> {
+        users::revoke(&self.client().await?, user, grant).await
+    }
+
+    async fn add_site_group(
+        &self,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<SiteGroup, StoreError> {
+        patchwatch_store::users::validate_group_name(name)?;
+        users::add_site_group(&self.client().await?, name, parent).await
+    }
+
+    async fn site_groups(&self) -> Result<Vec<SiteGroup>, StoreError> {
+        users::site_groups(&self.client().await?).await
+    }
+
+    async fn remove_site_group(&self, name: &str) -> Result<bool, StoreError> {
+        let n = self
+            .client()
+            .await?
+            .execute("DELETE FROM site_groups WHERE name = $1", &[&name])
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn set_group_member(
+        &self,
+        group: &str,
+        site: &str,
+        member: bool,
+    ) -> Result<(), StoreError> {
+        users::set_group_member(&self.client().await?, group, site, member).await
     }
 }

@@ -32,11 +32,10 @@ pub(crate) async fn tokens(
     hash: Option<&str>,
 ) -> Result<Vec<TokenRecord>, StoreError> {
     let stmt = c
-        .prepare_cached(
-            "SELECT t.id, t.name, t.kind, t.site_id, s.name, t.created_at
-             FROM tokens t LEFT JOIN sites s ON s.id = t.site_id
-             WHERE $1::text IS NULL OR t.hash = $1 ORDER BY t.name",
-        )
+        .prepare_cached(&format!(
+            "{} WHERE $1::text IS NULL OR t.hash = $1 ORDER BY t.name",
+            rows::TOKEN_COLUMNS
+        ))
         .await
         .map_err(pg_error)?;
     let rows = c.query(&stmt, &[&hash]).await.map_err(pg_error)?;
@@ -107,7 +106,7 @@ pub(crate) async fn host(c: &ClientWrapper, id: i64) -> Result<Option<HostDetail
     let Some(row) = c.query_opt(&stmt, &[&id]).await.map_err(pg_error)? else {
         return Ok(None);
     };
-    let details: &str = row.try_get(15).map_err(pg_error)?;
+    let details: &str = row.try_get(16).map_err(pg_error)?;
     Ok(Some(
         HostDetails::from_json(details)?.into_detail(rows::host_summary(&PgColumns(&row))?),
     ))

@@ -31,39 +31,50 @@ pub(crate) fn create_site(c: &Connection, name: &str) -> Result<Site, StoreError
     })
 }
 
-pub(crate) fn add_token(
-    c: &Connection,
-    name: &str,
-    kind: TokenKind,
-    site_id: Option<i64>,
-    hash: &str,
-) -> Result<TokenRecord, StoreError> {
+pub(crate) fn add_token(c: &Connection, token: &NewTokenRow) -> Result<TokenRecord, StoreError> {
     let now = now_millis();
     let id = c
         .query_row(
-            "INSERT INTO tokens (name, kind, site_id, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO tokens (name, kind, site_id, hash, created_at, access, user_id, group_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (name) DO NOTHING RETURNING id",
-            params![name, kind.as_str(), site_id, hash, now],
+            params![
+                token.name,
+                token.kind.as_str(),
+                token.site_id,
+                token.hash,
+                now,
+                token.access.map(|a| a.as_str()),
+                token.user_id,
+                token.group_id
+            ],
             |r| r.get::<_, i64>(0),
         )
         .optional()
-        .map_err(sql_error)?
-        .ok_or_else(|| StoreError::AlreadyExists(format!("token {name:?}")))?;
-    let site = match site_id {
-        Some(s) => Some(
-            c.query_row("SELECT name FROM sites WHERE id = ?1", [s], |r| r.get(0))
-                .map_err(sql_error)?,
-        ),
-        None => None,
-    };
-    Ok(TokenRecord {
-        id,
-        name: name.to_owned(),
-        kind,
-        site,
-        site_id,
-        created_at: now,
-    })
+        .map_err(crate::users::constraint_error(
+            "token's site, user or group",
+        ))?
+        .ok_or_else(|| StoreError::AlreadyExists(format!("token {:?}", token.name)))?;
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "{} WHERE t.id = ?1",
+            patchwatch_store::rows::TOKEN_COLUMNS
+        ))
+        .map_err(sql_error)?;
+    crate::collect_rows(&mut stmt, [id], patchwatch_store::rows::token)?
+        .pop()
+        .ok_or_else(|| StoreError::Backend(format!("token {id} vanished")))
+}
+
+/// A [`patchwatch_store::NewToken`] without its secret, for the writer.
+pub(crate) struct NewTokenRow {
+    pub name: String,
+    pub kind: TokenKind,
+    pub site_id: Option<i64>,
+    pub access: Option<patchwatch_auth::TokenAccess>,
+    pub user_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub hash: String,
 }
 
 struct ExistingHost {

@@ -10,6 +10,7 @@ mod migrate;
 pub use migrate::{applied_schema_version, latest_schema_version};
 mod read;
 mod triage;
+mod users;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use patchwatch_store::{
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
     StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
+use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 use rusqlite::{Connection, OpenFlags};
 
 use writer::Writer;
@@ -170,14 +172,17 @@ impl Database for SqliteStore {
     }
 
     async fn add_token(&self, token: &NewToken) -> Result<TokenRecord, StoreError> {
-        let (name, kind, site_id, hash) = (
-            token.name.clone(),
-            token.kind,
-            token.site_id,
-            token.hash.clone(),
-        );
+        let row = ingest::NewTokenRow {
+            name: token.name.clone(),
+            kind: token.kind,
+            site_id: token.site_id,
+            access: token.access,
+            user_id: token.user_id,
+            group_id: token.group_id,
+            hash: token.hash.clone(),
+        };
         self.writer
-            .write(move |c, _| ingest::add_token(c, &name, kind, site_id, &hash))
+            .write(move |c, _| ingest::add_token(c, &row))
             .await
     }
 
@@ -399,6 +404,102 @@ impl Database for SqliteStore {
     async fn remove_exception(&self, id: i64) -> Result<(), StoreError> {
         self.writer
             .write(move |c, _| triage::remove_exception(c, id))
+            .await
+    }
+
+    async fn add_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        patchwatch_store::users::validate_user_name(&user.name)?;
+        let user = user.clone();
+        self.writer
+            .write(move |c, _| users::add_user(c, &user))
+            .await
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(|c| users::users(c, None)).await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| Ok(users::users(c, Some(&name))?.pop()))
+            .await
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute("DELETE FROM users WHERE name = ?1", [&name])
+                    .map(|n| n > 0)
+                    .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn set_password(&self, name: &str, hash: Option<&str>) -> Result<bool, StoreError> {
+        let (name, hash) = (name.to_owned(), hash.map(str::to_owned));
+        self.writer
+            .write(move |c, _| {
+                c.execute(
+                    "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                    rusqlite::params![name, hash],
+                )
+                .map(|n| n > 0)
+                .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn grant(&self, user: &str, grant: &NewGrant) -> Result<UserGrant, StoreError> {
+        let (user, grant) = (user.to_owned(), grant.clone());
+        self.writer
+            .write(move |c, _| users::grant(c, &user, &grant))
+            .await
+    }
+
+    async fn revoke(&self, user: &str, grant: &NewGrant) -> Result<bool, StoreError> {
+        let (user, grant) = (user.to_owned(), grant.clone());
+        self.writer
+            .write(move |c, _| users::revoke(c, &user, &grant))
+            .await
+    }
+
+    async fn add_site_group(
+        &self,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<SiteGroup, StoreError> {
+        patchwatch_store::users::validate_group_name(name)?;
+        let (name, parent) = (name.to_owned(), parent.map(str::to_owned));
+        self.writer
+            .write(move |c, _| users::add_site_group(c, &name, parent.as_deref()))
+            .await
+    }
+
+    async fn site_groups(&self) -> Result<Vec<SiteGroup>, StoreError> {
+        self.read(users::site_groups).await
+    }
+
+    async fn remove_site_group(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute("DELETE FROM site_groups WHERE name = ?1", [&name])
+                    .map(|n| n > 0)
+                    .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn set_group_member(
+        &self,
+        group: &str,
+        site: &str,
+        member: bool,
+    ) -> Result<(), StoreError> {
+        let (group, site) = (group.to_owned(), site.to_owned());
+        self.writer
+            .write(move |c, _| users::set_group_member(c, &group, &site, member))
             .await
     }
 }

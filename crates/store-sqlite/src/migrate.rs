@@ -10,7 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_feeds.sql")),
     (3, include_str!("../migrations/0003_feed_sync.sql")),
     (4, include_str!("../migrations/0004_triage.sql")),
-    // 5 is the authorization work's (users, roles, scoped tokens).
+    (5, include_str!("../migrations/0005_users.sql")),
     (6, include_str!("../migrations/0006_generation_numbers.sql")),
 ];
 

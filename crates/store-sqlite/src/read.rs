@@ -33,11 +33,10 @@ fn site_query(c: &Connection, name: Option<&str>) -> Result<Vec<Site>, StoreErro
 
 pub(crate) fn tokens(c: &Connection, hash: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
     let mut stmt = c
-        .prepare_cached(
-            "SELECT t.id, t.name, t.kind, t.site_id, s.name, t.created_at
-             FROM tokens t LEFT JOIN sites s ON s.id = t.site_id
-             WHERE ?1 IS NULL OR t.hash = ?1 ORDER BY t.name",
-        )
+        .prepare_cached(&format!(
+            "{} WHERE ?1 IS NULL OR t.hash = ?1 ORDER BY t.name",
+            rows::TOKEN_COLUMNS
+        ))
         .map_err(sql_error)?;
     crate::collect_rows(&mut stmt, [hash], rows::token)
 }
@@ -93,7 +92,7 @@ pub(crate) fn host(c: &Connection, id: i64) -> Result<Option<HostDetail>, StoreE
         .query_row([id], |r| {
             Ok((
                 rows::host_summary(&crate::SqliteColumns(r)),
-                r.get::<_, String>(15)?,
+                r.get::<_, String>(16)?,
             ))
         })
         .optional()

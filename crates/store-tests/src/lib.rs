@@ -20,6 +20,9 @@ pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
 mod triage;
 
 pub use triage::{exceptions_add_list_remove, tags_and_assignments};
+mod users;
+
+pub use users::{scoped_tokens_and_host_scope, users_groups_and_grants};
 
 pub type Db = Arc<dyn Database>;
 
@@ -34,7 +37,8 @@ macro_rules! conformance_tests {
             concurrent_reports_for_one_new_host, unchanged_packages_keep_the_set,
             delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
             concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable,
-            tags_and_assignments, exceptions_add_list_remove, package_sets_in_bulk);
+            tags_and_assignments, exceptions_add_list_remove, package_sets_in_bulk,
+            users_groups_and_grants, scoped_tokens_and_host_scope);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

@@ -13,6 +13,7 @@ use crate::records::{
 };
 use crate::token::NewToken;
 use crate::triage::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
+use crate::users::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 
 /// A parsed, validated report on its way into the store.
 #[derive(Debug, Clone)]
@@ -175,6 +176,42 @@ pub trait Database: Send + Sync + 'static {
     async fn exceptions(&self) -> Result<Vec<Exception>, StoreError>;
     /// `NotFound` when there is no exception with that id.
     async fn remove_exception(&self, id: i64) -> Result<(), StoreError>;
+
+    // Users, role grants and site groups (see `users`; migration 5).
+
+    /// `AlreadyExists` when the name is taken.
+    async fn add_user(&self, user: &NewUser) -> Result<User, StoreError>;
+    /// Every user by name, with their grants.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// Deletes a user, their grants and their tokens; false when absent.
+    async fn remove_user(&self, name: &str) -> Result<bool, StoreError>;
+    /// Sets (or, with `None`, clears) a password hash; false when absent.
+    async fn set_password(&self, name: &str, hash: Option<&str>) -> Result<bool, StoreError>;
+    /// `NotFound` for an unknown user, site or group, `AlreadyExists` for
+    /// the same grant twice, `Invalid` for a role on the wrong target.
+    async fn grant(&self, user: &str, grant: &NewGrant) -> Result<UserGrant, StoreError>;
+    /// False when the user has no such grant (or does not exist).
+    async fn revoke(&self, user: &str, grant: &NewGrant) -> Result<bool, StoreError>;
+    /// `NotFound` for an unknown parent, `Invalid` when the parent has a
+    /// parent itself (groups nest one level).
+    async fn add_site_group(
+        &self,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<SiteGroup, StoreError>;
+    /// Every group by name with its own member sites.
+    async fn site_groups(&self) -> Result<Vec<SiteGroup>, StoreError>;
+    /// Deletes a group, its child groups, and grants and tokens on them.
+    async fn remove_site_group(&self, name: &str) -> Result<bool, StoreError>;
+    /// Adds (`member`) or removes a site; `NotFound` for an unknown group
+    /// or site. Adding twice or removing a non-member changes nothing.
+    async fn set_group_member(
+        &self,
+        group: &str,
+        site: &str,
+        member: bool,
+    ) -> Result<(), StoreError>;
 }
 
 /// Sorts packages the way people read them.

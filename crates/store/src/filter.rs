@@ -6,6 +6,10 @@ use crate::Millis;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostFilter {
+    /// The caller's scope: only hosts of these sites (`None`: every site).
+    /// Every read on behalf of a caller sets it from
+    /// `patchwatch_auth::Access::scope`.
+    pub site_ids: Option<Vec<i64>>,
     pub site: Option<String>,
     /// `debian` matches every Debian release, `debian 12` only that one.
     pub os: Option<String>,
@@ -76,6 +80,16 @@ pub fn host_where(
         values.push(v);
         placeholder(values.len())
     };
+    if let Some(ids) = &filter.site_ids {
+        // Ids are integers, written inline: one statement text per scope
+        // size would defeat the statement caches anyway.
+        if ids.is_empty() {
+            clauses.push("1 = 0".to_owned());
+        } else {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            clauses.push(format!("h.site_id IN ({})", list.join(", ")));
+        }
+    }
     if let Some(site) = &filter.site {
         let p = bind(SqlValue::Text(site.clone()), &mut values);
         clauses.push(format!("s.name = {p}"));
@@ -128,7 +142,7 @@ pub fn host_where(
 /// [`crate::HostSummary`] is built from.
 pub const HOST_SUMMARY_COLUMNS: &str = "h.id, h.hostname, s.name, o.distro, o.release, h.kernel, \
      h.arch, h.tags, ps.package_count, h.first_seen, h.last_seen, h.protocol, h.reboot_required, \
-     h.package_set_id, h.last_report_id";
+     h.package_set_id, h.last_report_id, h.site_id";
 
 /// The joins behind [`HOST_SUMMARY_COLUMNS`].
 pub const HOST_SUMMARY_FROM: &str = "hosts h JOIN sites s ON s.id = h.site_id \
@@ -162,6 +176,18 @@ mod tests {
         assert_eq!(
             host_where(&HostFilter::default(), |n| format!("?{n}")).0,
             ""
+        );
+        let scoped = |ids: Vec<i64>| HostFilter {
+            site_ids: Some(ids),
+            ..HostFilter::default()
+        };
+        assert_eq!(
+            host_where(&scoped(vec![3, 7]), |n| format!("?{n}")).0,
+            "WHERE h.site_id IN (3, 7)"
+        );
+        assert_eq!(
+            host_where(&scoped(vec![]), |n| format!("?{n}")).0,
+            "WHERE 1 = 0"
         );
     }
 }

@@ -17,6 +17,7 @@ pub mod records;
 pub mod rows;
 pub mod token;
 pub mod triage;
+pub mod users;
 
 pub use database::{Database, IngestRequest, RepeatRequest, sort_packages};
 pub use diff::{PackageChange, PackageDiff};
@@ -34,6 +35,7 @@ pub use triage::{
     CveTag, DEFAULT_TAGS, Exception, NewAssignment, NewException, TagAssignment, canonical_cve,
     parse_cve_id, parse_expiry, validate_tag_name,
 };
+pub use users::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, in both
 /// backends, so they sort and compare the same way.

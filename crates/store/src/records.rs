@@ -28,6 +28,8 @@ pub struct HostSummary {
     pub id: i64,
     pub hostname: String,
     pub site: String,
+    #[serde(skip)]
+    pub site_id: i64,
     #[serde(serialize_with = "os_text")]
     pub os: OsRelease,
     pub kernel: String,
@@ -88,6 +90,14 @@ pub struct TokenRecord {
     pub site: Option<String>,
     #[serde(skip)]
     pub site_id: Option<i64>,
+    /// `read` or `triage` for API tokens, absent for ingest tokens.
+    pub access: Option<patchwatch_auth::TokenAccess>,
+    pub user: Option<String>,
+    #[serde(skip)]
+    pub user_id: Option<i64>,
+    pub group: Option<String>,
+    #[serde(skip)]
+    pub group_id: Option<i64>,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: Millis,
 }

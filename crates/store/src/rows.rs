@@ -42,6 +42,7 @@ pub fn host_summary(r: &dyn Columns) -> Result<HostSummary, StoreError> {
         reboot_required: r.opt_flag(12)?,
         package_set_id: r.int(13)?,
         last_report_id: r.int(14)?,
+        site_id: r.int(15)?,
     })
 }
 
@@ -97,7 +98,14 @@ pub fn site(r: &dyn Columns) -> Result<Site, StoreError> {
     })
 }
 
-/// A token from `t.id, t.name, t.kind, t.site_id, s.name, t.created_at`.
+/// The token query both backends run, each adding its own `WHERE`.
+pub const TOKEN_COLUMNS: &str =
+    "SELECT t.id, t.name, t.kind, t.site_id, s.name, t.created_at, t.access, t.user_id, u.name,
+        t.group_id, g.name
+     FROM tokens t LEFT JOIN sites s ON s.id = t.site_id
+     LEFT JOIN users u ON u.id = t.user_id LEFT JOIN site_groups g ON g.id = t.group_id";
+
+/// A token from [`TOKEN_COLUMNS`].
 pub fn token(r: &dyn Columns) -> Result<TokenRecord, StoreError> {
     let kind = r.text(2)?;
     Ok(TokenRecord {
@@ -109,6 +117,17 @@ pub fn token(r: &dyn Columns) -> Result<TokenRecord, StoreError> {
         site_id: r.opt_int(3)?,
         site: r.opt_text(4)?,
         created_at: r.int(5)?,
+        access: match r.opt_text(6)? {
+            Some(a) => Some(
+                patchwatch_auth::TokenAccess::parse(&a)
+                    .map_err(|_| StoreError::Corrupt(format!("token access {a:?}")))?,
+            ),
+            None => None,
+        },
+        user_id: r.opt_int(7)?,
+        user: r.opt_text(8)?,
+        group_id: r.opt_int(9)?,
+        group: r.opt_text(10)?,
     })
 }
 

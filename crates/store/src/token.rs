@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use patchwatch_auth::{TokenAccess, TokenScope};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -53,7 +54,15 @@ impl fmt::Display for TokenKind {
 pub struct NewToken {
     pub name: String,
     pub kind: TokenKind,
+    /// The site an ingest token reports for, or an API token's site scope.
     pub site_id: Option<i64>,
+    /// What an API token may do (`None` for ingest tokens).
+    pub access: Option<TokenAccess>,
+    /// An API token acting for a user: the user's grants, capped by
+    /// `access`.
+    pub user_id: Option<i64>,
+    /// An API token scoped to a site group.
+    pub group_id: Option<i64>,
     pub secret: String,
     pub hash: String,
 }
@@ -67,9 +76,26 @@ impl NewToken {
             name: name.to_owned(),
             kind,
             site_id,
+            // An API token reads unless made otherwise: least privilege.
+            access: (kind == TokenKind::Api).then_some(TokenAccess::Read),
+            user_id: None,
+            group_id: None,
             hash: hash(&secret),
             secret,
         }
+    }
+
+    /// An API token with `access` on `scope`.
+    pub fn api(name: &str, access: TokenAccess, scope: TokenScope) -> NewToken {
+        let mut token = NewToken::generate(name, TokenKind::Api, None);
+        token.access = Some(access);
+        match scope {
+            TokenScope::Everywhere => {}
+            TokenScope::User(u) => token.user_id = Some(u),
+            TokenScope::Site(s) => token.site_id = Some(s),
+            TokenScope::Group(g) => token.group_id = Some(g),
+        }
+        token
     }
 }
 

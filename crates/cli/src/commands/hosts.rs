@@ -132,6 +132,7 @@ pub(super) async fn resolve(db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow::
 
 async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> anyhow::Result<()> {
     let filter = HostFilter {
+        site_ids: None,
         site: args.site,
         os: args.os,
         tag: args.tag,

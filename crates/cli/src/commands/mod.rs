@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_assess;
+mod contacts;
 mod doctor;
 mod exceptions;
 mod feed_sync;
@@ -11,6 +12,7 @@ mod init;
 mod serve;
 mod sites;
 mod tags;
+mod users;
 mod vercmp;
 mod vulns;
 
@@ -138,6 +140,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Sites(cmd) => sites::sites(ctx, cmd).await,
         Command::Tokens(cmd) => sites::tokens(ctx, cmd).await,
+        Command::Users(cmd) => users::users(ctx, cmd).await,
+        Command::Groups(cmd) => users::groups(ctx, cmd).await,
         Command::Hosts(cmd) => hosts::run(ctx, cmd).await,
         Command::Prune {
             older_than_days,

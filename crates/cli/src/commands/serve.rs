@@ -45,6 +45,17 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
             "Metrics: {scheme}://{addr}/metrics (API token; or set [server] metrics_listen)"
         ),
     }
+    let server_config = &ctx.config.server;
+    println!(
+        "{}",
+        server_config.auth.describe(
+            server_config.sources.trusted_proxies.len(),
+            server_config
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.client_ca.is_some())
+        )
+    );
     if let Some(every) = ctx.config.server.feed_sync_interval {
         println!(
             "Feed sync: enabled URL feeds every {} s (see `patchwatch feeds list`)",

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
-use patchwatch_store::{NewToken, StoreError, TokenKind};
+use patchwatch_auth::{TokenAccess, TokenScope};
+use patchwatch_store::{NewToken, StoreError, TokenKind, TokenRecord};
 
 use super::Context;
 use crate::cli::{SitesCommand, TokensCommand};
@@ -66,17 +67,49 @@ pub async fn sites(ctx: Context, cmd: SitesCommand) -> anyhow::Result<ExitCode> 
 pub async fn tokens(ctx: Context, cmd: TokensCommand) -> anyhow::Result<ExitCode> {
     let db = ctx.open().await?;
     match cmd {
-        TokensCommand::Add { name, site } => {
-            let (kind, site_id) = match &site {
-                Some(s) => {
-                    let site = db.site(s).await?.ok_or_else(|| {
-                        anyhow!("no site named {s:?}; see `patchwatch sites list`")
-                    })?;
-                    (TokenKind::Ingest, Some(site.id))
-                }
-                None => (TokenKind::Api, None),
+        TokensCommand::Add {
+            name,
+            site,
+            access,
+            group,
+            user,
+        } => {
+            let site_id = match &site {
+                Some(s) => Some(
+                    db.site(s)
+                        .await?
+                        .ok_or_else(|| anyhow!("no site named {s:?}; see `patchwatch sites list`"))?
+                        .id,
+                ),
+                None => None,
             };
-            let token = NewToken::generate(&name, kind, site_id);
+            let api = access.is_some() || group.is_some() || user.is_some() || site.is_none();
+            let token = if api {
+                let access = TokenAccess::parse(access.as_deref().unwrap_or("read"))?;
+                let scope = if let Some(g) = &group {
+                    let groups = db.site_groups().await?;
+                    let id = groups.iter().find(|x| &x.name == g).map(|x| x.id);
+                    TokenScope::Group(id.ok_or_else(|| {
+                        anyhow!("no site group named {g:?}; see `patchwatch groups list`")
+                    })?)
+                } else if let Some(u) = &user {
+                    let found = db.user(u).await?;
+                    TokenScope::User(
+                        found
+                            .ok_or_else(|| {
+                                anyhow!("no user named {u:?}; see `patchwatch users list`")
+                            })?
+                            .id,
+                    )
+                } else if let Some(id) = site_id {
+                    TokenScope::Site(id)
+                } else {
+                    TokenScope::Everywhere
+                };
+                NewToken::api(&name, access, scope)
+            } else {
+                NewToken::generate(&name, TokenKind::Ingest, site_id)
+            };
             let record = db.add_token(&token).await.map_err(|e| match e {
                 StoreError::AlreadyExists(_) => anyhow!("a token named {name:?} already exists"),
                 e => e.into(),
@@ -84,11 +117,15 @@ pub async fn tokens(ctx: Context, cmd: TokensCommand) -> anyhow::Result<ExitCode
             if ctx.format == Format::Json {
                 print_json(&serde_json::json!({ "token": record, "secret": token.secret }))?;
             } else {
-                match &site {
-                    Some(s) => {
+                match (&record.access, &site) {
+                    (None, Some(s)) => {
                         println!("Created ingest token {name:?} for site {s:?} (shown only now):")
                     }
-                    None => println!("Created API token {name:?} (shown only now):"),
+                    _ => println!(
+                        "Created API token {name:?}, {} on {} (shown only now):",
+                        record.access.map_or("read", |a| a.as_str()),
+                        token_scope(&record)
+                    ),
                 }
                 println!("{}", token.secret);
             }
@@ -98,13 +135,14 @@ pub async fn tokens(ctx: Context, cmd: TokensCommand) -> anyhow::Result<ExitCode
             if ctx.format == Format::Json {
                 print_json(&tokens)?;
             } else {
-                let mut t =
-                    Table::new(vec!["NAME", "KIND", "SITE", "CREATED"]).when_empty("no tokens");
+                let mut t = Table::new(vec!["NAME", "KIND", "ACCESS", "SCOPE", "CREATED"])
+                    .when_empty("no tokens");
                 for tok in tokens {
                     t.row(vec![
-                        tok.name,
+                        tok.name.clone(),
                         tok.kind.to_string(),
-                        tok.site.unwrap_or_default(),
+                        tok.access.map(|a| a.to_string()).unwrap_or_default(),
+                        token_scope(&tok),
                         timestamp(tok.created_at),
                     ]);
                 }
@@ -119,4 +157,15 @@ pub async fn tokens(ctx: Context, cmd: TokensCommand) -> anyhow::Result<ExitCode
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a token applies, for people: `site X`, `group G`, `user U`,
+/// `every site`.
+fn token_scope(t: &TokenRecord) -> String {
+    match (&t.user, &t.group, &t.site) {
+        (Some(u), _, _) => format!("user {u}"),
+        (None, Some(g), _) => format!("group {g}"),
+        (None, None, Some(s)) => format!("site {s}"),
+        (None, None, None) => "every site".to_owned(),
+    }
 }

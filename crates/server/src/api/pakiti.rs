@@ -158,6 +158,8 @@ async fn evaluate(
         id: 0,
         hostname: report.hostname,
         site: site.to_owned(),
+        // Never stored nor scoped: triage matches exceptions by site name.
+        site_id: 0,
         os,
         kernel: report.kernel.release,
         arch: report.arch,

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use patchwatch_auth::{TokenAccess, TokenScope};
 use patchwatch_server::{AppState, ServerConfig, router};
 use patchwatch_store::{Database, HostFilter, NewToken, TokenKind};
 use patchwatch_store_sqlite::SqliteStore;
@@ -19,8 +20,11 @@ pub struct TestServer {
     pub app: Router,
     pub db: Arc<dyn Database>,
     pub ingest: String,
+    /// Reads every site (what API tokens made before scopes became).
     pub api: String,
     pub other_ingest: String,
+    /// Reads and triages every site (tags, exceptions).
+    pub triage: String,
 }
 
 pub async fn start(config: ServerConfig) -> TestServer {
@@ -58,8 +62,16 @@ pub async fn start_with_peer(
             db.add_token(&t).await.unwrap();
             tokens.push(t.secret);
         }
+        let t = NewToken::api("triager", TokenAccess::Triage, TokenScope::Everywhere);
+        db.add_token(&t).await.unwrap();
+        tokens.push(t.secret);
     } else {
-        tokens = vec!["pwi_x".into(), "pwa_x".into(), "pwi_y".into()];
+        tokens = vec![
+            "pwi_x".into(),
+            "pwa_x".into(),
+            "pwi_y".into(),
+            "pwa_y".into(),
+        ];
     }
     let app = router(AppState::load(db.clone(), config).unwrap()).layer(MockConnectInfo(peer));
     TestServer {
@@ -68,6 +80,7 @@ pub async fn start_with_peer(
         ingest: tokens[0].clone(),
         api: tokens[1].clone(),
         other_ingest: tokens[2].clone(),
+        triage: tokens[3].clone(),
     }
 }
 

@@ -12,6 +12,7 @@ use patchwatch_store::{
     IngestOutcome, IngestRequest, NewAssignment, NewException, NewFeed, NewToken, Page, PruneStats,
     RepeatRequest, ReportRecord, Site, StoreError, SyncState, TagAssignment, TokenRecord,
 };
+use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 use patchwatch_store_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::NoTls;
 
@@ -250,5 +251,47 @@ impl Database for TestDb {
     }
     async fn remove_exception(&self, id: i64) -> Result<(), StoreError> {
         self.store.remove_exception(id).await
+    }
+    async fn add_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        self.store.add_user(user).await
+    }
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.store.users().await
+    }
+    async fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        self.store.user(name).await
+    }
+    async fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
+        self.store.remove_user(name).await
+    }
+    async fn set_password(&self, name: &str, hash: Option<&str>) -> Result<bool, StoreError> {
+        self.store.set_password(name, hash).await
+    }
+    async fn grant(&self, user: &str, grant: &NewGrant) -> Result<UserGrant, StoreError> {
+        self.store.grant(user, grant).await
+    }
+    async fn revoke(&self, user: &str, grant: &NewGrant) -> Result<bool, StoreError> {
+        self.store.revoke(user, grant).await
+    }
+    async fn add_site_group(
+        &self,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<SiteGroup, StoreError> {
+        self.store.add_site_group(name, parent).await
+    }
+    async fn site_groups(&self) -> Result<Vec<SiteGroup>, StoreError> {
+        self.store.site_groups().await
+    }
+    async fn remove_site_group(&self, name: &str) -> Result<bool, StoreError> {
+        self.store.remove_site_group(name).await
+    }
+    async fn set_group_member(
+        &self,
+        group: &str,
+        site: &str,
+        member: bool,
+    ) -> Result<(), StoreError> {
+        self.store.set_group_member(group, site, member).await
     }
 }

@@ -1,14 +1,14 @@
-//! The read side: hosts, their packages and their history.
+//! The read side: hosts, their packages and their history, each within
+//! the caller's scope (see `caller`).
 
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use patchwatch_store::{HostDetail, HostFilter, PackageView, TokenKind, host_history, now_millis};
+use patchwatch_store::{HostFilter, PackageView, host_history, now_millis};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,29 +57,15 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
-pub(super) async fn reader(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    auth::require(headers, &state.tokens, state.db.as_ref(), TokenKind::Api)
-        .await
-        .map(|_| ())
-}
-
-pub(super) async fn load_host(state: &AppState, id: i64) -> Result<HostDetail, ApiError> {
-    state
-        .db
-        .host(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("host {id} not found")))
-}
-
 /// `GET /api/v1/hosts`
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
+    caller.reader()?;
     let q = query(q)?;
-    let filter = HostFilter {
+    let filter = caller.host_filter(HostFilter {
         site: q.site,
         os: q.os,
         tag: q.tag,
@@ -93,7 +79,8 @@ pub async fn list(
         hostname: q.hostname,
         limit: Some(page_limit(q.limit)?),
         offset: q.offset.unwrap_or(0),
-    };
+        site_ids: None,
+    });
     let page = state.db.hosts(&filter).await?;
     Ok(Json(json!(page)))
 }
@@ -101,23 +88,21 @@ pub async fn list(
 /// `GET /api/v1/hosts/{id}`
 pub async fn show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
-    let host = load_host(&state, host_id(id)?).await?;
+    let host = caller.host(&state, host_id(id)?).await?;
     Ok(Json(json!(host)))
 }
 
 /// `GET /api/v1/hosts/{id}/packages`
 pub async fn packages(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
     let id = host_id(id)?;
-    let host = load_host(&state, id).await?;
+    let host = caller.host(&state, id).await?;
     let packages = state.db.package_set(host.summary.package_set_id).await?;
     let views: Vec<PackageView> = packages.iter().map(PackageView::from).collect();
     Ok(Json(json!({
@@ -132,14 +117,13 @@ pub async fn packages(
 /// changes since the report before it.
 pub async fn reports(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     id: Result<Path<i64>, PathRejection>,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
     let id = host_id(id)?;
     let q = query(q)?;
-    load_host(&state, id).await?;
+    caller.host(&state, id).await?;
     let limit = page_limit(q.limit)?;
     let offset = q.offset.unwrap_or(0);
     let entries = host_history(state.db.as_ref(), id, limit, offset).await?;

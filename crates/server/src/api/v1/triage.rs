@@ -1,30 +1,37 @@
-//! CVE tags and exceptions: read with an API token, and managed with one
-//! (the token's name is the author when the body names none).
+//! CVE tags and exceptions. Tags and OS-group exceptions apply to every
+//! site, so managing them needs triage rights everywhere; a site's
+//! exceptions can be managed by its triagers, and are seen only by those
+//! who may read the site. The author is always the caller's identity.
 //!
 //! * `GET /tags`, `POST /tags` `{name, reason?}`, `DELETE /tags/{name}`,
 //!   `POST /tags/{name}/enable`, `POST /tags/{name}/disable`
-//! * `GET /tags/assignments`, `POST /tags/{name}/cves` `{cve, reason?,
-//!   author?}`, `DELETE /tags/{name}/cves/{cve}`
+//! * `GET /tags/assignments`, `POST /tags/{name}/cves` `{cve, reason?}`, `DELETE /tags/{name}/cves/{cve}`
 //! * `GET /exceptions`, `POST /exceptions` `{cve, package, version,
-//!   os_group | site, reason, author?, expires?}`, `DELETE /exceptions/{id}`
+//!   os_group | site, reason, expires?}`, `DELETE /exceptions/{id}`
+
+use std::collections::HashSet;
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use patchwatch_store::{NewAssignment, NewException, TokenKind, TokenRecord, parse_expiry};
+use axum::http::StatusCode;
+use patchwatch_auth::Action;
+use patchwatch_store::{
+    Exception, NewAssignment, NewException, StoreError, now_millis, parse_expiry,
+};
+use patchwatch_vulndb::Triage;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::hosts::reader;
-use crate::auth;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 type Created = (StatusCode, Json<Value>);
 
-async fn manager(state: &AppState, headers: &HeaderMap) -> Result<TokenRecord, ApiError> {
-    auth::require(headers, &state.tokens, state.db.as_ref(), TokenKind::Api).await
+/// Tags are fleet-wide: changing one changes every site's findings.
+fn tag_manager(caller: &Caller) -> Result<(), ApiError> {
+    caller.require_everywhere(Action::Triage, "managing CVE tags")
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -37,19 +44,19 @@ fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))
 }
 
-fn author(given: Option<String>, token: &TokenRecord) -> String {
-    given
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(|| format!("token:{}", token.name))
-}
-
 /// `GET /api/v1/tags`
-pub async fn tags(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
-    let tags = state.db.tags().await?;
+pub async fn tags(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.reader()?;
+    let mut tags = state.db.tags().await?;
+    if let Some(present) = cves_in_scope(&state, &caller).await? {
+        let assignments = state.db.tag_assignments().await?;
+        for tag in &mut tags {
+            tag.cves = assignments
+                .iter()
+                .filter(|a| a.tag == tag.name && present.contains(&a.cve))
+                .count() as i64;
+        }
+    }
     Ok(Json(json!({ "count": tags.len(), "tags": tags })))
 }
 
@@ -64,10 +71,10 @@ pub struct NewTagBody {
 /// `POST /api/v1/tags`
 pub async fn add_tag(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     b: Result<Json<NewTagBody>, JsonRejection>,
 ) -> Result<Created, ApiError> {
-    manager(&state, &headers).await?;
+    tag_manager(&caller)?;
     let b = body(b)?;
     let tag = state.db.add_tag(&b.name, &b.reason).await?;
     Ok((StatusCode::CREATED, Json(json!(tag))))
@@ -76,10 +83,10 @@ pub async fn add_tag(
 /// `DELETE /api/v1/tags/{name}`
 pub async fn remove_tag(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    manager(&state, &headers).await?;
+    tag_manager(&caller)?;
     let name = path(name)?;
     state.db.remove_tag(&name).await?;
     Ok(Json(json!({ "removed": name })))
@@ -88,10 +95,10 @@ pub async fn remove_tag(
 /// `POST /api/v1/tags/{name}/enable`
 pub async fn enable_tag(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    manager(&state, &headers).await?;
+    tag_manager(&caller)?;
     let tag = state.db.set_tag_enabled(&path(name)?, true).await?;
     Ok(Json(json!(tag)))
 }
@@ -99,10 +106,10 @@ pub async fn enable_tag(
 /// `POST /api/v1/tags/{name}/disable`
 pub async fn disable_tag(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    manager(&state, &headers).await?;
+    tag_manager(&caller)?;
     let tag = state.db.set_tag_enabled(&path(name)?, false).await?;
     Ok(Json(json!(tag)))
 }
@@ -110,10 +117,13 @@ pub async fn disable_tag(
 /// `GET /api/v1/tags/assignments`
 pub async fn assignments(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
-    let list = state.db.tag_assignments().await?;
+    caller.reader()?;
+    let mut list = state.db.tag_assignments().await?;
+    if let Some(present) = cves_in_scope(&state, &caller).await? {
+        list.retain(|a| present.contains(&a.cve));
+    }
     Ok(Json(json!({ "count": list.len(), "assignments": list })))
 }
 
@@ -123,17 +133,16 @@ pub struct AssignBody {
     cve: String,
     #[serde(default)]
     reason: String,
-    author: Option<String>,
 }
 
 /// `POST /api/v1/tags/{name}/cves`
 pub async fn assign(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     name: Result<Path<String>, PathRejection>,
     b: Result<Json<AssignBody>, JsonRejection>,
 ) -> Result<Created, ApiError> {
-    let token = manager(&state, &headers).await?;
+    tag_manager(&caller)?;
     let tag = path(name)?;
     let b = body(b)?;
     let a = state
@@ -142,7 +151,7 @@ pub async fn assign(
             cve: b.cve,
             tag,
             reason: b.reason,
-            author: author(b.author, &token),
+            author: caller.author(),
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(a))))
@@ -151,10 +160,10 @@ pub async fn assign(
 /// `DELETE /api/v1/tags/{name}/cves/{cve}`
 pub async fn unassign(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     p: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    manager(&state, &headers).await?;
+    tag_manager(&caller)?;
     let (tag, cve) = path(p)?;
     state.db.unassign_tag(&cve, &tag).await?;
     Ok(Json(json!({ "tag": tag, "cve": cve, "removed": true })))
@@ -163,10 +172,10 @@ pub async fn unassign(
 /// `GET /api/v1/exceptions`
 pub async fn exceptions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
-    let list = state.db.exceptions().await?;
+    caller.reader()?;
+    let list = visible_exceptions(&state, &caller).await?;
     Ok(Json(json!({ "count": list.len(), "exceptions": list })))
 }
 
@@ -179,7 +188,6 @@ pub struct ExceptionBody {
     os_group: Option<String>,
     site: Option<String>,
     reason: String,
-    author: Option<String>,
     /// `2027-01-31` (through that day, UTC) or an RFC 3339 time.
     expires: Option<String>,
 }
@@ -187,11 +195,20 @@ pub struct ExceptionBody {
 /// `POST /api/v1/exceptions`
 pub async fn add_exception(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     b: Result<Json<ExceptionBody>, JsonRejection>,
 ) -> Result<Created, ApiError> {
-    let token = manager(&state, &headers).await?;
+    caller.reader()?;
     let b = body(b)?;
+    match &b.site {
+        Some(site) => {
+            caller.triage_site(&state, site).await?;
+        }
+        None => caller.require_everywhere(
+            Action::Triage,
+            "an exception on an OS group (it applies to every site)",
+        )?,
+    }
     let expires_at = b.expires.as_deref().map(parse_expiry).transpose()?;
     let e = state
         .db
@@ -202,7 +219,7 @@ pub async fn add_exception(
             os_group: b.os_group,
             site: b.site,
             reason: b.reason,
-            author: author(b.author, &token),
+            author: caller.author(),
             expires_at,
         })
         .await?;
@@ -212,13 +229,79 @@ pub async fn add_exception(
 /// `DELETE /api/v1/exceptions/{id}`
 pub async fn remove_exception(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    manager(&state, &headers).await?;
+    caller.reader()?;
     let id = id
         .map(|Path(id)| id)
         .map_err(|_| ApiError::bad_request("the exception id in the path must be an integer"))?;
+    // One lookup whatever the answer: an exception of a site the caller
+    // can't read is "not found", exactly like a missing one.
+    let unknown = || ApiError::from(StoreError::NotFound(format!("exception {id}")));
+    let exception = visible_exceptions(&state, &caller)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(unknown)?;
+    match &exception.site {
+        Some(site) => {
+            caller.triage_site(&state, site).await?;
+        }
+        None => caller.require_everywhere(
+            Action::Triage,
+            "removing an exception on an OS group (it applies to every site)",
+        )?,
+    }
     state.db.remove_exception(id).await?;
     Ok(Json(json!({ "removed": id })))
+}
+
+/// The exceptions the caller may see: OS-group ones (they apply to its
+/// sites too) and those of sites it may read.
+async fn visible_exceptions(state: &AppState, caller: &Caller) -> Result<Vec<Exception>, ApiError> {
+    let all = state.db.exceptions().await?;
+    if caller.access().allows_everywhere(Action::Read) {
+        return Ok(all);
+    }
+    let sites = state.db.sites().await?;
+    let readable = |name: &str| {
+        sites
+            .iter()
+            .any(|s| s.name == name && caller.access().allows(Action::Read, s.id))
+    };
+    Ok(all
+        .into_iter()
+        .filter(|e| e.site.as_deref().is_none_or(readable))
+        .collect())
+}
+
+/// For a caller who may not read every site, the CVEs present on its
+/// hosts (excepted or not): the only tag assignments it is shown, so a
+/// tag does not reveal which CVEs other sites are exposed to. `None` for
+/// callers who read everything.
+async fn cves_in_scope(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Option<HashSet<String>>, ApiError> {
+    let access = caller.access();
+    if access.allows_everywhere(Action::Read) {
+        return Ok(None);
+    }
+    let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
+    let summaries = state
+        .vulns
+        .fleet_cves(
+            state.db.as_ref(),
+            |h| access.allows(Action::Read, h.site_id),
+            &triage,
+        )
+        .await?;
+    Ok(Some(
+        summaries
+            .into_iter()
+            .filter(|s| s.hosts > 0 || s.excepted_hosts > 0)
+            .map(|s| s.cve)
+            .collect(),
+    ))
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use patchwatch_auth::Action;
 use patchwatch_store::{HostFilter, now_millis};
 use patchwatch_vulndb::{
     HostScope, Triage, covered, fleet_findings, host_findings, host_scopes, parse_cve_id,
@@ -14,7 +14,8 @@ use patchwatch_vulndb::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::hosts::{host_id, load_host, query, reader};
+use super::hosts::{host_id, query};
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -41,13 +42,13 @@ async fn triage(state: &AppState, tag: Option<&str>) -> Result<Triage, ApiError>
 /// findings" means "unknown".
 pub async fn host(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     id: Result<Path<i64>, PathRejection>,
     q: Result<Query<HostVulnQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
+    let id = host_id(id)?;
     let q = query(q)?;
-    let host = load_host(&state, host_id(id)?).await?;
+    let host = caller.host(&state, id).await?;
     let triage = triage(&state, q.tag.as_deref()).await?;
     let loaded = state.vulns.current(state.db.as_ref()).await?;
     let packages = state.db.package_set(host.summary.package_set_id).await?;
@@ -93,18 +94,22 @@ pub struct CveQuery {
 /// widespread first.
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     q: Result<Query<CveQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
+    caller.reader()?;
     let q = query(q)?;
-    let filter = site_filter(&state, q.site).await?;
+    let filter = site_filter(&state, &caller, q.site).await?;
     let triage = triage(&state, q.tag.as_deref()).await?;
     // From the kept fleet assessment: only hosts and sets not assessed
-    // yet cost anything.
+    // yet cost anything. Only the caller's hosts are summarised.
+    let access = caller.access();
+    let keep = |h: &patchwatch_store::HostSummary| {
+        access.allows(Action::Read, h.site_id) && filter.site.as_ref().is_none_or(|s| *s == h.site)
+    };
     let cves: Vec<_> = state
         .vulns
-        .fleet_cves(state.db.as_ref(), filter.site.as_deref(), &triage)
+        .fleet_cves(state.db.as_ref(), keep, &triage)
         .await?
         .into_iter()
         .filter(|s| s.hosts > 0 && q.tag.as_ref().is_none_or(|t| s.tags.contains(t)))
@@ -116,11 +121,11 @@ pub async fn list(
 /// package, installed and fixed where.
 pub async fn show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     id: Result<Path<String>, PathRejection>,
     q: Result<Query<CveQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
+    caller.reader()?;
     let Path(raw) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let cve = parse_cve_id(&raw).ok_or_else(|| {
         ApiError::bad_request(format!(
@@ -128,7 +133,7 @@ pub async fn show(
         ))
     })?;
     let q = query(q)?;
-    let filter = site_filter(&state, q.site).await?;
+    let filter = site_filter(&state, &caller, q.site).await?;
     let triage = triage(&state, q.tag.as_deref()).await?;
     let loaded = state.vulns.current(state.db.as_ref()).await?;
     let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter, Some(&cve)).await?;
@@ -165,24 +170,30 @@ pub async fn show(
     ))
 }
 
-async fn site_filter(state: &AppState, site: Option<String>) -> Result<HostFilter, ApiError> {
+/// The caller's hosts, of `site` if given; a site out of the caller's
+/// scope is "not found", like an unknown one.
+async fn site_filter(
+    state: &AppState,
+    caller: &Caller,
+    site: Option<String>,
+) -> Result<HostFilter, ApiError> {
     if let Some(s) = &site
-        && state.db.site(s).await?.is_none()
+        && !caller.reads_site(state, s).await?
     {
         return Err(ApiError::not_found(format!("site {s:?} not found")));
     }
-    Ok(HostFilter {
+    Ok(caller.host_filter(HostFilter {
         site,
         ..HostFilter::default()
-    })
+    }))
 }
 
 /// `GET /api/v1/assessment`: how far the server's kept fleet assessment
 /// is (feeds, advisories, distinct assessments, and the last update).
 pub async fn assessment(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    reader(&state, &headers).await?;
+    caller.require_everywhere(Action::Read, "the fleet assessment's totals")?;
     Ok(Json(json!(state.vulns.status())))
 }
