@@ -23,6 +23,14 @@ pub enum RepoError {
     },
     #[error("{file}: listed by {listed_by} but missing")]
     Missing { file: String, listed_by: String },
+    /// A compressed index that does not decompress: cut short by an
+    /// interrupted download, or damaged.
+    #[error("{file}: corrupt or truncated compressed data: {source}")]
+    Corrupt {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl RepoError {

@@ -7,7 +7,7 @@
 //! from its installed packages and the snapshots of the repositories it
 //! uses, with the rules of its own package manager:
 //!
-//! * [`apt`]: `Release`/`InRelease` (checksums, suite, pin-relevant flags)
+//! * [`apt`] — `Release`/`InRelease` (checksums, suite, pin-relevant flags)
 //!   and `Packages` indexes; candidates by apt's pin priorities.
 //! * [`rpmmd`]: `repomd.xml`, `primary.xml`, `updateinfo.xml`,
 //!   `modules.yaml`; candidates as dnf chooses them (repo priority, arch,
@@ -18,6 +18,8 @@
 //! installed instead, from which repository, whether it is a security
 //! update and which CVEs it closes.
 
+pub mod apt;
+pub mod closes;
 pub mod error;
 pub mod model;
 

@@ -1,0 +1,77 @@
+//! Criterion benchmarks of the apt hot paths on the real bookworm data:
+//! importing the full main index, building the candidate index of the
+//! three suites, one host's updates, and a 10,000-host fleet. Timings with
+//! medians over several process runs (and peak RSS) are `examples/`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_repos::RepoSnapshot;
+use patchwatch_repos::apt::{AptConfig, AptIndex, Expected, import_dist, read_index_file};
+
+const SUITES: [&str; 3] = [
+    "deb.debian.org_debian_dists_bookworm",
+    "deb.debian.org_debian_dists_bookworm-updates",
+    "deb.debian.org_debian-security_dists_bookworm-security",
+];
+
+fn suite(prefix: &str) -> RepoSnapshot {
+    let dir = shared_data_dir().join("debian/apt-lists");
+    import_dist(
+        &dir.join(format!("{prefix}_InRelease")),
+        &["main"],
+        "amd64",
+        |listed| dir.join(format!("{prefix}_{}", listed.replace('/', "_"))),
+    )
+    .expect("bookworm suite")
+}
+
+fn benches(c: &mut Criterion) {
+    let main_xz = shared_data_dir().join(
+        "debian/apt-lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.xz",
+    );
+    let mut group = c.benchmark_group("apt import");
+    group.sample_size(10);
+    group.bench_function("bookworm main Packages.xz (63,440 packages)", |b| {
+        b.iter(|| black_box(read_index_file(&main_xz, Expected::default()).unwrap()))
+    });
+    group.finish();
+
+    let snapshots: Vec<RepoSnapshot> = SUITES.iter().map(|p| suite(p)).collect();
+    let refs: Vec<&RepoSnapshot> = snapshots.iter().collect();
+    let config = AptConfig::new("amd64");
+    let mut group = c.benchmark_group("apt index");
+    group.sample_size(10);
+    group.bench_function("build, 3 bookworm suites", |b| {
+        b.iter(|| black_box(AptIndex::build(&refs, &config)))
+    });
+    group.finish();
+
+    let index = AptIndex::build(&refs, &config);
+    let image = Image::debian12().expect("debian12 image");
+    c.bench_function("apt updates, one host (716 packages)", |b| {
+        b.iter(|| black_box(index.updates(&image.packages)))
+    });
+
+    let fleet = Fleet::new(vec![image], 7).with_drift(300);
+    let hosts: Vec<_> = (0..10_000)
+        .map(|i| fleet.report(i).packages.unwrap_or_default())
+        .collect();
+    let host_refs: Vec<&[_]> = hosts.iter().map(Vec::as_slice).collect();
+    let mut group = c.benchmark_group("apt fleet");
+    group.sample_size(10);
+    group.bench_function("updates_many, 10,000 hosts", |b| {
+        b.iter(|| black_box(index.updates_many(&host_refs)))
+    });
+    group.bench_function("one suite changed: rebuild index + 10,000 hosts", |b| {
+        b.iter(|| {
+            let index = AptIndex::build(&refs, &config);
+            black_box(index.updates_many(&host_refs))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(apt_benches, benches);
+criterion_main!(apt_benches);
