@@ -55,10 +55,17 @@ fn benches(c: &mut Criterion) {
     });
 
     let fleet = Fleet::new(vec![image], 7).with_drift(300);
-    let hosts: Vec<_> = (0..10_000)
-        .map(|i| fleet.report(i).packages.unwrap_or_default())
+    let image_packages = Image::debian12().expect("debian12 image").packages;
+    let drifted: Vec<Option<Vec<_>>> = (0..10_000)
+        .map(|i| {
+            let packages = fleet.report(i).packages.unwrap_or_default();
+            (packages != image_packages).then_some(packages)
+        })
         .collect();
-    let host_refs: Vec<&[_]> = hosts.iter().map(Vec::as_slice).collect();
+    let host_refs: Vec<&[_]> = drifted
+        .iter()
+        .map(|d| d.as_deref().unwrap_or(&image_packages))
+        .collect();
     let mut group = c.benchmark_group("apt fleet");
     group.sample_size(10);
     group.bench_function("updates_many, 10,000 hosts", |b| {

@@ -7,9 +7,11 @@
 //! cargo run --release -p patchwatch-repos --example apt_fleet -- [HOSTS] [RUNS]
 //! ```
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_reports::Package;
 use patchwatch_repos::RepoSnapshot;
 use patchwatch_repos::apt::{AptConfig, AptIndex, import_dist};
 
@@ -51,13 +53,53 @@ fn main() {
 
     let image = Image::debian12().expect("debian12 image");
     let fleet = Fleet::new(vec![image.clone()], 7).with_drift(300);
-    let sets: Vec<_> = (0..hosts)
-        .map(|i| fleet.report(i).packages.unwrap_or_default())
+    // Hosts without drift refer to the image's list, as the server's
+    // stored sets are shared by hash.
+    let drifted: Vec<Option<Vec<_>>> = (0..hosts)
+        .map(|i| {
+            let packages = fleet.report(i).packages.unwrap_or_default();
+            (packages != image.packages).then_some(packages)
+        })
         .collect();
-    let host_refs: Vec<&[_]> = sets.iter().map(Vec::as_slice).collect();
+    let host_refs: Vec<&[_]> = drifted
+        .iter()
+        .map(|d| d.as_deref().unwrap_or(&image.packages))
+        .collect();
+    println!(
+        "{hosts} hosts, {} drifted from the image",
+        drifted.iter().filter(|d| d.is_some()).count()
+    );
+
+    // The server's form: distinct sets as member ids into one package
+    // table (`package_set_members` + `packages_by_id`).
+    let mut ids: HashMap<&Package, i64> = HashMap::new();
+    let mut table: Vec<(i64, Package)> = Vec::new();
+    let mut set_ids: HashMap<Vec<i64>, i64> = HashMap::new();
+    for set in &host_refs {
+        let mut members: Vec<i64> = set
+            .iter()
+            .map(|p| {
+                *ids.entry(p).or_insert_with(|| {
+                    table.push((table.len() as i64, p.clone()));
+                    table.len() as i64 - 1
+                })
+            })
+            .collect();
+        members.sort_unstable();
+        let next = set_ids.len() as i64;
+        set_ids.entry(members).or_insert(next);
+    }
+    let stored: Vec<(i64, Vec<i64>)> = set_ids.into_iter().map(|(m, id)| (id, m)).collect();
+    println!(
+        "as stored: {} distinct sets over {} distinct packages",
+        stored.len(),
+        table.len()
+    );
 
     let (mut build, mut one, mut many, mut changed) = (vec![], vec![], vec![], vec![]);
+    let (mut from_sets, mut changed_sets) = (vec![], vec![]);
     let mut updates = 0;
+    let mut distinct = 0;
     for _ in 0..runs {
         let t = Instant::now();
         let index = AptIndex::build(&refs, &config);
@@ -70,8 +112,20 @@ fn main() {
         let t = Instant::now();
         let all = index.updates_many(&host_refs);
         many.push(t.elapsed().as_secs_f64());
-        assert_eq!(all.len(), hosts);
-        drop(index);
+        distinct = all.updates.len();
+        assert_eq!(all.sets.len(), hosts);
+
+        let t = Instant::now();
+        let all = index.updates_for_sets(&table, &stored);
+        from_sets.push(t.elapsed().as_secs_f64());
+        assert_eq!(all.sets.len(), stored.len());
+
+        let t = Instant::now();
+        let index2 = AptIndex::build(&refs, &config);
+        let all = index2.updates_for_sets(&table, &stored);
+        changed_sets.push(t.elapsed().as_secs_f64());
+        assert_eq!(all.sets.len(), stored.len());
+        drop((index, index2));
 
         // One suite changed: its snapshot is replaced, the set's index
         // rebuilt and every host recomputed.
@@ -79,7 +133,7 @@ fn main() {
         let index = AptIndex::build(&refs, &config);
         let all = index.updates_many(&host_refs);
         changed.push(t.elapsed().as_secs_f64());
-        assert_eq!(all.len(), hosts);
+        assert_eq!(all.sets.len(), hosts);
     }
     println!("index build (3 suites): median {:.3} s", median(build));
     println!(
@@ -87,9 +141,20 @@ fn main() {
         image.packages.len(),
         median(one) * 1e6
     );
-    println!("{hosts} hosts: median {:.3} s", median(many));
+    println!(
+        "{hosts} hosts ({distinct} distinct updates): median {:.3} s",
+        median(many)
+    );
     println!(
         "one suite changed, rebuild + {hosts} hosts: median {:.3} s",
         median(changed)
+    );
+    println!(
+        "{hosts} hosts as stored sets: median {:.3} s",
+        median(from_sets)
+    );
+    println!(
+        "one suite changed, rebuild + stored sets of {hosts} hosts: median {:.3} s",
+        median(changed_sets)
     );
 }

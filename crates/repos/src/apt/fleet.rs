@@ -1,67 +1,140 @@
-//! Updates for a whole fleet: hosts with identical package sets (most of a
-//! site) are computed once, the distinct sets on every core.
+//! Updates for a whole fleet. Each distinct installed package is looked up
+//! in the index once: stored package sets name their packages by id (as
+//! `Database::package_set_members` returns them), so a set costs an array
+//! walk; hosts given as package lists are deduplicated by set, then by
+//! (name, architecture, version).
 
 use std::collections::HashMap;
-use std::hash::Hasher;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use patchwatch_reports::Package;
+use patchwatch_reports::{Package, PackageType};
 
 use super::policy::{AptIndex, AptUpdate};
 
+/// The updates of many hosts or package sets: each distinct update once,
+/// each input as indexes into them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetUpdates {
+    /// Every distinct update of the fleet.
+    pub updates: Vec<AptUpdate>,
+    /// Per input (host or set, in input order), indexes into `updates` in
+    /// the order of its packages; identical inputs share one `Arc`.
+    pub sets: Vec<Arc<[u32]>>,
+}
+
+impl FleetUpdates {
+    /// The updates of input `i`.
+    pub fn set(&self, i: usize) -> impl Iterator<Item = &AptUpdate> + '_ {
+        self.sets[i].iter().map(|&u| &self.updates[u as usize])
+    }
+}
+
+/// See [`AptIndex::updates_for_sets`].
+pub(super) fn updates_for_sets(
+    index: &AptIndex,
+    packages: &[(i64, Package)],
+    sets: &[(i64, Vec<i64>)],
+) -> FleetUpdates {
+    let mut updates = Vec::new();
+    let mut evr = String::new();
+    let update_of: FastMap<i64, u32> = packages
+        .iter()
+        .filter(|(_, p)| p.kind == PackageType::Deb)
+        .filter_map(|(id, p)| {
+            evr.clear();
+            super::policy::push_evr(&mut evr, p);
+            let u = index.update(p, &evr)?;
+            updates.push(u);
+            Some((*id, (updates.len() - 1) as u32))
+        })
+        .collect();
+    let sets = sets
+        .iter()
+        .map(|(_, members)| {
+            members
+                .iter()
+                .filter_map(|id| update_of.get(id).copied())
+                .collect()
+        })
+        .collect();
+    FleetUpdates { updates, sets }
+}
+
 /// See [`AptIndex::updates_many`].
-pub(super) fn updates_many(index: &AptIndex, hosts: &[&[Package]]) -> Vec<Arc<[AptUpdate]>> {
-    // Distinct sets, by a fast hash confirmed by comparison.
-    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+pub(super) fn updates_many(index: &AptIndex, hosts: &[&[Package]]) -> FleetUpdates {
+    let mut by_hash: FastMap<u64, Vec<usize>> = FastMap::default();
     let mut set_of_host = Vec::with_capacity(hosts.len());
     let mut distinct: Vec<usize> = Vec::new();
     for (h, packages) in hosts.iter().enumerate() {
-        let candidates = by_hash.entry(set_hash(packages)).or_default();
-        let set = match candidates
+        let same_hash = by_hash.entry(set_hash(packages)).or_default();
+        // A hash match is confirmed by comparison.
+        let set = match same_hash
             .iter()
             .copied()
-            .find(|&s| hosts[distinct[s]] == *packages)
+            .find(|&s| same_set(hosts[distinct[s]], packages))
         {
             Some(s) => s,
             None => {
                 distinct.push(h);
-                candidates.push(distinct.len() - 1);
+                same_hash.push(distinct.len() - 1);
                 distinct.len() - 1
             }
         };
         set_of_host.push(set);
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(distinct.len().max(1));
-    let per_thread = distinct.len().div_ceil(threads.max(1)).max(1);
-    let results: Vec<Arc<[AptUpdate]>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = distinct
-            .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|&h| Arc::from(index.updates(hosts[h])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
+
+    let mut updates = Vec::new();
+    let mut memo: FastMap<(&str, &str, &str, &str, &str), Option<u32>> = FastMap::default();
+    let mut evr = String::new();
+    let results: Vec<Arc<[u32]>> = distinct
+        .iter()
+        .map(|&h| {
+            let mut ids = Vec::new();
+            for p in hosts[h].iter().filter(|p| p.kind == PackageType::Deb) {
+                let key = (
+                    p.name.as_str(),
+                    p.arch.as_str(),
+                    p.epoch.as_str(),
+                    p.version.as_str(),
+                    p.release.as_str(),
+                );
+                let id = *memo.entry(key).or_insert_with(|| {
+                    evr.clear();
+                    super::policy::push_evr(&mut evr, p);
+                    index.update(p, &evr).map(|u| {
+                        updates.push(u);
+                        (updates.len() - 1) as u32
+                    })
+                });
+                ids.extend(id);
+            }
+            Arc::from(ids)
+        })
+        .collect();
+    FleetUpdates {
+        updates,
+        sets: set_of_host
             .into_iter()
-            .flat_map(|w| w.join().expect("update worker panicked"))
-            .collect()
-    });
-    set_of_host
-        .into_iter()
-        .map(|s| Arc::clone(&results[s]))
-        .collect()
+            .map(|s| Arc::clone(&results[s]))
+            .collect(),
+    }
 }
 
-/// FxHash-style: the sets are hashed for grouping only (every match is
-/// confirmed by comparison), so speed matters more than distribution
-/// guarantees.
-struct FastHasher(u64);
+/// Hosts whose sets the caller already shares (one stored set, many hosts)
+/// are recognised without comparing their packages.
+fn same_set(a: &[Package], b: &[Package]) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+pub(super) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// FxHash-style: for grouping package sets (every match is confirmed by
+/// comparison) and for package-name lookups, where speed matters more than
+/// resistance to crafted collisions (the keys come from repositories and
+/// reports the site already accepted).
+#[derive(Default)]
+pub(super) struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -69,10 +142,16 @@ impl Hasher for FastHasher {
         for c in &mut chunks {
             self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
         }
-        let mut tail = [0u8; 8];
         let rest = chunks.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+        if !rest.is_empty() {
+            let mut tail = [0u8; 8];
+            tail[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte) | 0x100);
     }
 
     fn finish(&self) -> u64 {
@@ -82,18 +161,17 @@ impl Hasher for FastHasher {
 
 impl FastHasher {
     fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
 }
 
 fn set_hash(packages: &[Package]) -> u64 {
     let mut h = FastHasher(packages.len() as u64);
     for p in packages {
-        h.write(p.name.as_bytes());
-        h.write(p.epoch.as_bytes());
-        h.write(p.version.as_bytes());
-        h.write(p.release.as_bytes());
-        h.write(p.arch.as_bytes());
+        for field in [&p.name, &p.epoch, &p.version, &p.release, &p.arch] {
+            h.write(field.as_bytes());
+            h.write_u8(0xff);
+        }
     }
     h.finish()
 }

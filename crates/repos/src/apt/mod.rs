@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+pub use fleet::FleetUpdates;
 pub use packages::{Expected, read_packages};
 pub use policy::{AptConfig, AptIndex, AptUpdate, Pin, PinTarget, ReleaseMatch};
 pub use release::{Release, ReleaseFile};

@@ -3,6 +3,7 @@
 //! fixed-size chunks, so memory stays bounded by the result, not the file.
 
 use std::io::{self, Read};
+use std::sync::mpsc;
 
 use memchr::memchr;
 use patchwatch_reports::{Package, PackageType};
@@ -29,27 +30,67 @@ pub struct Expected<'a> {
 
 /// Reads a `Packages` index, verifying it against `expected` (when it names
 /// anything). `file` names it in errors.
-pub fn read_packages<R: Read>(
+///
+/// Decompression runs on its own thread, handing over fixed-size chunks
+/// while this one hashes and parses them: xz decoding is the larger half of
+/// the work, so the two overlap on two cores.
+pub fn read_packages<R: Read + Send>(
     file: &str,
     reader: R,
     expected: Expected<'_>,
 ) -> Result<Vec<AvailablePackage>, RepoError> {
     let mut stored = Hashing::default();
     let mut content = Hashing::default();
-    let packages = {
-        let raw = HashingReader {
-            inner: reader,
-            state: &mut stored,
-        };
-        let mut text =
-            patchwatch_advisories::decompressed(raw).map_err(|source| RepoError::Io {
-                file: file.to_owned(),
-                source,
-            })?;
-        parse_stream(file, &mut text, &mut content)?
-    };
+    let packages = std::thread::scope(|scope| {
+        let (chunks, received) = mpsc::sync_channel::<Chunk>(4);
+        let stored = &mut stored;
+        let producer = scope.spawn(move || decompress_into(reader, stored, &chunks));
+        let parsed = parse_chunks(file, &received, &mut content);
+        // An early parse error stops the producer at its next send.
+        drop(received);
+        producer.join().expect("decompression thread panicked");
+        parsed
+    })?;
     verify(file, expected, stored, content)?;
     Ok(packages)
+}
+
+/// What the decompression thread hands over.
+enum Chunk {
+    Text(Vec<u8>),
+    /// The input is not readable at all (before any decompression).
+    Unreadable(io::Error),
+    /// The compressed data is damaged or cut short.
+    Corrupt(io::Error),
+}
+
+fn decompress_into<R: Read>(reader: R, stored: &mut Hashing, chunks: &mpsc::SyncSender<Chunk>) {
+    let raw = HashingReader {
+        inner: reader,
+        state: stored,
+    };
+    let mut text = match patchwatch_advisories::decompressed(raw) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = chunks.send(Chunk::Unreadable(e));
+            return;
+        }
+    };
+    loop {
+        let mut chunk = vec![0; CHUNK];
+        let message = match read_full(&mut text, &mut chunk) {
+            Ok(0) => return,
+            Ok(n) => {
+                chunk.truncate(n);
+                Chunk::Text(chunk)
+            }
+            Err(e) => Chunk::Corrupt(e),
+        };
+        let failed = matches!(message, Chunk::Corrupt(_));
+        if chunks.send(message).is_err() || failed {
+            return;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -112,11 +153,11 @@ fn verify(
     })
 }
 
-/// Reads `text` to the end in chunks, parsing every complete stanza as
-/// soon as it is in the buffer.
-fn parse_stream(
+/// Parses the chunks as they arrive, every complete stanza as soon as it
+/// is in the buffer; the rest waits for the next chunk.
+fn parse_chunks(
     file: &str,
-    text: &mut dyn Read,
+    chunks: &mpsc::Receiver<Chunk>,
     content: &mut Hashing,
 ) -> Result<Vec<AvailablePackage>, RepoError> {
     let mut parser = StanzaParser {
@@ -125,30 +166,38 @@ fn parse_stream(
         out: Vec::new(),
     };
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-    loop {
-        let start = buf.len();
-        buf.resize(start + CHUNK, 0);
-        let n = read_full(text, &mut buf[start..]).map_err(|source| RepoError::Corrupt {
-            file: file.to_owned(),
-            source,
-        })?;
-        buf.truncate(start + n);
-        content.update(&buf[start..]);
-        if n == 0 {
-            parser.parse(&buf)?;
-            return Ok(parser.out);
-        }
+    // The sender is dropped when the input ends.
+    while let Ok(chunk) = chunks.recv() {
+        let text = match chunk {
+            Chunk::Text(text) => text,
+            Chunk::Unreadable(source) => {
+                return Err(RepoError::Io {
+                    file: file.to_owned(),
+                    source,
+                });
+            }
+            Chunk::Corrupt(source) => {
+                return Err(RepoError::Corrupt {
+                    file: file.to_owned(),
+                    source,
+                });
+            }
+        };
+        content.update(&text);
+        buf.extend_from_slice(&text);
         // Everything up to the last blank line is whole stanzas.
         if let Some(end) = memchr::memmem::rfind(&buf, b"\n\n") {
             parser.parse(&buf[..end + 2])?;
             buf.drain(..end + 2);
         }
     }
+    parser.parse(&buf)?;
+    Ok(parser.out)
 }
 
 /// `read` until `buf` is full or the input ends: decoders return short
 /// reads, and few large steps keep the stanza scan cheap.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..]) {

@@ -23,12 +23,10 @@
 //! * Phased updates (`Phased-Update-Percentage` below 100) are flagged,
 //!   never for a security update; apt 2.6 holds them back per machine id.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use patchwatch_reports::{Package, PackageType};
 use patchwatch_versions::deb;
 
+use super::fleet::{FastMap, FleetUpdates};
 use crate::model::{RepoMeta, RepoSnapshot, Update};
 
 /// apt's priority of the installed version (the dpkg status file).
@@ -177,7 +175,7 @@ struct ArchOffers {
 pub struct AptIndex {
     native_arch: Box<str>,
     repos: Vec<RepoInfo>,
-    by_name: HashMap<Box<str>, Vec<ArchOffers>>,
+    by_name: FastMap<Box<str>, Vec<ArchOffers>>,
     /// Package pins, for the installed version (which only the host knows).
     package_pins: Vec<Pin>,
 }
@@ -200,7 +198,7 @@ impl AptIndex {
             .cloned()
             .collect();
         let native = config.native_arch.as_str();
-        let mut by_name: HashMap<Box<str>, Vec<ArchOffers>> = HashMap::new();
+        let mut by_name: FastMap<Box<str>, Vec<ArchOffers>> = FastMap::default();
         for (r, snapshot) in snapshots.iter().enumerate() {
             for available in &snapshot.packages {
                 let p = &available.package;
@@ -292,14 +290,28 @@ impl AptIndex {
         out
     }
 
-    /// The updates of many hosts, computed once per distinct package set
-    /// (most hosts of a site share theirs): `result[i]` belongs to
-    /// `hosts[i]`, and hosts with identical sets share one `Arc`.
-    pub fn updates_many(&self, hosts: &[&[Package]]) -> Vec<Arc<[AptUpdate]>> {
+    /// The updates of many hosts: identical package sets are computed once
+    /// (and share one result), and each installed version once across the
+    /// whole fleet.
+    pub fn updates_many(&self, hosts: &[&[Package]]) -> FleetUpdates {
         super::fleet::updates_many(self, hosts)
     }
 
-    fn update(&self, p: &Package, installed: &str) -> Option<AptUpdate> {
+    /// The updates of stored package sets: `packages` as
+    /// `Database::packages_by_id` returns them (id, package), `sets` as
+    /// `Database::package_set_members` does (set id, member ids). Each
+    /// package is looked up once however many sets hold it; `sets[i]` of the
+    /// result belongs to `sets[i]` of the input, and unknown member ids are
+    /// skipped.
+    pub fn updates_for_sets(
+        &self,
+        packages: &[(i64, Package)],
+        sets: &[(i64, Vec<i64>)],
+    ) -> FleetUpdates {
+        super::fleet::updates_for_sets(self, packages, sets)
+    }
+
+    pub(super) fn update(&self, p: &Package, installed: &str) -> Option<AptUpdate> {
         let key_arch = if p.arch == "all" || p.arch.is_empty() {
             &*self.native_arch
         } else {
@@ -314,7 +326,7 @@ impl AptIndex {
         let installed_priority = self.installed_priority(p, installed);
         // `GetCandidateVer` over the versions, highest first, with the
         // installed version (status file) in its place.
-        let mut best: Option<(usize, i32)> = None;
+        let mut best: Option<(usize, i32, std::cmp::Ordering)> = None;
         let mut best_priority = -1;
         let mut installed_seen = false;
         for (i, o) in offers.iter().enumerate() {
@@ -341,7 +353,7 @@ impl AptIndex {
             if priority < DOWNGRADE_PRIORITY && order.is_lt() {
                 continue;
             }
-            best = Some((i, priority)).filter(|_| !order.is_eq());
+            best = Some((i, priority, order)).filter(|_| !order.is_eq());
             best_priority = priority;
         }
         if !installed_seen && installed_priority != 0 && installed_priority > best_priority {
@@ -349,9 +361,9 @@ impl AptIndex {
             // the status file's.
             return None;
         }
-        let (at, priority) = best?;
+        let (at, priority, order) = best?;
         let candidate = &offers[at];
-        if deb::compare(&candidate.version, installed).is_le() {
+        if order.is_lt() {
             // A pinned downgrade: apt's candidate, but not an upgrade.
             return None;
         }
@@ -397,7 +409,7 @@ impl AptIndex {
 }
 
 /// `[epoch:]version[-release]` into `out` without a new allocation.
-fn push_evr(out: &mut String, p: &Package) {
+pub(super) fn push_evr(out: &mut String, p: &Package) {
     if !p.epoch.is_empty() {
         out.push_str(&p.epoch);
         out.push(':');

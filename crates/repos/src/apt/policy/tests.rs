@@ -248,10 +248,22 @@ fn identical_hosts_share_one_result() {
     let two = vec![pkg("a", "1.0-2", "amd64")];
     let hosts: Vec<&[Package]> = vec![&one, &two, &one];
     let r = index.updates_many(&hosts);
-    assert_eq!(r.len(), 3);
-    assert_eq!(r[0].len(), 1);
-    assert!(r[1].is_empty());
-    assert!(Arc::ptr_eq(&r[0], &r[2]));
+    assert_eq!(r.sets.len(), 3);
+    assert_eq!(r.updates.len(), 1);
+    let first: Vec<_> = r.set(0).map(|u| u.update.candidate.as_str()).collect();
+    assert_eq!(first, ["1.0-2"]);
+    assert_eq!(r.set(1).count(), 0);
+    assert!(std::sync::Arc::ptr_eq(&r.sets[0], &r.sets[2]));
+    assert_eq!(index.updates(&one), r.set(0).cloned().collect::<Vec<_>>());
+
+    // The same as stored sets: packages by id, sets as member ids.
+    let packages = vec![(7, one[0].clone()), (9, two[0].clone())];
+    let sets = vec![(1, vec![7]), (2, vec![9]), (3, vec![7, 9, 404])];
+    let r = index.updates_for_sets(&packages, &sets);
+    assert_eq!(r.updates.len(), 1);
+    assert_eq!(r.set(0).count(), 1);
+    assert_eq!(r.set(1).count(), 0);
+    assert_eq!(r.set(2).next(), r.set(0).next());
 }
 
 #[test]
