@@ -3,10 +3,12 @@
 //! three suites, one host's updates, and a 10,000-host fleet. Timings with
 //! medians over several process runs (and peak RSS) are `examples/`.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_reports::Package;
 use patchwatch_repos::RepoSnapshot;
 use patchwatch_repos::apt::{AptConfig, AptIndex, Expected, import_dist, read_index_file};
 
@@ -66,7 +68,36 @@ fn benches(c: &mut Criterion) {
         .iter()
         .map(|d| d.as_deref().unwrap_or(&image_packages))
         .collect();
+    // The server's form: sets as member ids into one package table.
+    let mut ids: HashMap<&Package, i64> = HashMap::new();
+    let mut table: Vec<(i64, Package)> = Vec::new();
+    let mut members_of: HashMap<Vec<i64>, i64> = HashMap::new();
+    for set in &host_refs {
+        let mut members: Vec<i64> = set
+            .iter()
+            .map(|p| {
+                *ids.entry(p).or_insert_with(|| {
+                    table.push((table.len() as i64, p.clone()));
+                    table.len() as i64 - 1
+                })
+            })
+            .collect();
+        members.sort_unstable();
+        let next = members_of.len() as i64;
+        members_of.entry(members).or_insert(next);
+    }
+    let stored: Vec<(i64, Vec<i64>)> = members_of.into_iter().map(|(m, id)| (id, m)).collect();
+
     let mut group = c.benchmark_group("apt fleet");
+    group.bench_function("updates_for_sets, stored sets of 10,000 hosts", |b| {
+        b.iter(|| black_box(index.updates_for_sets(&table, &stored)))
+    });
+    group.bench_function("one suite changed: rebuild index + stored sets", |b| {
+        b.iter(|| {
+            let index = AptIndex::build(&refs, &config);
+            black_box(index.updates_for_sets(&table, &stored))
+        })
+    });
     group.sample_size(10);
     group.bench_function("updates_many, 10,000 hosts", |b| {
         b.iter(|| black_box(index.updates_many(&host_refs)))
