@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use patchwatch_repos::apt::{AptConfig, AptIndex};
+use patchwatch_repos::apt::{AptConfig, AptIndex, Pin, PinTarget, ReleaseMatch};
 use patchwatch_versions::deb;
 
 use common::{SUITES, apt_lists, data, in_lists, suite};
@@ -128,21 +128,80 @@ fn parse_list(text: &str) -> Vec<Upgradable> {
 
 #[test]
 fn update_list_equals_apts_own() {
-    if !common::require_tool("apt-get") {
+    let Some((list, security)) = compare_with_apt("", &AptConfig::new("amd64")) else {
         return;
+    };
+    let upgrades = list.len();
+    assert!(upgrades > 100, "apt found only {upgrades} upgrades");
+    assert!(
+        security > 10 && security < upgrades,
+        "{security} security updates"
+    );
+}
+
+/// Pins change candidates the same way for apt and for us: the security
+/// suite pinned below the status file, a package pinned to an older
+/// version than its default candidate, and one pinned to a release.
+#[test]
+fn update_list_with_pins_equals_apts_own() {
+    let preferences = "Package: *\nPin: release a=oldstable-security\nPin-Priority: 50\n\n\
+        Package: jq\nPin: version 1.6-2.1+deb12u2\nPin-Priority: 600\n\n\
+        Package: tzdata\nPin: release n=bookworm\nPin-Priority: 700\n";
+    let mut config = AptConfig::new("amd64");
+    config.pins = vec![
+        Pin {
+            packages: Vec::new(),
+            target: PinTarget::Release(ReleaseMatch {
+                archive: Some("oldstable-security".into()),
+                ..ReleaseMatch::default()
+            }),
+            priority: 50,
+        },
+        Pin {
+            packages: vec!["jq".into()],
+            target: PinTarget::Version("1.6-2.1+deb12u2".into()),
+            priority: 600,
+        },
+        Pin {
+            packages: vec!["tzdata".into()],
+            target: PinTarget::Release(ReleaseMatch {
+                codename: Some("bookworm".into()),
+                ..ReleaseMatch::default()
+            }),
+            priority: 700,
+        },
+    ];
+    let Some((list, _)) = compare_with_apt(preferences, &config) else {
+        return;
+    };
+    // The pins did change apt's answer (and ours with it).
+    let jq = list.iter().find(|u| u.name == "jq").expect("jq upgradable");
+    assert_eq!(jq.candidate, "1.6-2.1+deb12u2");
+    // A security-only version (priority 50) never beats the installed one.
+    for u in &list {
+        assert!(
+            u.archives.iter().any(|a| a != "oldstable-security"),
+            "{u:?}"
+        );
+    }
+    assert!(list.len() < 132, "{} upgrades", list.len());
+}
+
+/// Runs apt with `preferences` and our policy with `apt_config` on the
+/// real host and lists; asserts both agree, returns (upgrades, security),
+/// or `None` when apt is missing outside CI.
+fn compare_with_apt(preferences: &str, apt_config: &AptConfig) -> Option<(Vec<Upgradable>, usize)> {
+    if !common::require_tool("apt-get") {
+        return None;
     }
     let root = tempfile::tempdir().unwrap();
     let config = apt_root(root.path());
+    std::fs::write(root.path().join("etc/preferences"), preferences).unwrap();
     let apt_list = parse_list(&apt(&config, "apt", &["list", "--upgradable"]));
-    assert!(
-        apt_list.len() > 100,
-        "apt found only {} upgrades",
-        apt_list.len()
-    );
 
     let snapshots: Vec<_> = SUITES.iter().map(|(prefix, _)| suite(prefix)).collect();
     let refs: Vec<_> = snapshots.iter().collect();
-    let index = AptIndex::build(&refs, &AptConfig::new("amd64"));
+    let index = AptIndex::build(&refs, apt_config);
     let installed = patchwatch_fleet::inventory::dpkg_status(&status_text()).unwrap();
     let updates = index.updates(&installed);
     let mut ours: Vec<Upgradable> = updates
@@ -204,14 +263,11 @@ fn update_list_equals_apts_own() {
         .collect();
     assert_eq!(got, expected);
     let security = got.values().filter(|s| **s).count();
-    assert!(
-        security > 10 && security < got.len(),
-        "{security} security updates"
-    );
     eprintln!(
         "apt and patchwatch agree on {} upgrades, {security} of them security",
         got.len()
     );
+    Some((apt_list, security))
 }
 
 /// `apt-cache policy`'s file table: `http://... bookworm-security/main amd64
