@@ -60,11 +60,13 @@ fn closes(scheme: Scheme, installed: &str, candidate: &str, fixed: &str) -> bool
         && patchwatch_versions::compare(scheme, fixed, candidate) != Ordering::Greater
 }
 
-/// Fills `update.cves` for each update from `fixes`; `installed` finds the
-/// installed package an update belongs to (by name and architecture).
-pub fn annotate<'p, F: FixedVersions + ?Sized>(
+/// Adds to `update.cves` of each update the CVEs it closes according to
+/// `fixes`; `installed` finds the installed package an update belongs to
+/// (by name and architecture). For apt updates pass
+/// `updates.iter_mut().map(|u| &mut u.update)`.
+pub fn annotate<'p, 'u, F: FixedVersions + ?Sized>(
     scheme: Scheme,
-    updates: &mut [Update],
+    updates: impl IntoIterator<Item = &'u mut Update>,
     installed: impl Fn(&str, &str) -> Option<&'p Package>,
     fixes: &F,
 ) {

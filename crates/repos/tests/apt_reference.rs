@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use patchwatch_repos::apt::{AptConfig, AptIndex, Pin, PinTarget, ReleaseMatch};
+use patchwatch_repos::apt::{AptConfig, AptIndex, parse_preferences};
 use patchwatch_versions::deb;
 
 use common::{SUITES, apt_lists, data, in_lists, suite};
@@ -147,30 +147,10 @@ fn update_list_with_pins_equals_apts_own() {
     let preferences = "Package: *\nPin: release a=oldstable-security\nPin-Priority: 50\n\n\
         Package: jq\nPin: version 1.6-2.1+deb12u2\nPin-Priority: 600\n\n\
         Package: tzdata\nPin: release n=bookworm\nPin-Priority: 700\n";
+    // Our side reads the same file apt reads.
     let mut config = AptConfig::new("amd64");
-    config.pins = vec![
-        Pin {
-            packages: Vec::new(),
-            target: PinTarget::Release(ReleaseMatch {
-                archive: Some("oldstable-security".into()),
-                ..ReleaseMatch::default()
-            }),
-            priority: 50,
-        },
-        Pin {
-            packages: vec!["jq".into()],
-            target: PinTarget::Version("1.6-2.1+deb12u2".into()),
-            priority: 600,
-        },
-        Pin {
-            packages: vec!["tzdata".into()],
-            target: PinTarget::Release(ReleaseMatch {
-                codename: Some("bookworm".into()),
-                ..ReleaseMatch::default()
-            }),
-            priority: 700,
-        },
-    ];
+    config.pins = parse_preferences("preferences", preferences).unwrap();
+    assert_eq!(config.pins.len(), 3);
     let Some((list, _)) = compare_with_apt(preferences, &config) else {
         return;
     };

@@ -10,6 +10,7 @@
 mod fleet;
 pub mod packages;
 pub mod policy;
+pub mod preferences;
 pub mod release;
 
 use std::fs::File;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use fleet::FleetUpdates;
 pub use packages::{Expected, read_packages};
 pub use policy::{AptConfig, AptIndex, AptUpdate, Pin, PinTarget, ReleaseMatch};
+pub use preferences::parse_preferences;
 pub use release::{Release, ReleaseFile};
 
 use crate::error::RepoError;

@@ -86,6 +86,8 @@ pub struct ReleaseMatch {
     pub version: Option<String>,
     /// `c=`: a component the snapshot was read from.
     pub component: Option<String>,
+    /// `Pin: release bookworm` (no `key=`): the archive or the codename.
+    pub archive_or_codename: Option<String>,
 }
 
 impl ReleaseMatch {
@@ -96,6 +98,10 @@ impl ReleaseMatch {
             && field(&self.origin, &meta.origin)
             && field(&self.label, &meta.label)
             && field(&self.version, &meta.version)
+            && self
+                .archive_or_codename
+                .as_ref()
+                .is_none_or(|w| glob(w, &meta.suite) || glob(w, &meta.codename))
             && self
                 .component
                 .as_ref()
