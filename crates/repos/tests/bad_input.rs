@@ -171,3 +171,65 @@ fn flat_repository_without_components() {
     assert_eq!(snapshot.packages.len(), 1);
     assert!(snapshot.meta.components.is_empty());
 }
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn binary_all_index_is_read_where_the_release_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let amd64 = "Package: tool\nVersion: 1.0\nArchitecture: amd64\n";
+    let all = "Package: docs\nVersion: 2.0\nArchitecture: all\n";
+    for (sub, text) in [("main/binary-amd64", amd64), ("main/binary-all", all)] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::write(dir.path().join(sub).join("Packages"), text).unwrap();
+    }
+    let release = |extra: &str| {
+        format!(
+            "Suite: site\nArchitectures: all amd64\n{extra}SHA256:\n {} {} main/binary-amd64/Packages\n {} {} main/binary-all/Packages\n",
+            sha256(amd64.as_bytes()),
+            amd64.len(),
+            sha256(all.as_bytes()),
+            all.len()
+        )
+    };
+    let names = |extra: &str| {
+        std::fs::write(dir.path().join("Release"), release(extra)).unwrap();
+        let s = import_dist(&dir.path().join("Release"), &["main"], "amd64", |listed| {
+            dir.path().join(listed)
+        })
+        .unwrap();
+        s.packages
+            .iter()
+            .map(|p| p.package.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(""), ["tool", "docs"]);
+    assert_eq!(
+        names("No-Support-for-Architecture-all: Packages\n"),
+        ["tool"]
+    );
+}
+
+/// Cut anywhere, a real index never panics the reader: it parses or it
+/// names the problem.
+#[test]
+fn every_prefix_of_a_real_index_parses_or_errs() {
+    use std::io::Read;
+    let mut text = Vec::new();
+    xz2::read::XzDecoder::new(&real_index()[..])
+        .read_to_end(&mut text)
+        .unwrap();
+    let head = &text[..40_000];
+    for cut in (0..head.len()).step_by(97) {
+        let _ = read_packages("Packages", &head[..cut], Expected::default());
+    }
+    let release = real_release();
+    for cut in (0..release.len()).step_by(89) {
+        if release.is_char_boundary(cut) {
+            let _ = patchwatch_repos::apt::Release::parse("InRelease", &release[..cut]);
+        }
+    }
+}

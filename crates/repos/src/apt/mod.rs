@@ -62,36 +62,62 @@ pub fn import_dist(
         source,
     })?;
     let release = Release::parse(&release_name, &text)?;
+    // Like apt, read `binary-all` too where the Release says it has one.
+    let arch_all = !release.no_arch_all_index
+        && arch != "all"
+        && release.meta.architectures.iter().any(|a| a == "all");
     let mut packages = Vec::new();
     for component in components {
         let base = packages_path(component, arch);
-        let listed: Vec<&ReleaseFile> = SUFFIXES
-            .iter()
-            .filter_map(|s| release.file(&format!("{base}{s}")))
-            .collect();
-        let Some(first) = listed.first() else {
+        let Some(found) = find_index(&release, &release_name, &base, &locate)? else {
             return Err(RepoError::malformed(
                 &release_name,
                 format!("lists no {base} index (component {component:?}, architecture {arch})"),
             ));
         };
-        let Some((entry, path)) = listed
-            .iter()
-            .map(|e| (*e, locate(&e.path)))
-            .find(|(_, p)| p.exists())
-        else {
-            return Err(RepoError::Missing {
-                file: locate(&first.path).display().to_string(),
-                listed_by: release_name,
-            });
-        };
-        let expected = Expected {
-            stored: Some(entry),
-            content: release.file(&base),
-        };
-        packages.extend(read_index_file(&path, expected)?);
+        packages.extend(found);
+        if arch_all && !component.is_empty() {
+            let base = packages_path(component, "all");
+            if let Some(found) = find_index(&release, &release_name, &base, &locate)? {
+                packages.extend(found);
+            }
+        }
     }
     Ok(snapshot(release, components, packages))
+}
+
+/// The packages of the index `base` (`main/binary-amd64/Packages`) in the
+/// first form the Release lists and `locate` finds; `Ok(None)` when the
+/// Release lists no form of it, `Missing` when it lists some but none
+/// exists, or the file's own error.
+fn find_index(
+    release: &Release,
+    release_name: &str,
+    base: &str,
+    locate: &impl Fn(&str) -> PathBuf,
+) -> Result<Option<Vec<AvailablePackage>>, RepoError> {
+    let listed: Vec<&ReleaseFile> = SUFFIXES
+        .iter()
+        .filter_map(|s| release.file(&format!("{base}{s}")))
+        .collect();
+    let Some(first) = listed.first() else {
+        return Ok(None);
+    };
+    let Some((entry, path)) = listed
+        .iter()
+        .map(|e| (*e, locate(&e.path)))
+        .find(|(_, p)| p.exists())
+    else {
+        return Err(RepoError::Missing {
+            file: locate(&first.path).display().to_string(),
+            listed_by: release_name.to_owned(),
+        });
+    };
+    let expected = Expected {
+        stored: Some(entry),
+        content: release.file(base),
+    };
+    read_index_file(&path, expected).map(Some)
 }
 
 /// Reads one `Packages` file (any compression), checked against

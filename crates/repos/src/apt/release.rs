@@ -28,6 +28,10 @@ pub struct Release {
     pub valid_until: String,
     /// `Acquire-By-Hash: yes`: indexes can be fetched by their checksum.
     pub acquire_by_hash: bool,
+    /// `No-Support-for-Architecture-all: Packages`: `Architecture: all`
+    /// packages are listed in every `binary-ARCH` index, so apt does not
+    /// read a `binary-all` one.
+    pub no_arch_all_index: bool,
 }
 
 impl Release {
@@ -45,6 +49,7 @@ impl Release {
             files: Vec::new(),
             valid_until: String::new(),
             acquire_by_hash: false,
+            no_arch_all_index: false,
         };
         let mut in_sha256 = false;
         let mut saw_sha256 = false;
@@ -85,6 +90,9 @@ impl Release {
                     meta.but_automatic_upgrades = value.eq_ignore_ascii_case("yes")
                 }
                 "acquire-by-hash" => release.acquire_by_hash = value.eq_ignore_ascii_case("yes"),
+                "no-support-for-architecture-all" => {
+                    release.no_arch_all_index = value.split_whitespace().any(|v| v == "Packages")
+                }
                 _ => {}
             }
         }
