@@ -2,6 +2,7 @@
 //! zstd, recognised by magic number), hashes and parses in one pass over
 //! fixed-size chunks, so memory stays bounded by the result, not the file.
 
+use std::cell::Cell;
 use std::io::{self, Read};
 use std::sync::mpsc;
 
@@ -48,8 +49,13 @@ pub fn read_packages<R: Read + Send>(
         let parsed = parse_chunks(file, &received, &mut content);
         // An early parse error stops the producer at its next send.
         drop(received);
-        producer.join().expect("decompression thread panicked");
-        parsed
+        match producer.join() {
+            Ok(()) => parsed,
+            Err(_) => Err(RepoError::Corrupt {
+                file: file.to_owned(),
+                source: io::Error::other("the decompressor failed (panicked)"),
+            }),
+        }
     })?;
     verify(file, expected, stored, content)?;
     Ok(packages)
@@ -58,16 +64,18 @@ pub fn read_packages<R: Read + Send>(
 /// What the decompression thread hands over.
 enum Chunk {
     Text(Vec<u8>),
-    /// The input is not readable at all (before any decompression).
+    /// Reading the input failed (an I/O error, not damaged data).
     Unreadable(io::Error),
     /// The compressed data is damaged or cut short.
     Corrupt(io::Error),
 }
 
 fn decompress_into<R: Read>(reader: R, stored: &mut Hashing, chunks: &mpsc::SyncSender<Chunk>) {
+    let input_failed = Cell::new(false);
     let raw = HashingReader {
         inner: reader,
         state: stored,
+        failed: &input_failed,
     };
     let mut text = match patchwatch_advisories::decompressed(raw) {
         Ok(t) => t,
@@ -84,9 +92,11 @@ fn decompress_into<R: Read>(reader: R, stored: &mut Hashing, chunks: &mpsc::Sync
                 chunk.truncate(n);
                 Chunk::Text(chunk)
             }
+            // Reading the file itself failed: not the data's fault.
+            Err(e) if input_failed.get() => Chunk::Unreadable(e),
             Err(e) => Chunk::Corrupt(e),
         };
-        let failed = matches!(message, Chunk::Corrupt(_));
+        let failed = !matches!(message, Chunk::Text(_));
         if chunks.send(message).is_err() || failed {
             return;
         }
@@ -109,11 +119,18 @@ impl Hashing {
 struct HashingReader<'h, R> {
     inner: R,
     state: &'h mut Hashing,
+    /// Set when the underlying read fails, to tell an I/O error from
+    /// damaged data once the decoder passes it on.
+    failed: &'h Cell<bool>,
 }
 
 impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.failed.set(true);
+            }
+        })?;
         self.state.update(&buf[..n]);
         Ok(n)
     }
@@ -392,6 +409,33 @@ mod tests {
             err.contains("line 5") && err.contains("without Version"),
             "{err}"
         );
+    }
+
+    /// Fails after handing over part of the file, like a dropped mount.
+    struct FailingReader(&'static [u8]);
+
+    impl Read for FailingReader {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("device went away"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failing_read_is_an_io_error_not_corruption() {
+        let err = read_packages(
+            "Packages",
+            FailingReader(TWO.as_bytes()),
+            Expected::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, RepoError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("device went away"), "{err}");
     }
 
     #[test]
