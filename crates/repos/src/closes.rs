@@ -2,6 +2,14 @@
 //! whose fixed version is above the installed version and at or below the
 //! candidate. The fixed versions come from the vulnerability feeds through
 //! [`FixedVersions`], so this module knows nothing about where they live.
+//!
+//! Compare like with like: Debian's tracker, DSAs and DLAs give fixed
+//! *source* versions, so for them pass the installed package's
+//! `source_version` and the candidate's (`AptUpdate::candidate_source_version`)
+//! to [`cves_closed`]; a binary rebuilt as `+b1`, or one versioned apart
+//! from its source, would otherwise be misjudged. Feeds keyed by binary
+//! package (OSV ecosystems, updateinfo) use the binary versions, as
+//! [`annotate`] does.
 
 use std::cmp::Ordering;
 

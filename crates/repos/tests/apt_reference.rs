@@ -184,6 +184,18 @@ fn compare_with_apt(preferences: &str, apt_config: &AptConfig) -> Option<(Vec<Up
     let index = AptIndex::build(&refs, apt_config);
     let installed = patchwatch_fleet::inventory::dpkg_status(&status_text()).unwrap();
     let updates = index.updates(&installed);
+    // A binNMU: the binary version is not its source's, and Debian's
+    // advisories name source versions.
+    if let Some(bash) = updates.iter().find(|u| u.update.name == "bash") {
+        assert_eq!(bash.update.candidate, "5.2.15-2+b13");
+        assert_eq!(
+            (
+                bash.candidate_source.as_str(),
+                bash.candidate_source_version.as_str()
+            ),
+            ("bash", "5.2.15-2")
+        );
+    }
     let mut ours: Vec<Upgradable> = updates
         .iter()
         .map(|u| Upgradable {

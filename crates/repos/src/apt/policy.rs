@@ -140,6 +140,11 @@ pub struct AptUpdate {
     pub repositories: Vec<usize>,
     /// The candidate's `Architecture` (`all` or the package's own).
     pub candidate_arch: String,
+    /// The candidate's source package and its version (Debian advisories
+    /// name fixed *source* versions: compare those with the installed
+    /// package's `source_version`, see [`crate::closes`]).
+    pub candidate_source: String,
+    pub candidate_source_version: String,
     /// The candidate's apt priority.
     pub priority: i32,
 }
@@ -161,6 +166,8 @@ struct Offer {
     pinned: Option<i32>,
     security: bool,
     phased: Option<u8>,
+    source: Box<str>,
+    source_version: Box<str>,
 }
 
 impl Offer {
@@ -242,6 +249,8 @@ impl AptIndex {
                         pinned: None,
                         security: repo.security,
                         phased: available.phased_percentage,
+                        source: p.source_name.as_str().into(),
+                        source_version: p.source_version.as_str().into(),
                     }),
                 }
             }
@@ -399,6 +408,8 @@ impl AptIndex {
             },
             repositories,
             candidate_arch: candidate.arch.to_string(),
+            candidate_source: candidate.source.to_string(),
+            candidate_source_version: candidate.source_version.to_string(),
             priority,
         })
     }
