@@ -63,20 +63,25 @@ pub(super) fn updates_for_sets(
 
 /// See [`AptIndex::updates_many`].
 pub(super) fn updates_many(index: &AptIndex, hosts: &[&[Package]]) -> FleetUpdates {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Hashing every host's set is the larger part of the work: spread it.
+    let hashes: Vec<u64> = in_parallel(hosts, threads, |chunk| {
+        chunk.iter().map(|p| set_hash(p)).collect()
+    });
     let mut by_hash: FastMap<u64, Vec<usize>> = FastMap::default();
     let mut set_of_host = Vec::with_capacity(hosts.len());
-    let mut distinct: Vec<usize> = Vec::new();
-    for (h, packages) in hosts.iter().enumerate() {
-        let same_hash = by_hash.entry(set_hash(packages)).or_default();
+    let mut distinct: Vec<&[Package]> = Vec::new();
+    for (packages, hash) in hosts.iter().zip(hashes) {
+        let same_hash = by_hash.entry(hash).or_default();
         // A hash match is confirmed by comparison.
         let set = match same_hash
             .iter()
             .copied()
-            .find(|&s| same_set(hosts[distinct[s]], packages))
+            .find(|&s| same_set(distinct[s], packages))
         {
             Some(s) => s,
             None => {
-                distinct.push(h);
+                distinct.push(packages);
                 same_hash.push(distinct.len() - 1);
                 distinct.len() - 1
             }
@@ -84,14 +89,27 @@ pub(super) fn updates_many(index: &AptIndex, hosts: &[&[Package]]) -> FleetUpdat
         set_of_host.push(set);
     }
 
+    let (updates, ids) = memoised(index, &distinct);
+    let results: Vec<Arc<[u32]>> = ids.into_iter().map(Arc::from).collect();
+    FleetUpdates {
+        updates,
+        sets: set_of_host
+            .into_iter()
+            .map(|s| Arc::clone(&results[s]))
+            .collect(),
+    }
+}
+
+/// The updates of `sets`, each distinct (name, arch, version) computed once.
+fn memoised(index: &AptIndex, sets: &[&[Package]]) -> (Vec<AptUpdate>, Vec<Vec<u32>>) {
     let mut updates = Vec::new();
     let mut memo: FastMap<(&str, &str, &str, &str, &str), Option<u32>> = FastMap::default();
     let mut evr = String::new();
-    let results: Vec<Arc<[u32]>> = distinct
+    let ids = sets
         .iter()
-        .map(|&h| {
+        .map(|set| {
             let mut ids = Vec::new();
-            for p in hosts[h].iter().filter(|p| p.kind == PackageType::Deb) {
+            for p in set.iter().filter(|p| p.kind == PackageType::Deb) {
                 let key = (
                     p.name.as_str(),
                     p.arch.as_str(),
@@ -109,16 +127,32 @@ pub(super) fn updates_many(index: &AptIndex, hosts: &[&[Package]]) -> FleetUpdat
                 });
                 ids.extend(id);
             }
-            Arc::from(ids)
+            ids
         })
         .collect();
-    FleetUpdates {
-        updates,
-        sets: set_of_host
-            .into_iter()
-            .map(|s| Arc::clone(&results[s]))
-            .collect(),
+    (updates, ids)
+}
+
+/// `work` over `threads` contiguous chunks of `items`, results in order.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
+    if items.is_empty() {
+        return Vec::new();
     }
+    let per_thread = items.len().div_ceil(threads.max(1));
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(|| work(chunk)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("fleet worker panicked"))
+            .collect()
+    })
 }
 
 /// Hosts whose sets the caller already shares (one stored set, many hosts)
