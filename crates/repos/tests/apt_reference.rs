@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use patchwatch_repos::apt::{AptConfig, AptIndex, parse_preferences};
+use patchwatch_repos::apt::{AptConfig, AptIndex, InstalledOrigin, parse_preferences};
 use patchwatch_versions::deb;
 
 use common::{SUITES, apt_lists, data, in_lists, suite};
@@ -184,6 +184,22 @@ fn compare_with_apt(preferences: &str, apt_config: &AptConfig) -> Option<(Vec<Up
     let index = AptIndex::build(&refs, apt_config);
     let installed = patchwatch_fleet::inventory::dpkg_status(&status_text()).unwrap();
     let updates = index.updates(&installed);
+    // Installed from no repository and nothing to upgrade to: apt's
+    // `[installed,local]` (an upgradable one is listed as upgradable).
+    let apt_local: BTreeSet<String> = apt(&config, "apt", &["list", "--installed"])
+        .lines()
+        .filter(|l| l.ends_with(",local]"))
+        .map(|l| l.split('/').next().unwrap_or_default().to_owned())
+        .collect();
+    let our_local: BTreeSet<String> = installed
+        .iter()
+        .filter(|p| !matches!(index.installed_origin(p), InstalledOrigin::Repositories(_)))
+        .filter(|p| !updates.iter().any(|u| u.update.name == p.name))
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(our_local, apt_local);
+    assert!(!our_local.is_empty());
+
     // A binNMU: the binary version is not its source's, and Debian's
     // advisories name source versions.
     if let Some(bash) = updates.iter().find(|u| u.update.name == "bash") {

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use fleet::FleetUpdates;
 pub use packages::{Expected, read_packages};
-pub use policy::{AptConfig, AptIndex, AptUpdate, Pin, PinTarget, ReleaseMatch};
+pub use policy::{AptConfig, AptIndex, AptUpdate, InstalledOrigin, Pin, PinTarget, ReleaseMatch};
 pub use preferences::parse_preferences;
 pub use release::{Release, ReleaseFile};
 

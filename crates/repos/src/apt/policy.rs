@@ -149,6 +149,19 @@ pub struct AptUpdate {
     pub priority: i32,
 }
 
+/// See [`AptIndex::installed_origin`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstalledOrigin {
+    /// These repositories (indexes into the snapshot list) offer the
+    /// installed version.
+    Repositories(Vec<usize>),
+    /// Other versions are offered, not this one; `newer` when it is above
+    /// all of them (a local build, or a repository since removed).
+    NotOffered { newer: bool },
+    /// No repository offers the package at all.
+    Unknown,
+}
+
 struct RepoInfo {
     priority: i32,
     security: bool,
@@ -327,17 +340,7 @@ impl AptIndex {
     }
 
     pub(super) fn update(&self, p: &Package, installed: &str) -> Option<AptUpdate> {
-        let key_arch = if p.arch == "all" || p.arch.is_empty() {
-            &*self.native_arch
-        } else {
-            p.arch.as_str()
-        };
-        let offers = &self
-            .by_name
-            .get(p.name.as_str())?
-            .iter()
-            .find(|a| &*a.arch == key_arch)?
-            .offers;
+        let offers = self.offers(p)?;
         let installed_priority = self.installed_priority(p, installed);
         // `GetCandidateVer` over the versions, highest first, with the
         // installed version (status file) in its place.
@@ -412,6 +415,42 @@ impl AptIndex {
             candidate_source_version: candidate.source_version.to_string(),
             priority,
         })
+    }
+
+    /// Where an installed package's version comes from: the repositories
+    /// offering that exact version, or why none does (the issue's
+    /// "installed from no known repository", and local builds newer than
+    /// anything on offer).
+    pub fn installed_origin(&self, p: &Package) -> InstalledOrigin {
+        let mut installed = String::new();
+        push_evr(&mut installed, p);
+        let Some(offers) = self.offers(p) else {
+            return InstalledOrigin::Unknown;
+        };
+        match offers
+            .iter()
+            .find(|o| deb::compare(&o.version, &installed).is_eq())
+        {
+            Some(o) => InstalledOrigin::Repositories(o.repos.iter().map(|&r| r as usize).collect()),
+            None => InstalledOrigin::NotOffered {
+                newer: offers
+                    .first()
+                    .is_none_or(|o| deb::compare(&installed, &o.version).is_gt()),
+            },
+        }
+    }
+
+    fn offers(&self, p: &Package) -> Option<&[Offer]> {
+        let key_arch = if p.arch == "all" || p.arch.is_empty() {
+            &*self.native_arch
+        } else {
+            p.arch.as_str()
+        };
+        self.by_name
+            .get(p.name.as_str())?
+            .iter()
+            .find(|a| &*a.arch == key_arch)
+            .map(|a| a.offers.as_slice())
     }
 
     /// The status file's priority for the installed version, or the

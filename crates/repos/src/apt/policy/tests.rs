@@ -275,3 +275,30 @@ fn globs() {
     assert!(!glob("ab*b", "ab"));
     assert!(glob("1.0*", "1.0-1"));
 }
+
+#[test]
+fn origin_of_installed_versions() {
+    let main = repo("stable", &[("a", "1.0-1", "amd64"), ("b", "1.0-1", "all")]);
+    let security = repo("stable-security", &[("a", "1.0-1", "amd64")]);
+    let index = AptIndex::build(&[&main, &security], &amd64());
+    assert_eq!(
+        index.installed_origin(&pkg("a", "1.0-1", "amd64")),
+        InstalledOrigin::Repositories(vec![0, 1])
+    );
+    assert_eq!(
+        index.installed_origin(&pkg("b", "1.0-1", "all")),
+        InstalledOrigin::Repositories(vec![0])
+    );
+    assert_eq!(
+        index.installed_origin(&pkg("a", "1.0-1+local1", "amd64")),
+        InstalledOrigin::NotOffered { newer: true }
+    );
+    assert_eq!(
+        index.installed_origin(&pkg("a", "0.9-1", "amd64")),
+        InstalledOrigin::NotOffered { newer: false }
+    );
+    assert_eq!(
+        index.installed_origin(&pkg("site-tool", "1", "amd64")),
+        InstalledOrigin::Unknown
+    );
+}
