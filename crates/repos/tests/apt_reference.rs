@@ -11,14 +11,17 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use patchwatch_repos::apt::{AptConfig, AptIndex, InstalledOrigin, parse_preferences};
+use patchwatch_repos::apt::{AptConfig, AptIndex, InstalledOrigin, import_dist, parse_preferences};
 use patchwatch_versions::deb;
 
-use common::{SUITES, apt_lists, data, in_lists, suite};
+use common::{SUITES, apt_lists, data, in_lists};
 
 /// Lays out a private apt root (lists, status, sources.list, empty config)
 /// and returns the `APT_CONFIG` file pointing apt at it.
-fn apt_root(root: &Path) -> std::path::PathBuf {
+/// `security_flags` is inserted into the security suite's InRelease
+/// (`NotAutomatic: yes` ...); apt reads downloaded lists without checking
+/// their signature again.
+fn apt_root(root: &Path, security_flags: &str) -> std::path::PathBuf {
     let lists = root.join("lists");
     std::fs::create_dir_all(lists.join("partial")).unwrap();
     for dir in [
@@ -32,11 +35,16 @@ fn apt_root(root: &Path) -> std::path::PathBuf {
     }
     let mut sources = String::new();
     for (prefix, dist) in SUITES {
-        std::fs::copy(
-            apt_lists().join(format!("{prefix}_InRelease")),
-            lists.join(format!("{prefix}_InRelease")),
-        )
-        .unwrap();
+        let mut release =
+            std::fs::read_to_string(apt_lists().join(format!("{prefix}_InRelease"))).unwrap();
+        if dist.ends_with("-security") && !security_flags.is_empty() {
+            release = release.replacen(
+                "\nOrigin: Debian\n",
+                &format!("\nOrigin: Debian\n{security_flags}"),
+                1,
+            );
+        }
+        std::fs::write(lists.join(format!("{prefix}_InRelease")), release).unwrap();
         let packages = in_lists(&apt_lists(), prefix, "main/binary-amd64/Packages.xz");
         let mut text = Vec::new();
         xz2::read::XzDecoder::new(std::fs::File::open(&packages).unwrap())
@@ -128,7 +136,7 @@ fn parse_list(text: &str) -> Vec<Upgradable> {
 
 #[test]
 fn update_list_equals_apts_own() {
-    let Some((list, security)) = compare_with_apt("", &AptConfig::new("amd64")) else {
+    let Some((list, security)) = compare_with_apt("", &AptConfig::new("amd64"), "") else {
         return;
     };
     let upgrades = list.len();
@@ -151,7 +159,7 @@ fn update_list_with_pins_equals_apts_own() {
     let mut config = AptConfig::new("amd64");
     config.pins = parse_preferences("preferences", preferences).unwrap();
     assert_eq!(config.pins.len(), 3);
-    let Some((list, _)) = compare_with_apt(preferences, &config) else {
+    let Some((list, _)) = compare_with_apt(preferences, &config, "") else {
         return;
     };
     // The pins did change apt's answer (and ours with it).
@@ -167,19 +175,62 @@ fn update_list_with_pins_equals_apts_own() {
     assert!(list.len() < 132, "{} upgrades", list.len());
 }
 
+/// `NotAutomatic` repositories: priority 100 with `ButAutomaticUpgrades`
+/// (the installed version and the repository tie, the higher version
+/// wins), 1 without (never chosen over the installed version).
+#[test]
+fn update_list_with_not_automatic_security_equals_apts_own() {
+    let config = AptConfig::new("amd64");
+    let Some((but_automatic, _)) = compare_with_apt(
+        "",
+        &config,
+        "NotAutomatic: yes\nButAutomaticUpgrades: yes\n",
+    ) else {
+        return;
+    };
+    let jq = but_automatic.iter().find(|u| u.name == "jq").expect("jq");
+    assert_eq!(jq.candidate, "1.6-2.1+deb12u2", "main's 500 beats 100");
+    let Some((not_automatic, _)) = compare_with_apt("", &config, "NotAutomatic: yes\n") else {
+        return;
+    };
+    assert!(not_automatic.len() < but_automatic.len());
+    assert!(
+        not_automatic
+            .iter()
+            .all(|u| u.archives.iter().any(|a| a != "oldstable-security"))
+    );
+}
+
 /// Runs apt with `preferences` and our policy with `apt_config` on the
 /// real host and lists; asserts both agree, returns (upgrades, security),
 /// or `None` when apt is missing outside CI.
-fn compare_with_apt(preferences: &str, apt_config: &AptConfig) -> Option<(Vec<Upgradable>, usize)> {
+fn compare_with_apt(
+    preferences: &str,
+    apt_config: &AptConfig,
+    security_flags: &str,
+) -> Option<(Vec<Upgradable>, usize)> {
     if !common::require_tool("apt-get") {
         return None;
     }
     let root = tempfile::tempdir().unwrap();
-    let config = apt_root(root.path());
+    let config = apt_root(root.path(), security_flags);
     std::fs::write(root.path().join("etc/preferences"), preferences).unwrap();
     let apt_list = parse_list(&apt(&config, "apt", &["list", "--upgradable"]));
 
-    let snapshots: Vec<_> = SUITES.iter().map(|(prefix, _)| suite(prefix)).collect();
+    // Our side reads the same (possibly edited) InRelease files.
+    let lists = root.path().join("lists");
+    let snapshots: Vec<_> = SUITES
+        .iter()
+        .map(|(prefix, _)| {
+            import_dist(
+                &lists.join(format!("{prefix}_InRelease")),
+                &["main"],
+                "amd64",
+                |listed| in_lists(&apt_lists(), prefix, listed),
+            )
+            .unwrap()
+        })
+        .collect();
     let refs: Vec<_> = snapshots.iter().collect();
     let index = AptIndex::build(&refs, apt_config);
     let installed = patchwatch_fleet::inventory::dpkg_status(&status_text()).unwrap();
