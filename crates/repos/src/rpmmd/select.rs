@@ -26,7 +26,7 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use patchwatch_reports::Package;
-use patchwatch_versions::{Scheme, compare};
+use patchwatch_versions::rpm::vercmp;
 
 use crate::{RepoAdvisory, RepoSnapshot, Update, UpdateKind};
 
@@ -101,19 +101,29 @@ pub struct DnfOptions {
 
 struct Candidate<'a> {
     package: &'a Package,
-    evr: String,
     repo: usize,
     cost: i32,
 }
 
+impl Candidate<'_> {
+    /// dnf's preference: higher EVR, then lower cost, then earlier repo.
+    fn beats(&self, other: &Candidate<'_>) -> bool {
+        match evr_cmp(self.package, other.package) {
+            Ordering::Greater => true,
+            Ordering::Less => false,
+            Ordering::Equal => (self.cost, self.repo) < (other.cost, other.repo),
+        }
+    }
+}
+
 struct Shipped<'a> {
-    evr: String,
-    arch: &'a str,
+    package: &'a Package,
     advisory: &'a RepoAdvisory,
 }
 
-/// The candidates of one repository set under one module configuration,
-/// indexed by name; built once and shared by every host using that set.
+/// The candidates of one repository set under one module configuration:
+/// for each name, the best package of each arch. Built once and shared by
+/// every host using that set, so a host costs a lookup per package.
 pub struct DnfIndex<'a> {
     by_name: HashMap<&'a str, Vec<Candidate<'a>>>,
     shipped: HashMap<&'a str, Vec<Shipped<'a>>>,
@@ -151,7 +161,6 @@ impl<'a> DnfIndex<'a> {
                 }
                 let candidate = Candidate {
                     package: pkg,
-                    evr: pkg.evr(),
                     repo: i,
                     cost: r.cost,
                 };
@@ -160,7 +169,14 @@ impl<'a> DnfIndex<'a> {
                     .or_insert_with(|| (r.priority, Vec::new()));
                 match r.priority.cmp(&slot.0) {
                     Ordering::Less => *slot = (r.priority, vec![candidate]),
-                    Ordering::Equal => slot.1.push(candidate),
+                    Ordering::Equal => {
+                        // Keep only the best of each arch.
+                        match slot.1.iter_mut().find(|c| c.package.arch == pkg.arch) {
+                            Some(kept) if candidate.beats(kept) => *kept = candidate,
+                            Some(_) => {}
+                            None => slot.1.push(candidate),
+                        }
+                    }
                     Ordering::Greater => {}
                 }
             }
@@ -174,8 +190,7 @@ impl<'a> DnfIndex<'a> {
                         continue;
                     }
                     shipped.entry(pkg.name.as_str()).or_default().push(Shipped {
-                        evr: pkg.evr(),
-                        arch: &pkg.arch,
+                        package: pkg,
                         advisory: adv,
                     });
                 }
@@ -227,21 +242,10 @@ impl<'a> DnfIndex<'a> {
                 || (arch == "noarch" && !host_arch.is_empty() && a == host_arch)
         };
         let mut best: Option<&Candidate<'a>> = None;
-        for c in self
-            .by_name
-            .get(name)?
-            .iter()
-            .filter(|c| compatible(&c.package.arch))
-        {
-            best = Some(match best {
-                None => c,
-                Some(b) => match compare(Scheme::Rpm, &c.evr, &b.evr) {
-                    Ordering::Greater => c,
-                    Ordering::Less => b,
-                    Ordering::Equal if (c.cost, c.repo) < (b.cost, b.repo) => c,
-                    Ordering::Equal => b,
-                },
-            });
+        for c in self.by_name.get(name)?.iter() {
+            if compatible(&c.package.arch) && best.is_none_or(|b| c.beats(b)) {
+                best = Some(c);
+            }
         }
         best
     }
@@ -260,44 +264,33 @@ impl<'a> DnfIndex<'a> {
         // Newest installed version per (name, arch): several versions of one
         // package are installed only for installonly packages (or a broken
         // transaction), and the newest decides in both cases.
-        let mut newest: HashMap<(&str, &str), (&Package, String)> = HashMap::new();
-        for p in installed {
-            let evr = p.evr();
-            match newest.entry((p.name.as_str(), p.arch.as_str())) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((p, evr));
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    if compare(Scheme::Rpm, &evr, &o.get().1) == Ordering::Greater {
-                        o.insert((p, evr));
-                    }
-                }
-            }
-        }
-        let mut updates: Vec<Update> = newest
-            .into_values()
-            .filter_map(|(p, installed_evr)| {
+        let mut sorted: Vec<&Package> = installed.iter().collect();
+        sorted.sort_unstable_by(|a, b| {
+            (&a.name, &a.arch)
+                .cmp(&(&b.name, &b.arch))
+                .then_with(|| evr_cmp(b, a))
+        });
+        sorted.dedup_by(|later, first| later.name == first.name && later.arch == first.arch);
+        sorted
+            .into_iter()
+            .filter_map(|p| {
                 let c = self.best(&p.name, &p.arch, host_arch)?;
-                if compare(Scheme::Rpm, &c.evr, &installed_evr) != Ordering::Greater {
-                    return None;
-                }
-                Some(self.update(p, installed_evr, c))
+                (evr_cmp(c.package, p) == Ordering::Greater).then(|| self.update(p, c))
             })
-            .collect();
-        updates.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
-        updates
+            .collect()
     }
 
-    fn update(&self, p: &Package, installed_evr: String, c: &Candidate<'a>) -> Update {
+    fn update(&self, p: &Package, c: &Candidate<'a>) -> Update {
         let mut security = false;
         let mut cves = Vec::new();
         let mut advisories = Vec::new();
         for s in self.shipped.get(p.name.as_str()).into_iter().flatten() {
-            if s.arch != p.arch && s.arch != c.package.arch {
+            let arch = s.package.arch.as_str();
+            if arch != p.arch && arch != c.package.arch {
                 continue;
             }
-            if compare(Scheme::Rpm, &s.evr, &installed_evr) == Ordering::Greater
-                && compare(Scheme::Rpm, &s.evr, &c.evr) != Ordering::Greater
+            if evr_cmp(s.package, p) == Ordering::Greater
+                && evr_cmp(s.package, c.package) != Ordering::Greater
             {
                 security |= s.advisory.kind == UpdateKind::Security || !s.advisory.cves.is_empty();
                 cves.extend(s.advisory.cves.iter().cloned());
@@ -311,8 +304,8 @@ impl<'a> DnfIndex<'a> {
         Update {
             name: p.name.clone(),
             arch: p.arch.clone(),
-            installed: installed_evr,
-            candidate: c.evr.clone(),
+            installed: p.evr(),
+            candidate: c.package.evr(),
             repository: c.repo,
             security,
             cves,
@@ -320,6 +313,21 @@ impl<'a> DnfIndex<'a> {
             phased: false,
         }
     }
+}
+
+fn epoch(p: &Package) -> &str {
+    if p.epoch.is_empty() { "0" } else { &p.epoch }
+}
+
+/// rpm's `labelCompare` on the split fields (a missing epoch is 0, a
+/// missing release sorts first), without joining them into strings.
+pub fn evr_cmp(a: &Package, b: &Package) -> Ordering {
+    vercmp(epoch(a), epoch(b))
+        .then_with(|| vercmp(&a.version, &b.version))
+        .then_with(|| match (a.release.is_empty(), b.release.is_empty()) {
+            (false, false) => vercmp(&a.release, &b.release),
+            (a_none, b_none) => b_none.cmp(&a_none),
+        })
 }
 
 /// Convenience for one host: builds the index and computes its updates.
