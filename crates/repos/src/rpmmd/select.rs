@@ -264,20 +264,34 @@ impl<'a> DnfIndex<'a> {
         // Newest installed version per (name, arch): several versions of one
         // package are installed only for installonly packages (or a broken
         // transaction), and the newest decides in both cases.
+        // Package sets usually arrive sorted; sorting is then skipped.
+        let by_name_arch = |a: &&Package, b: &&Package| (&a.name, &a.arch).cmp(&(&b.name, &b.arch));
         let mut sorted: Vec<&Package> = installed.iter().collect();
-        sorted.sort_unstable_by(|a, b| {
-            (&a.name, &a.arch)
-                .cmp(&(&b.name, &b.arch))
-                .then_with(|| evr_cmp(b, a))
-        });
-        sorted.dedup_by(|later, first| later.name == first.name && later.arch == first.arch);
-        sorted
-            .into_iter()
-            .filter_map(|p| {
-                let c = self.best(&p.name, &p.arch, host_arch)?;
-                (evr_cmp(c.package, p) == Ordering::Greater).then(|| self.update(p, c))
-            })
-            .collect()
+        if !sorted.is_sorted_by(|a, b| by_name_arch(a, b) != Ordering::Greater) {
+            sorted.sort_unstable_by(by_name_arch);
+        }
+        let mut updates = Vec::new();
+        let mut rest = sorted.as_slice();
+        while let Some((&first, tail)) = rest.split_first() {
+            let same = tail
+                .iter()
+                .take_while(|p| p.name == first.name && p.arch == first.arch)
+                .count();
+            let newest = tail[..same].iter().fold(first, |n, &p| {
+                if evr_cmp(p, n) == Ordering::Greater {
+                    p
+                } else {
+                    n
+                }
+            });
+            rest = &tail[same..];
+            if let Some(c) = self.best(&newest.name, &newest.arch, host_arch)
+                && evr_cmp(c.package, newest) == Ordering::Greater
+            {
+                updates.push(self.update(newest, c));
+            }
+        }
+        updates
     }
 
     fn update(&self, p: &Package, c: &Candidate<'a>) -> Update {
