@@ -192,6 +192,19 @@ fn installonly_packages_compare_with_the_newest_installed() {
         got,
         ["kernel-core.x86_64 5.14.0-500.el9 -> 5.14.0-503.el9 @0"]
     );
+    // Unsorted input, the newest kernel listed between others.
+    let got = candidates(
+        &[
+            "kernel-core-5.14.0-427.el9.x86_64",
+            "bash-5.1.8-9.el9.x86_64",
+            "kernel-core-5.14.0-503.el9.x86_64",
+            "acl-2.3.1-4.el9.x86_64",
+            "kernel-core-5.14.0-500.el9.x86_64",
+        ],
+        &index_repos,
+        &DnfOptions::default(),
+    );
+    assert!(got.is_empty(), "{got:?}");
 }
 
 #[test]
