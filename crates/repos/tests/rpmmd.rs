@@ -407,3 +407,36 @@ fn a_repomd_naming_a_missing_primary_or_modules_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn primary_reads_in_every_compression_rpm_md_allows() {
+    use std::io::{Read, Write};
+    let rel = format!("{BASEOS}/repodata");
+    let path = std::fs::read_dir(data(&rel))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-primary.xml.gz"))
+        .unwrap();
+    let gz = std::fs::read(path).unwrap();
+    let mut xml = Vec::new();
+    decompress(&gz, "gz")
+        .unwrap()
+        .read_to_end(&mut xml)
+        .unwrap();
+
+    let mut xz = xz2::write::XzEncoder::new(Vec::new(), 0);
+    xz.write_all(&xml).unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(&xml).unwrap();
+    let encoded = [
+        ("gz", gz.clone()),
+        ("xz", xz.finish().unwrap()),
+        ("zst", zstd::encode_all(&xml[..], 1).unwrap()),
+        ("bz2", bz.finish().unwrap()),
+        ("plain", xml.clone()),
+    ];
+    for (kind, bytes) in encoded {
+        let packages = parse_primary(decompress(&bytes, kind).unwrap(), kind).unwrap();
+        assert_eq!(packages.len(), 1_125, "{kind}");
+    }
+}
