@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use common::data;
 use patchwatch_repos::RepoError;
-use patchwatch_repos::apk::select::{ApkIndex, ApkRepo, updates, world_pins};
+use patchwatch_repos::apk::select::{ApkIndex, ApkRepo, repositories_file, updates, world_pins};
 use patchwatch_repos::apk::{parse_apkindex, parse_installed};
 
 fn index(release: &str) -> patchwatch_repos::RepoSnapshot {
@@ -193,4 +193,26 @@ fn truncated_or_corrupt_indexes_are_refused_with_the_file_named() {
     );
     let err = parse_installed("P:musl\ngarbage\n", "installed").unwrap_err();
     assert!(err.to_string().contains("line 2"), "{err}");
+}
+
+#[test]
+fn the_repositories_file_gives_tags_and_urls() {
+    let got = repositories_file(
+        "# main first\nhttps://dl-cdn.alpinelinux.org/alpine/v3.21/main\n\n\
+         @edge https://dl-cdn.alpinelinux.org/alpine/edge/main\n  /media/cdrom/apks  \n@broken\n",
+    );
+    assert_eq!(
+        got,
+        [
+            (
+                None,
+                "https://dl-cdn.alpinelinux.org/alpine/v3.21/main".to_owned()
+            ),
+            (
+                Some("edge".to_owned()),
+                "https://dl-cdn.alpinelinux.org/alpine/edge/main".to_owned()
+            ),
+            (None, "/media/cdrom/apks".to_owned()),
+        ]
+    );
 }

@@ -15,6 +15,10 @@ use patchwatch_reports::{Package, PackageType};
 
 use crate::{AvailablePackage, RepoError, RepoKind, RepoMeta, RepoSnapshot};
 
+/// The most a tar header's size may reserve up front (the largest real
+/// APKINDEX, Alpine's community repository, is about 10 MiB).
+const MAX_SIZE_HINT: u64 = 32 << 20;
+
 /// Reads an `APKINDEX.tar.gz`. `file` names it in errors.
 pub fn parse_apkindex(bytes: &[u8], file: &str) -> Result<RepoSnapshot, RepoError> {
     let corrupt = |e: std::io::Error| {
@@ -39,7 +43,10 @@ pub fn parse_apkindex(bytes: &[u8], file: &str) -> Result<RepoSnapshot, RepoErro
             "APKINDEX" => &mut index,
             _ => continue,
         };
-        let mut text = String::with_capacity(entry.size() as usize);
+        // The header's size is only a hint: a damaged one must not make us
+        // reserve gigabytes before reading a byte.
+        let hint = entry.size().min(MAX_SIZE_HINT) as usize;
+        let mut text = String::with_capacity(hint);
         entry.read_to_string(&mut text).map_err(corrupt)?;
         *target = Some(text);
     }

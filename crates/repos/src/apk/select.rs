@@ -36,6 +36,22 @@ pub fn world_pins(world: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// The lines of `/etc/apk/repositories`: (tag, URL or path), comments
+/// and blank lines skipped. `@edge https://…` gives `(Some("edge"), …)`.
+pub fn repositories_file(text: &str) -> Vec<(Option<String>, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| match l.strip_prefix('@') {
+            Some(tagged) => {
+                let (tag, url) = tagged.split_once(char::is_whitespace)?;
+                Some((Some(tag.to_owned()), url.trim().to_owned()))
+            }
+            None => Some((None, l.to_owned())),
+        })
+        .collect()
+}
+
 /// The packages of one repository set by name; built once per set.
 pub struct ApkIndex<'a> {
     repos: Vec<Option<&'a str>>,
