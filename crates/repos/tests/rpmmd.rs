@@ -440,3 +440,44 @@ fn primary_reads_in_every_compression_rpm_md_allows() {
         assert_eq!(packages.len(), 1_125, "{kind}");
     }
 }
+
+#[test]
+fn documents_cut_anywhere_are_refused_not_half_read() {
+    use std::io::Read;
+    let rel = format!("{OPENSUSE}/repodata/updateinfo.xml.gz");
+    let gz = std::fs::read(data(&rel)).unwrap();
+    let mut xml = Vec::new();
+    decompress(&gz, &rel)
+        .unwrap()
+        .read_to_end(&mut xml)
+        .unwrap();
+    for i in 1..40 {
+        let cut = &xml[..xml.len() * i / 40];
+        assert!(
+            parse_updateinfo(cut, "updateinfo.xml").is_err(),
+            "cut at {}",
+            cut.len()
+        );
+    }
+    let rel = format!("{OPENSUSE}/repodata/primary.xml.gz");
+    let gz = std::fs::read(data(&rel)).unwrap();
+    xml.clear();
+    decompress(&gz, &rel)
+        .unwrap()
+        .read_to_end(&mut xml)
+        .unwrap();
+    for i in 1..40 {
+        let cut = &xml[..xml.len() * i / 40];
+        assert!(
+            parse_primary(cut, "primary.xml").is_err(),
+            "cut at {}",
+            cut.len()
+        );
+    }
+    let repomd = std::fs::read(data(&format!("{APPSTREAM}/repodata/repomd.xml"))).unwrap();
+    for i in 1..40 {
+        let cut = &repomd[..repomd.len() * i / 40];
+        let err = rpmmd::parse_repomd(cut, "repomd.xml").unwrap_err();
+        assert!(err.to_string().starts_with("repomd.xml: "), "{err}");
+    }
+}

@@ -66,6 +66,7 @@ pub fn parse_repomd(bytes: &[u8], file: &str) -> Result<RepoMd, RepoError> {
     let mut field = Field::None;
     let mut text = String::new();
     let mut saw_root = false;
+    let mut closed = false;
     let mut buf = Vec::new();
     loop {
         let event = reader
@@ -141,6 +142,7 @@ pub fn parse_repomd(bytes: &[u8], file: &str) -> Result<RepoMd, RepoError> {
                             })?);
                         }
                     }
+                    (_, b"repomd") => closed = true,
                     (_, b"data") => {
                         if let Some(d) = current.take() {
                             if d.href.is_empty() {
@@ -166,6 +168,10 @@ pub fn parse_repomd(bytes: &[u8], file: &str) -> Result<RepoMd, RepoError> {
             file,
             "not a repomd.xml (no <repomd> element)",
         ));
+    }
+    if !closed {
+        // A cut repomd would silently lose the entries after the cut.
+        return Err(RepoError::malformed(file, "truncated: no </repomd>"));
     }
     Ok(md)
 }
