@@ -1,5 +1,6 @@
-//! Shared by the integration tests: the real bookworm indexes of the shared
-//! data set, read through the library.
+//! Shared by the integration tests: the real repository data (the bookworm
+//! indexes read through the library, the rpm-md and apk files) and the
+//! external reference tools.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -7,12 +8,17 @@ use std::path::{Path, PathBuf};
 use patchwatch_repos::RepoSnapshot;
 use patchwatch_repos::apt::import_dist;
 
-pub fn data() -> PathBuf {
-    patchwatch_fleet::shared_data_dir()
+/// A file or directory of the shared data set, by its path inside it.
+pub fn data(rel: &str) -> PathBuf {
+    patchwatch_fleet::shared_data_dir().join(rel)
 }
 
+pub const APPSTREAM: &str = "repos/centos-stream-9/appstream-x86_64-2025-01-13";
+pub const BASEOS: &str = "repos/centos-stream-9/baseos-x86_64-2022-02-07";
+pub const OPENSUSE: &str = "repos/opensuse-11.0/update-2008-10-23";
+
 pub fn apt_lists() -> PathBuf {
-    data().join("debian/apt-lists")
+    data("debian/apt-lists")
 }
 
 /// The three bookworm suites as `(apt lists prefix, suite)`, in
@@ -53,11 +59,18 @@ pub fn require_tool(tool: &str) -> bool {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{tool} is required under CI=true (see .ci/deps/repos.sh)");
-        }
-        eprintln!("SKIPPED: {tool} not installed");
+    tool_available(found, tool)
+}
+
+/// Under `CI=true` a missing tool fails the test; elsewhere it is skipped
+/// with a notice. Returns whether the test may go on.
+pub fn tool_available(ok: bool, what: &str) -> bool {
+    if ok {
+        return true;
     }
-    found
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{what} is missing (.ci/deps/repos*.sh install it)");
+    }
+    eprintln!("SKIPPED: {what} is missing (.ci/deps/repos*.sh install it)");
+    false
 }
