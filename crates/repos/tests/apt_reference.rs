@@ -80,7 +80,7 @@ fn apt_root(root: &Path, security_flags: &str) -> std::path::PathBuf {
 
 fn status_text() -> String {
     patchwatch_fleet::inventory::read_maybe_xz(
-        &data().join("hosts/this-machine_debian12_dpkg-status.xz"),
+        &data("hosts/this-machine_debian12_dpkg-status.xz"),
     )
     .unwrap()
 }

@@ -15,13 +15,13 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
-use patchwatch_store::{Database, Feed, HostFilter, TokenKind, now_millis};
+use patchwatch_store::{Database, Feed, HostFilter, now_millis};
 use patchwatch_vulndb::Triage;
 
 use crate::error::ApiError;
@@ -173,7 +173,7 @@ impl Metrics {
         }
         let feeds = db.feeds().await?;
         let triage = Triage::load(db, now).await?;
-        let cves = state.vulns.fleet_cves(db, None, &triage).await?;
+        let cves = state.vulns.fleet_cves(db, |_| true, &triage).await?;
         let mut findings = std::collections::BTreeMap::<String, u64>::new();
         for level in ["unknown", "negligible", "low", "medium", "high", "critical"] {
             findings.insert(level.to_owned(), 0);
@@ -280,12 +280,13 @@ fn exposition(text: String) -> Response {
         .into_response()
 }
 
-/// `GET /metrics` on the main address: an API token is needed.
+/// `GET /metrics` on the main address: the figures are fleet-wide, so the
+/// caller must read every site.
 pub async fn scrape(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: crate::caller::Caller,
 ) -> Result<Response, ApiError> {
-    crate::auth::require(&headers, &state.tokens, state.db.as_ref(), TokenKind::Api).await?;
+    caller.require_everywhere(patchwatch_auth::Action::Read, "the fleet's metrics")?;
     Ok(exposition(state.metrics.render(&state).await))
 }
 
