@@ -79,10 +79,8 @@ fn apt_root(root: &Path, security_flags: &str) -> std::path::PathBuf {
 }
 
 fn status_text() -> String {
-    patchwatch_fleet::inventory::read_maybe_xz(
-        &data("hosts/this-machine_debian12_dpkg-status.xz"),
-    )
-    .unwrap()
+    patchwatch_fleet::inventory::read_maybe_xz(&data("hosts/this-machine_debian12_dpkg-status.xz"))
+        .unwrap()
 }
 
 fn apt(config: &Path, program: &str, args: &[&str]) -> String {
