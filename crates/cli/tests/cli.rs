@@ -196,7 +196,7 @@ fn a_numeric_hostname_is_never_taken_for_an_id() {
     assert_eq!(show["hostname"], "web.example.org", "{show}");
     assert_eq!(env.json(&["hosts", "show", "1"])["hostname"], "1");
 
-    let out = env.ok(&["hosts", "delete", "1"]);
+    let out = env.ok(&["hosts", "delete", "1", "--yes"]);
     assert!(out.starts_with("Deleted host 1 (id:2, site S)"), "{out}");
     let list = env.json(&["hosts", "list"]);
     assert_eq!(list["total"], 1, "{list}");
