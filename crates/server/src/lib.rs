@@ -172,19 +172,22 @@ impl Server {
             self.state.vulns.clone(),
             Duration::from_secs(60),
         ));
-        if let Some(addr) = &self.state.config.metrics_listen {
-            // Bound before the main listener serves, so a taken port stops
-            // the start instead of failing quietly later.
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            let app = metrics::router(self.state.clone());
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).await {
-                    tracing::error!(error = %e, "the metrics listener stopped");
-                }
-            });
-        }
+        let metrics_server = match &self.state.config.metrics_listen {
+            Some(addr) => {
+                // Bound before the main listener serves, so a taken port
+                // stops the start instead of failing quietly later.
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                let app = metrics::router(self.state.clone());
+                Some(tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                }))
+            }
+            None => None,
+        };
         let app = router(self.state);
-        match self.tls {
+        let served = match self.tls {
             Some(tls) => tls::serve(listener, tls, app, shutdown).await,
             None => {
                 axum::serve(
@@ -194,7 +197,13 @@ impl Server {
                 .with_graceful_shutdown(shutdown)
                 .await
             }
+        };
+        // Scrapes need no draining: the metrics address closes with the
+        // main one.
+        if let Some(task) = metrics_server {
+            task.abort();
         }
+        served
     }
 }
 
