@@ -185,19 +185,28 @@ impl Server {
             Duration::from_secs(60),
         ));
         let limits = connections::ConnectionLimits::from_config(&self.state.config);
-        if let Some(addr) = &self.state.config.metrics_listen {
-            // Bound before the main listener serves, so a taken port stops
-            // the start instead of failing quietly later.
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            let app = metrics::router(self.state.clone());
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app).await {
-                    tracing::error!(error = %e, "the metrics listener stopped");
-                }
-            });
-        }
+        let metrics_server = match &self.state.config.metrics_listen {
+            Some(addr) => {
+                // Bound before the main listener serves, so a taken port
+                // stops the start instead of failing quietly later.
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                let app = metrics::router(self.state.clone());
+                Some(tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                }))
+            }
+            None => None,
+        };
         let app = router(self.state);
-        connections::serve(listener, self.tls, limits, app, shutdown).await
+        let served = connections::serve(listener, self.tls, limits, app, shutdown).await;
+        // Scrapes need no draining: the metrics address closes with the
+        // main one.
+        if let Some(task) = metrics_server {
+            task.abort();
+        }
+        served
     }
 }
 

@@ -7,7 +7,7 @@
 mod feeds;
 mod ingest;
 mod migrate;
-pub use migrate::{applied_schema_version, latest_schema_version};
+pub use migrate::{applied_schema_versions, schema_versions};
 mod read;
 mod triage;
 mod users;

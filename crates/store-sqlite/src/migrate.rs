@@ -78,14 +78,14 @@ fn apply(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The newest schema version this build knows (for `patchwatch doctor`).
-pub fn latest_schema_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |&(v, _)| v)
+/// The schema versions this build applies (for `patchwatch doctor`).
+pub fn schema_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|&(v, _)| v).collect()
 }
 
-/// The newest migration applied to the file at `path`, read without
-/// changing anything (`None`: not a Patchwatch database yet).
-pub fn applied_schema_version(path: &std::path::Path) -> Result<Option<i64>, StoreError> {
+/// The migrations applied to the file at `path`, read without changing
+/// anything (empty: not a Patchwatch database yet).
+pub fn applied_schema_versions(path: &std::path::Path) -> Result<Vec<i64>, StoreError> {
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(sql_error)?;
     let has_table: bool = conn
@@ -96,10 +96,15 @@ pub fn applied_schema_version(path: &std::path::Path) -> Result<Option<i64>, Sto
         )
         .map_err(sql_error)?;
     if !has_table {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
-        r.get(0)
-    })
-    .map_err(sql_error)
+    let mut stmt = conn
+        .prepare("SELECT version FROM schema_migrations ORDER BY version")
+        .map_err(sql_error)?;
+    let versions = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(sql_error)?
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(sql_error)?;
+    Ok(versions)
 }

@@ -86,19 +86,29 @@ pub async fn run(ctx: Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
     if ctx.format == Format::Json {
         print_json(&serde_json::json!({ "ok": !failed, "checks": checks.0 }))?;
     } else {
+        // writeln, not println: `doctor | head` ends quietly (see main).
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
         let width = checks.0.iter().map(|c| c.check.len()).max().unwrap_or(0);
         for c in &checks.0 {
-            println!("{:<4}  {:<width$}  {}", c.status.label(), c.check, c.detail);
+            writeln!(
+                out,
+                "{:<4}  {:<width$}  {}",
+                c.status.label(),
+                c.check,
+                c.detail
+            )?;
         }
         let worst = checks.0.iter().map(|c| c.status).max();
-        println!(
+        writeln!(
+            out,
             "\n{}",
             match worst {
                 Some(Status::Fail) => "Some checks failed.",
                 Some(Status::Warn) => "Ready, with warnings.",
                 _ => "All checks passed.",
             }
-        );
+        )?;
     }
     Ok(if failed {
         ExitCode::from(1)
@@ -123,36 +133,9 @@ async fn database(ctx: &Context, checks: &mut Checks) -> Option<Arc<dyn Database
             );
             return None;
         }
-        let latest = patchwatch_store_sqlite::latest_schema_version();
-        match patchwatch_store_sqlite::applied_schema_version(path) {
-            Ok(Some(v)) if v == latest => checks.add(
-                "migrations",
-                Status::Ok,
-                format!("schema version {v}, as this build expects"),
-            ),
-            Ok(Some(v)) if v > latest => {
-                checks.add(
-                    "migrations",
-                    Status::Fail,
-                    format!(
-                        "schema version {v} is newer than this build's {latest}: \
-                         a newer Patchwatch used this database"
-                    ),
-                );
-                return None;
-            }
-            Ok(v) => {
-                checks.add(
-                    "migrations",
-                    Status::Fail,
-                    format!(
-                        "schema version {} of {latest}: run `patchwatch init` (or restart \
-                         `serve`) to apply the rest",
-                        v.unwrap_or(0)
-                    ),
-                );
-                return None;
-            }
+        let known = patchwatch_store_sqlite::schema_versions();
+        let applied = match patchwatch_store_sqlite::applied_schema_versions(path) {
+            Ok(v) => v,
             Err(e) => {
                 checks.add(
                     "database",
@@ -161,7 +144,50 @@ async fn database(ctx: &Context, checks: &mut Checks) -> Option<Arc<dyn Database
                 );
                 return None;
             }
+        };
+        let pending: Vec<String> = known
+            .iter()
+            .filter(|v| !applied.contains(v))
+            .map(i64::to_string)
+            .collect();
+        let unknown: Vec<String> = applied
+            .iter()
+            .filter(|v| !known.contains(v))
+            .map(i64::to_string)
+            .collect();
+        if !unknown.is_empty() {
+            checks.add(
+                "migrations",
+                Status::Fail,
+                format!(
+                    "migration {} is unknown to this build: a newer Patchwatch used this \
+                     database",
+                    unknown.join(", ")
+                ),
+            );
+            return None;
         }
+        if !pending.is_empty() {
+            checks.add(
+                "migrations",
+                Status::Fail,
+                format!(
+                    "migration {} not applied yet: run `patchwatch init` (or restart \
+                     `serve`)",
+                    pending.join(", ")
+                ),
+            );
+            return None;
+        }
+        checks.add(
+            "migrations",
+            Status::Ok,
+            format!(
+                "all {} applied (schema version {})",
+                known.len(),
+                known.last().copied().unwrap_or(0)
+            ),
+        );
     }
     let db = match ctx.location.open().await {
         Ok(db) => db,
