@@ -32,6 +32,13 @@ fn benches(c: &mut Criterion) {
         .find(|p| p.to_string_lossy().ends_with("-primary.xml.gz"))
         .unwrap();
     let primary_gz = std::fs::read(&primary).unwrap();
+    // Decompression alone, to tell it from the XML parsing.
+    c.bench_function("rpm-md primary gunzip only (3.6 MB -> 51.8 MB)", |b| {
+        b.iter(|| {
+            let mut r = decompress(&primary_gz, "primary").unwrap();
+            black_box(std::io::copy(&mut r, &mut std::io::sink()).unwrap())
+        })
+    });
     c.bench_function("rpm-md primary parse (AppStream, 17,649 packages)", |b| {
         b.iter(|| {
             let r = decompress(&primary_gz, "primary").unwrap();

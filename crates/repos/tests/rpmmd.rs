@@ -97,6 +97,19 @@ fn centos_stream_9_appstream_reads_whole_with_its_modules() {
     assert_eq!(ds.module, None);
     assert_eq!(ds.package.source_name, "389-ds-base");
     assert_eq!(ds.package.epoch, "", "epoch 0 is normalised away");
+    // Every package names its source rpm (read before the rest of
+    // <format> is jumped over).
+    assert!(
+        snap.packages
+            .iter()
+            .all(|p| !p.package.source_name.is_empty() && !p.package.source_version.is_empty())
+    );
+    let sources: HashSet<&str> = snap
+        .packages
+        .iter()
+        .map(|p| p.package.source_name.as_str())
+        .collect();
+    assert_eq!(sources.len(), 1_930);
 }
 
 #[test]
@@ -320,7 +333,8 @@ fn a_corrupt_primary_is_refused() {
     )
     .unwrap_err();
     assert!(
-        err.to_string().starts_with("p.xml: invalid XML at byte"),
+        err.to_string()
+            .starts_with("p.xml: invalid XML in package #1"),
         "{err}"
     );
 }

@@ -13,6 +13,7 @@ mod modules;
 mod primary;
 mod repomd;
 pub mod select;
+mod skip;
 mod updateinfo;
 mod xml;
 

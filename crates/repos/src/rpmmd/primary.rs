@@ -2,14 +2,18 @@
 //!
 //! Only what update computation needs is kept (name, EVR, arch, source rpm);
 //! the dependency lists and file lists, which are most of the document, are
-//! skipped without being decoded.
+//! skipped without being decoded: once a package's `<rpm:sourcerpm>` is
+//! read, the rest of its `<format>` is passed over by a substring search
+//! for `</format>` (XML text cannot contain a raw `<`, so the first
+//! occurrence is the element's end).
 
 use std::io::BufRead;
 
 use patchwatch_reports::{Package, PackageType};
 use quick_xml::events::{BytesStart, Event};
 
-use super::xml::{attr, read_error, reader, resolve_ref};
+use super::skip::SkipReader;
+use super::xml::{attr, read_error_in, reader, resolve_ref};
 use crate::{AvailablePackage, RepoError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,7 +28,9 @@ enum Field {
 /// document must be complete: a missing `</metadata>` or a package count
 /// different from the `packages` attribute means a truncated download.
 pub fn parse_primary<R: BufRead>(input: R, file: &str) -> Result<Vec<AvailablePackage>, RepoError> {
-    let mut reader = reader(input);
+    let mut reader = reader(SkipReader::new(input));
+    let format_end = memchr::memmem::Finder::new(b"</format>");
+    let mut in_format = false;
     let mut packages: Vec<AvailablePackage> = Vec::new();
     let mut declared: Option<usize> = None;
     let mut current: Option<Package> = None;
@@ -36,7 +42,7 @@ pub fn parse_primary<R: BufRead>(input: R, file: &str) -> Result<Vec<AvailablePa
     loop {
         let event = reader
             .read_event_into(&mut buf)
-            .map_err(|e| read_error(&reader, e, file))?;
+            .map_err(|e| read_error_in(e, file, &place(packages.len())))?;
         match event {
             Event::Start(e) => {
                 if current.is_none() {
@@ -52,13 +58,13 @@ pub fn parse_primary<R: BufRead>(input: R, file: &str) -> Result<Vec<AvailablePa
                     b"name" => field = Field::Name,
                     b"arch" => field = Field::Arch,
                     b"sourcerpm" => field = Field::SourceRpm,
-                    b"format" => {}
+                    b"format" => in_format = true,
                     // Descriptions, dependency lists, file lists: not needed.
                     _ => {
                         let end = e.to_end().into_owned();
                         reader
                             .read_to_end_into(end.name(), &mut skip)
-                            .map_err(|err| read_error(&reader, err, file))?;
+                            .map_err(|err| read_error_in(err, file, &place(packages.len())))?;
                         skip.clear();
                     }
                 }
@@ -88,10 +94,26 @@ pub fn parse_primary<R: BufRead>(input: R, file: &str) -> Result<Vec<AvailablePa
                                 pkg.source_name = name.to_owned();
                                 pkg.source_version = version.to_owned();
                             }
+                            if in_format
+                                && !reader.get_mut().skip_until(&format_end).map_err(|e| {
+                                    read_error_in(e.into(), file, &place(packages.len()))
+                                })?
+                            {
+                                return Err(RepoError::malformed(
+                                    file,
+                                    format!(
+                                        "truncated: the document ends inside {}",
+                                        place(packages.len())
+                                    ),
+                                ));
+                            }
                         }
                         Field::None => {}
                     }
                     field = Field::None;
+                    if e.local_name().as_ref() == b"format" {
+                        in_format = false;
+                    }
                     if e.local_name().as_ref() == b"package" {
                         let mut pkg = current.take().expect("inside a package");
                         if pkg.name.is_empty() || pkg.version.is_empty() {
@@ -133,6 +155,11 @@ pub fn parse_primary<R: BufRead>(input: R, file: &str) -> Result<Vec<AvailablePa
         ));
     }
     Ok(packages)
+}
+
+/// Where a reading error happened, for the message.
+fn place(parsed: usize) -> String {
+    format!("package #{}", parsed + 1)
 }
 
 fn declared_count(e: &BytesStart<'_>, file: &str) -> Result<Option<usize>, RepoError> {

@@ -58,6 +58,18 @@ pub(crate) fn read_error<R: BufRead>(
     }
 }
 
+/// [`read_error`] for a reader whose byte offsets are not meaningful (the
+/// primary reader jumps over raw bytes): the place is named instead.
+pub(crate) fn read_error_in(err: quick_xml::Error, file: &str, place: &str) -> RepoError {
+    match err {
+        quick_xml::Error::Io(io) => RepoError::malformed(
+            file,
+            format!("truncated or corrupt (decompression failed) in {place}: {io}"),
+        ),
+        other => RepoError::malformed(file, format!("invalid XML in {place}: {other}")),
+    }
+}
+
 /// A quick-xml reader that drops the whitespace between elements.
 pub(crate) fn reader<R: BufRead>(input: R) -> Reader<R> {
     let mut reader = Reader::from_reader(input);
