@@ -276,6 +276,14 @@ async fn except_a_finding_from_the_host_page() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("CVE-2024-12797"));
     assert!(page.body.contains("(rpm ordering)"), "explanations shown");
+    assert!(
+        page.body
+            .contains("openssl-libs</td><td>1:3.2.2-6.el9_5</td>")
+    );
+    assert!(
+        page.body.contains("the oldest report kept"),
+        "report history"
+    );
     assert!(page.body.contains("Excepted (0)"));
     let before = open_count(&page.body);
     let csrf = page.csrf();

@@ -33,7 +33,8 @@ pub struct FindingRow {
 pub struct HistoryRow {
     pub received: String,
     pub protocol: String,
-    pub changes: Vec<String>,
+    /// `None` for the oldest report shown (nothing to compare with).
+    pub changes: Option<Vec<String>>,
 }
 
 #[derive(Template)]
@@ -135,8 +136,7 @@ pub async fn show(
             protocol: e.report.protocol.clone(),
             changes: e
                 .changes
-                .map(|d| d.changes.iter().map(change_text).collect())
-                .unwrap_or_default(),
+                .map(|d| d.changes.iter().map(change_text).collect()),
         })
         .collect();
     Ok(render(&HostPage {
