@@ -31,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/hosts", get(pages::hosts::list))
         .route("/hosts.csv", get(pages::hosts::csv))
         .route("/hosts/{id}", get(pages::host::show))
+        .route("/cves", get(pages::cves::list))
+        .route("/cves/{id}", get(pages::cves::show))
         .route(
             "/exceptions",
             get(pages::exceptions::list).post(pages::exceptions::create),

@@ -318,6 +318,15 @@ async fn a_triager_excepts_a_finding_in_a_real_browser() {
     assert!(source(&c).await.contains("mitigated by configuration"));
     check_page(&c, axe, "exceptions").await;
 
+    c.goto(&format!("{}/cves", s.base)).await.unwrap();
+    assert!(source(&c).await.contains("CVE-2024-12797"));
+    check_page(&c, axe, "cves").await;
+    c.goto(&format!("{}/cves/CVE-2024-12797", s.base))
+        .await
+        .unwrap();
+    assert!(source(&c).await.contains("Excepted (1)"));
+    check_page(&c, axe, "cve").await;
+
     // A bad filter is a readable page, not a crash.
     c.goto(&format!("{}/hosts?page=0", s.base)).await.unwrap();
     assert!(source(&c).await.contains("400 Bad Request"));

@@ -272,6 +272,32 @@ async fn except_a_finding_from_the_host_page() {
     assert!(by_cve.body.contains(&format!("href=\"/hosts/{id}\"")));
     assert!(!by_cve.body.contains(&format!("href=\"/hosts/{other}\"")));
 
+    // The CVE list and page show only the user's hosts.
+    let cves = b.get("/cves").await;
+    assert_eq!(cves.status, StatusCode::OK, "{}", cves.body);
+    assert!(cves.body.contains("href=\"/cves/CVE-2024-12797\""));
+    let cve = b.get("/cves/CVE-2024-12797").await;
+    assert_eq!(cve.status, StatusCode::OK, "{}", cve.body);
+    assert!(cve.body.contains(&format!("href=\"/hosts/{id}\"")));
+    assert!(!cve.body.contains(&format!("href=\"/hosts/{other}\"")));
+    assert!(
+        cve.body.contains("1:3.2.2-6.el9_5.1"),
+        "fixed version shown"
+    );
+    assert_eq!(
+        b.get("/cves/CVE-1999-0001").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        b.get("/cves/nonsense").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        b.get("/cves?site=OTHER").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(b.get("/cves?page=0").await.status, StatusCode::BAD_REQUEST);
+
     let page = b.get(&format!("/hosts/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("CVE-2024-12797"));

@@ -142,7 +142,7 @@ impl Filters {
 }
 
 /// Percent-encodes a query value (askama escapes the result for HTML).
-fn encode(v: &str) -> String {
+pub fn encode(v: &str) -> String {
     let mut out = String::new();
     for b in v.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

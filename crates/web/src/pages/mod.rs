@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod cves;
 pub mod exceptions;
 pub mod host;
 pub mod hosts;
