@@ -265,6 +265,8 @@ pub const MAX_FAILURES_PER_USER: usize = 5;
 /// Failures within [`LOGIN_WINDOW`] allowed per address.
 pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// User names with failures remembered at most.
+const MAX_TRACKED_KEYS: usize = 100_000;
 
 impl LoginLimiter {
     fn keys(user: &str, ip: Option<IpAddr>) -> [(String, usize); 2] {
@@ -292,8 +294,18 @@ impl LoginLimiter {
 
     pub fn failed(&self, user: &str, ip: Option<IpAddr>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (k, _) in Self::keys(user, ip) {
-            map.entry(k).or_default().push(Instant::now());
+        for (k, max) in Self::keys(user, ip) {
+            // Guessed names must not grow the map without bound: past the
+            // cap only keys already counted are, the address always is.
+            if map.len() >= MAX_TRACKED_KEYS && !map.contains_key(&k) && k.starts_with("user:") {
+                continue;
+            }
+            let times = map.entry(k).or_default();
+            times.push(Instant::now());
+            // Only the newest `max` matter for the decision.
+            if times.len() > max {
+                times.remove(0);
+            }
         }
     }
 }
