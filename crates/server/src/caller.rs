@@ -54,6 +54,21 @@ async fn identify(
     if headers.contains_key(AUTHORIZATION) {
         return from_token(state, headers).await;
     }
+    single_sign_on(state, headers, peer, cert)
+        .await?
+        .ok_or_else(auth::missing_credentials)
+}
+
+/// The user a trusted proxy's header or a client certificate names, when
+/// `[server.auth]` accepts them; `None` when the request carries neither.
+/// The API and the web UI (which logs such users in without a form) both
+/// ask this.
+pub async fn single_sign_on(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    cert: Option<&ClientCert>,
+) -> Result<Option<Identity>, ApiError> {
     let config = &state.config.auth;
     if let Some(header) = &config.remote_user_header
         && let Some(value) = headers.get(header.as_str())
@@ -69,14 +84,14 @@ async fn identify(
             .to_str()
             .map_err(|_| ApiError::unauthorized(format!("the {header} header is not text")))?
             .trim();
-        return from_user(state, name).await;
+        return from_user(state, name).await.map(Some);
     }
     if config.client_cert_users
         && let Some(cert) = cert
     {
-        return from_user(state, &cert.subject).await;
+        return from_user(state, &cert.subject).await.map(Some);
     }
-    Err(auth::missing_credentials())
+    Ok(None)
 }
 
 async fn from_token(state: &AppState, headers: &HeaderMap) -> Result<Identity, ApiError> {
@@ -132,6 +147,12 @@ async fn from_user(state: &AppState, name: &str) -> Result<Identity, ApiError> {
         }
         None => return Err(ApiError::unauthorized(format!("unknown user {name:?}"))),
     };
+    user_identity(state, user).await
+}
+
+/// A known user's identity, with their grants resolved through the site
+/// groups: what every SSO request and every web session ends as.
+pub async fn user_identity(state: &AppState, user: User) -> Result<Identity, ApiError> {
     Ok(Identity {
         access: resolve(state, &user.grants()).await?,
         principal: Principal::User {

@@ -56,8 +56,14 @@ const PATCHMAN_V2: [&str; 2] = ["/api/report/", "/patchman/api/report/"];
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application with `ui`'s routes (the web UI, `patchwatch-web`)
+/// merged in under `/`, behind the same limits and layers.
+pub fn router_with(state: AppState, ui: Router<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
-    let mut app = Router::new()
+    let mut app = ui
         .route("/healthz", get(api::health))
         .route("/metrics", get(metrics::scrape))
         .nest("/api/v1", api::v1::routes());
@@ -137,13 +143,29 @@ pub fn pakiti_path(path: &str) -> Result<(), String> {
 pub struct Server {
     state: AppState,
     tls: Option<Arc<rustls::ServerConfig>>,
+    ui: Router<AppState>,
 }
 
 impl Server {
     pub fn new(db: Arc<dyn Database>, config: ServerConfig) -> Result<Server, StartError> {
         let tls = config.tls.as_ref().map(tls::load).transpose()?;
         let state = AppState::load(db, config)?;
-        Ok(Server { state, tls })
+        Ok(Server {
+            state,
+            tls,
+            ui: Router::new(),
+        })
+    }
+
+    /// Serves `ui` (the web UI's routes) beside the API.
+    pub fn with_ui(mut self, ui: Router<AppState>) -> Server {
+        self.ui = ui;
+        self
+    }
+
+    /// The state handlers share, for a caller that builds routes on it.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     pub fn tls(&self) -> bool {
@@ -199,7 +221,7 @@ impl Server {
             }
             None => None,
         };
-        let app = router(self.state);
+        let app = router_with(self.state, self.ui);
         let served = connections::serve(listener, self.tls, limits, app, shutdown).await;
         // Scrapes need no draining: the metrics address closes with the
         // main one.

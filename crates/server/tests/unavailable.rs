@@ -168,6 +168,21 @@ impl Database for Down {
     async fn set_group_member(&self, _: &str, _: &str, _: bool) -> Result<(), StoreError> {
         down()
     }
+    async fn create_session(&self, _: &NewSession, _: Millis) -> Result<Session, StoreError> {
+        down()
+    }
+    async fn session(&self, _: &str) -> Result<Option<Session>, StoreError> {
+        down()
+    }
+    async fn touch_session(&self, _: &str, _: Millis) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn delete_session(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn expire_sessions(&self, _: Millis, _: Millis) -> Result<u64, StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod intern;
 mod migrate;
 pub use migrate::latest_schema_version;
 mod read;
+mod sessions;
 mod triage;
 mod users;
 
@@ -32,6 +33,7 @@ use patchwatch_store::{
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
     StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
+use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 
 use cache::Caches;
@@ -412,5 +414,56 @@ impl Database for PostgresStore {
         member: bool,
     ) -> Result<(), StoreError> {
         users::set_group_member(&self.client().await?, group, site, member).await
+    }
+
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        at: Millis,
+    ) -> Result<Session, StoreError> {
+        patchwatch_store::sessions::validate(session)?;
+        sessions::create(&self.client().await?, session, at).await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
+        sessions::session(&self.client().await?, id_hash).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: Millis) -> Result<bool, StoreError> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE web_sessions SET last_seen = GREATEST(last_seen, $2) WHERE id_hash = $1",
+                &[&id_hash, &at],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        let n = self
+            .client()
+            .await?
+            .execute("DELETE FROM web_sessions WHERE id_hash = $1", &[&id_hash])
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn expire_sessions(
+        &self,
+        created_before: Millis,
+        idle_before: Millis,
+    ) -> Result<u64, StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM web_sessions WHERE created_at < $1 OR last_seen < $2",
+                &[&created_before, &idle_before],
+            )
+            .await
+            .map_err(pg_error)
     }
 }

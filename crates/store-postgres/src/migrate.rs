@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_triage.sql")),
     (5, include_str!("../migrations/0005_users.sql")),
     (6, include_str!("../migrations/0006_generation_numbers.sql")),
+    (7, include_str!("../migrations/0007_web_sessions.sql")),
 ];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of

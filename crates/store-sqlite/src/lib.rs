@@ -9,6 +9,7 @@ mod ingest;
 mod migrate;
 pub use migrate::{applied_schema_versions, schema_versions};
 mod read;
+mod sessions;
 mod triage;
 mod users;
 mod writer;
@@ -25,6 +26,7 @@ use patchwatch_store::{
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
     StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
+use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 use rusqlite::{Connection, OpenFlags};
 
@@ -500,6 +502,65 @@ impl Database for SqliteStore {
         let (group, site) = (group.to_owned(), site.to_owned());
         self.writer
             .write(move |c, _| users::set_group_member(c, &group, &site, member))
+            .await
+    }
+
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        at: Millis,
+    ) -> Result<Session, StoreError> {
+        patchwatch_store::sessions::validate(session)?;
+        let session = session.clone();
+        self.writer
+            .write(move |c, _| sessions::create(c, &session, at))
+            .await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.read(move |c| sessions::session(c, &id_hash)).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: Millis) -> Result<bool, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute(
+                    "UPDATE web_sessions SET last_seen = max(last_seen, ?2) WHERE id_hash = ?1",
+                    rusqlite::params![id_hash, at],
+                )
+                .map(|n| n > 0)
+                .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute("DELETE FROM web_sessions WHERE id_hash = ?1", [&id_hash])
+                    .map(|n| n > 0)
+                    .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn expire_sessions(
+        &self,
+        created_before: Millis,
+        idle_before: Millis,
+    ) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |c, _| {
+                c.execute(
+                    "DELETE FROM web_sessions WHERE created_at < ?1 OR last_seen < ?2",
+                    [created_before, idle_before],
+                )
+                .map(|n| n as u64)
+                .map_err(sql_error)
+            })
             .await
     }
 }

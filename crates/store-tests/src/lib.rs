@@ -20,8 +20,10 @@ pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
 mod triage;
 
 pub use triage::{exceptions_add_list_remove, tags_and_assignments};
+mod sessions;
 mod users;
 
+pub use sessions::web_sessions;
 pub use users::{scoped_tokens_and_host_scope, users_groups_and_grants};
 
 pub type Db = Arc<dyn Database>;
@@ -38,7 +40,7 @@ macro_rules! conformance_tests {
             delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
             concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable,
             tags_and_assignments, exceptions_add_list_remove, package_sets_in_bulk,
-            users_groups_and_grants, scoped_tokens_and_host_scope);
+            users_groups_and_grants, scoped_tokens_and_host_scope, web_sessions);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

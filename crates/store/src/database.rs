@@ -11,6 +11,7 @@ use crate::package_set::CanonicalSet;
 use crate::records::{
     HostDetail, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
 };
+use crate::sessions::{NewSession, Session};
 use crate::token::NewToken;
 use crate::triage::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use crate::users::{NewGrant, NewUser, SiteGroup, User, UserGrant};
@@ -212,6 +213,25 @@ pub trait Database: Send + Sync + 'static {
         site: &str,
         member: bool,
     ) -> Result<(), StoreError>;
+
+    // Web UI sessions (migration 7).
+    /// Stores a new session (`Invalid` for a malformed hash or token,
+    /// `NotFound` for an unknown user), created and last seen `at`.
+    async fn create_session(&self, session: &NewSession, at: Millis)
+    -> Result<Session, StoreError>;
+    /// The session whose id hashes to `id_hash`, with its user's name.
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError>;
+    /// Records activity on a session; false when it no longer exists.
+    async fn touch_session(&self, id_hash: &str, at: Millis) -> Result<bool, StoreError>;
+    /// Ends a session (logout); false when it did not exist.
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError>;
+    /// Deletes sessions created before `created_before` or idle since
+    /// before `idle_before`; returns how many.
+    async fn expire_sessions(
+        &self,
+        created_before: Millis,
+        idle_before: Millis,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Sorts packages the way people read them.

@@ -15,6 +15,7 @@ pub mod history;
 pub mod package_set;
 pub mod records;
 pub mod rows;
+pub mod sessions;
 pub mod token;
 pub mod triage;
 pub mod users;
@@ -30,6 +31,7 @@ pub use filter::{HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, Page, SqlV
 pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};
 pub use records::*;
+pub use sessions::{NewSession, Session};
 pub use token::{NewToken, TokenKind};
 pub use triage::{
     CveTag, DEFAULT_TAGS, Exception, NewAssignment, NewException, TagAssignment, canonical_cve,

@@ -21,7 +21,8 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let sites = db.sites().await?;
     let hosts: i64 = sites.iter().map(|s| s.hosts).sum();
     // Keys, certificates and paths are checked before anything is printed.
-    let server = patchwatch_server::Server::new(db, ctx.config.server.clone())?;
+    let server = patchwatch_server::Server::new(db, ctx.config.server.clone())?
+        .with_ui(patchwatch_web::routes());
     let scheme = if server.tls() { "https" } else { "http" };
     println!(
         "Patchwatch {} listening on {scheme}://{addr}",
@@ -45,6 +46,7 @@ pub async fn run(ctx: Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
             "Metrics: {scheme}://{addr}/metrics (API token; or set [server] metrics_listen)"
         ),
     }
+    println!("Web UI: {scheme}://{addr}/ (log in as a user made with `patchwatch users add`)");
     let server_config = &ctx.config.server;
     println!(
         "{}",

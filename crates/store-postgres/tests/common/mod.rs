@@ -12,6 +12,7 @@ use patchwatch_store::{
     IngestOutcome, IngestRequest, NewAssignment, NewException, NewFeed, NewToken, Page, PruneStats,
     RepeatRequest, ReportRecord, Site, StoreError, SyncState, TagAssignment, TokenRecord,
 };
+use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 use patchwatch_store_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::NoTls;
@@ -293,5 +294,30 @@ impl Database for TestDb {
         member: bool,
     ) -> Result<(), StoreError> {
         self.store.set_group_member(group, site, member).await
+    }
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        at: Millis,
+    ) -> Result<Session, StoreError> {
+        self.store.create_session(session, at).await
+    }
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
+        self.store.session(id_hash).await
+    }
+    async fn touch_session(&self, id_hash: &str, at: Millis) -> Result<bool, StoreError> {
+        self.store.touch_session(id_hash, at).await
+    }
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        self.store.delete_session(id_hash).await
+    }
+    async fn expire_sessions(
+        &self,
+        created_before: Millis,
+        idle_before: Millis,
+    ) -> Result<u64, StoreError> {
+        self.store
+            .expire_sessions(created_before, idle_before)
+            .await
     }
 }

@@ -2,7 +2,7 @@
 
 mod hosts;
 mod ingest;
-mod triage;
+pub mod triage;
 mod vulns;
 
 use axum::Router;

@@ -257,9 +257,12 @@ pub async fn remove_exception(
     Ok(Json(json!({ "removed": id })))
 }
 
-/// The exceptions the caller may see: OS-group ones (they apply to its
+/// The exceptions the caller may see (the web UI lists the same): OS-group ones (they apply to its
 /// sites too) and those of sites it may read.
-async fn visible_exceptions(state: &AppState, caller: &Caller) -> Result<Vec<Exception>, ApiError> {
+pub async fn visible_exceptions(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<Exception>, ApiError> {
     let all = state.db.exceptions().await?;
     if caller.access().allows_everywhere(Action::Read) {
         return Ok(all);

@@ -1,0 +1,45 @@
+//! Patchwatch's web UI: server-rendered HTML (askama templates, escaped
+//! by default), no JavaScript. Every page reads through the same
+//! authorization as the JSON API: a session (or a single sign-on header
+//! or certificate) becomes a `patchwatch_server::caller::Caller`, and the
+//! pages ask its scope helpers.
+//!
+//! - [`session`]: cookies, login sessions in the database, CSRF checks,
+//!   the login rate limit;
+//! - [`page`]: the shared page chrome, the HTML error page, security
+//!   headers and the stylesheet;
+//! - [`pages`]: one module per page.
+#![forbid(unsafe_code)]
+
+pub mod page;
+pub mod pages;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use patchwatch_server::AppState;
+
+/// The web UI's routes, to merge into the server's router
+/// (`patchwatch_server::Server::with_ui`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/hosts", get(pages::hosts::list))
+        .route("/hosts.csv", get(pages::hosts::csv))
+        .route("/hosts/{id}", get(pages::host::show))
+        .route("/cves", get(pages::cves::list))
+        .route("/cves/{id}", get(pages::cves::show))
+        .route(
+            "/exceptions",
+            get(pages::exceptions::list).post(pages::exceptions::create),
+        )
+        .route("/exceptions/{id}/remove", post(pages::exceptions::remove))
+        .route(page::STYLE_ROUTE, get(page::stylesheet))
+        .layer(axum::middleware::from_fn(session::same_origin_posts))
+        .layer(axum::middleware::from_fn(page::security_headers))
+        .layer(Extension(Arc::new(session::LoginLimiter::default())))
+}
