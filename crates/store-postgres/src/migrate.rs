@@ -18,6 +18,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_triage.sql")),
     (5, include_str!("../migrations/0005_users.sql")),
     (6, include_str!("../migrations/0006_generation_numbers.sql")),
+    // 7 (web sessions) arrives from another branch: versions are applied
+    // one by one by number, so 8 first and 7 later both work.
+    (8, include_str!("../migrations/0008_repositories.sql")),
 ];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of
