@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::cli_repos::{HostUpdatesArgs, ReposCommand, UpdatesCommand};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "patchwatch",
@@ -107,6 +109,13 @@ pub enum Command {
     /// version on an OS group or a site.
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
+    /// Package repositories hosts install from: add, import an index from
+    /// files, list, show, enable, disable, remove.
+    #[command(subcommand)]
+    Repos(ReposCommand),
+    /// Pending updates across the fleet, from the repositories' indexes.
+    #[command(subcommand)]
+    Updates(UpdatesCommand),
 }
 
 #[derive(Debug, Args)]
@@ -275,6 +284,9 @@ pub enum HostsCommand {
     },
     /// The vulnerabilities a host is exposed to, with the rule for each.
     Vulns(HostVulnsArgs),
+    /// The updates a host's package manager would install from its
+    /// repositories (`repos`), security updates flagged.
+    Updates(HostUpdatesArgs),
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,7 @@ pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
             diff(&ctx, &db, &a, &b).await?;
         }
         HostsCommand::Vulns(args) => super::vulns::host(&ctx, &db, args).await?,
+        HostsCommand::Updates(args) => super::updates::host(&ctx, &db, args).await?,
         HostsCommand::Delete { host, yes } => {
             let h = resolve(&db, &host).await?;
             super::confirm(

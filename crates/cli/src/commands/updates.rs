@@ -1,0 +1,199 @@
+//! `patchwatch hosts updates HOST` and `patchwatch updates list`: pending
+//! updates from the repositories' current snapshots.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use patchwatch_store::{Database, HostFilter};
+use patchwatch_updates::{Catalogue, HostUpdate, Job, fleet_updates, package_counts};
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::UpdatesCommand;
+use crate::cli_repos::HostUpdatesArgs;
+use crate::output::{Format, Table, print_json};
+
+/// Every enabled repository's current snapshot, decoded.
+async fn catalogue(db: &Arc<dyn Database>) -> anyhow::Result<Catalogue> {
+    let stored = db.current_repo_snapshots().await?;
+    let catalogue = tokio::task::spawn_blocking(move || Catalogue::new(stored))
+        .await?
+        .context("reading the stored repository snapshots")?;
+    if catalogue.is_empty() {
+        bail!(
+            "no repository has been imported yet: add one with `patchwatch repos add` and \
+             read its index with `patchwatch repos import`"
+        );
+    }
+    Ok(catalogue)
+}
+
+#[derive(Serialize)]
+struct HostUpdatesView<'a> {
+    host: &'a str,
+    site: &'a str,
+    repositories: Vec<&'a str>,
+    updates: Vec<&'a HostUpdate>,
+}
+
+pub async fn host(
+    ctx: &Context,
+    db: &Arc<dyn Database>,
+    args: HostUpdatesArgs,
+) -> anyhow::Result<()> {
+    let h = super::hosts::resolve(db, &args.host).await?;
+    let catalogue = catalogue(db).await?;
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let repos = catalogue.for_host(&h.repositories, &h.summary.os, &groups);
+    if repos.is_empty() {
+        bail!(
+            "no configured repository applies to {} ({}): its report names none of them and \
+             none is a default for its OS (`patchwatch repos add ... --default-for \"{}\"`)",
+            h.summary.hostname,
+            h.summary.os,
+            h.summary.os
+        );
+    }
+    let packages = db.package_set(h.summary.package_set_id).await?;
+    let job = Job {
+        repositories: repos.clone(),
+        installed: &packages,
+        arch: h.summary.arch.clone(),
+    };
+    let updates = catalogue.updates(&job);
+    let shown: Vec<&HostUpdate> = updates
+        .iter()
+        .filter(|u| !args.security || u.security)
+        .collect();
+    if ctx.format == Format::Json {
+        return print_json(&HostUpdatesView {
+            host: &h.summary.hostname,
+            site: &h.summary.site,
+            repositories: repos
+                .iter()
+                .map(|&i| catalogue.repositories()[i].name.as_str())
+                .collect(),
+            updates: shown,
+        });
+    }
+    let mut t = Table::new(vec![
+        "NAME",
+        "ARCH",
+        "INSTALLED",
+        "CANDIDATE",
+        "REPOSITORY",
+        "SECURITY",
+        "CVES",
+    ])
+    .when_empty(if args.security {
+        "no security updates pending"
+    } else {
+        "no updates pending"
+    });
+    for u in &shown {
+        t.row(vec![
+            u.name.clone(),
+            u.arch.clone(),
+            u.installed.clone(),
+            u.candidate.clone(),
+            u.repository.clone(),
+            if u.security { "yes" } else { "no" }.to_owned(),
+            u.cves.join(" "),
+        ]);
+    }
+    t.print(ctx.format)?;
+    if ctx.format == Format::Table && !shown.is_empty() {
+        let security = updates.iter().filter(|u| u.security).count();
+        println!(
+            "\n{} updates, {} of them security updates.",
+            updates.len(),
+            security
+        );
+    }
+    Ok(())
+}
+
+pub async fn fleet(ctx: Context, cmd: UpdatesCommand) -> anyhow::Result<ExitCode> {
+    let UpdatesCommand::List { security } = cmd;
+    let db = ctx.open().await?;
+    let catalogue = catalogue(&db).await?;
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let fleet = fleet_updates(&*db, &HostFilter::default(), &catalogue, &groups).await?;
+    let packages = package_counts(&fleet, security);
+    if ctx.format == Format::Json {
+        #[derive(Serialize)]
+        struct View<'a> {
+            hosts: Vec<HostCount<'a>>,
+            packages: &'a [patchwatch_updates::PackageCount],
+        }
+        #[derive(Serialize)]
+        struct HostCount<'a> {
+            hostname: &'a str,
+            site: &'a str,
+            updates: usize,
+            security: usize,
+        }
+        let hosts = fleet
+            .hosts
+            .iter()
+            .map(|h| HostCount {
+                hostname: &h.hostname,
+                site: &h.site,
+                updates: h.updates.len(),
+                security: h.security(),
+            })
+            .collect();
+        return print_json(&View {
+            hosts,
+            packages: &packages,
+        })
+        .map(|_| ExitCode::SUCCESS);
+    }
+    let mut hosts: Vec<_> = fleet
+        .hosts
+        .iter()
+        .filter(|h| !security || h.security() > 0)
+        .collect();
+    hosts.sort_by(|a, b| {
+        (b.security(), b.updates.len(), &a.hostname).cmp(&(
+            a.security(),
+            a.updates.len(),
+            &b.hostname,
+        ))
+    });
+    let mut t = Table::new(vec!["HOST", "SITE", "UPDATES", "SECURITY", "REPOSITORIES"])
+        .when_empty("no hosts");
+    for h in &hosts {
+        t.row(vec![
+            h.hostname.clone(),
+            h.site.clone(),
+            h.updates.len().to_string(),
+            h.security().to_string(),
+            if h.repositories.is_empty() {
+                "(none applies)".to_owned()
+            } else {
+                h.repositories.join(",")
+            },
+        ]);
+    }
+    t.print(ctx.format)?;
+    if ctx.format == Format::Csv {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let with_security = fleet.hosts.iter().filter(|h| h.security() > 0).count();
+    println!(
+        "\n{with_security} of {} hosts have security updates pending.\n",
+        fleet.hosts.len()
+    );
+    let mut t = Table::new(vec!["PACKAGE", "HOSTS", "SECURITY HOSTS"]).when_empty("no updates");
+    for p in &packages {
+        t.row(vec![
+            p.name.clone(),
+            p.hosts.to_string(),
+            p.security_hosts.to_string(),
+        ]);
+    }
+    t.print(ctx.format)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,72 @@
+//! The decoded repository snapshots the updates endpoints read, kept until
+//! a repository's current snapshot changes (an import or sync) or a
+//! repository is enabled, disabled or removed.
+
+use std::sync::Arc;
+
+use patchwatch_assess::OsGroups;
+use patchwatch_store::Database;
+use patchwatch_updates::Catalogue;
+use tokio::sync::Mutex;
+
+use crate::error::ApiError;
+
+/// (repository id, current snapshot id) of every enabled repository.
+type Key = Vec<(i64, i64)>;
+
+#[derive(Default)]
+pub struct RepoCatalogue {
+    current: Mutex<Option<(Key, Arc<Catalogue>)>>,
+    groups: OsGroups,
+}
+
+impl RepoCatalogue {
+    pub fn new(groups: OsGroups) -> RepoCatalogue {
+        RepoCatalogue {
+            groups,
+            ..RepoCatalogue::default()
+        }
+    }
+
+    pub fn groups(&self) -> &OsGroups {
+        &self.groups
+    }
+
+    /// The catalogue of the current snapshots, decoded again only when
+    /// they changed.
+    pub async fn current(&self, db: &dyn Database) -> Result<Arc<Catalogue>, ApiError> {
+        let key = |repos: &mut dyn Iterator<Item = &patchwatch_store::Repository>| -> Key {
+            repos
+                .filter(|r| r.enabled)
+                .filter_map(|r| r.current.as_ref().map(|s| (r.id, s.id)))
+                .collect()
+        };
+        let wanted = key(&mut db.repositories().await?.iter());
+        let mut current = self.current.lock().await;
+        if let Some((k, catalogue)) = current.as_ref()
+            && *k == wanted
+        {
+            return Ok(catalogue.clone());
+        }
+        let stored = db.current_repo_snapshots().await?;
+        let loaded_key = key(&mut stored.iter().map(|(r, _)| r));
+        let catalogue = tokio::task::spawn_blocking(move || Catalogue::new(stored))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("decoding repository snapshots: {e}"),
+                )
+            })?
+            .map_err(|e| {
+                tracing::error!(error = %e, "stored repository snapshot unreadable");
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "a stored repository snapshot is unreadable",
+                )
+            })?;
+        let catalogue = Arc::new(catalogue);
+        *current = Some((loaded_key, catalogue.clone()));
+        Ok(catalogue)
+    }
+}
