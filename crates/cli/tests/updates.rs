@@ -119,6 +119,65 @@ fn debian_and_alpine_hosts_get_the_updates_their_package_managers_would_install(
     );
     assert_eq!(lines.count(), 132);
 
+    // With feeds imported, updates list the CVEs they close and the rest
+    // are named as not fixable from the host's repositories. No shared
+    // feed covers bookworm, so two one-advisory OSV documents do: one fixed
+    // in exactly the real openssl candidate, one fixed in a later version.
+    assert!(all.iter().all(|u| u["cves"].as_array().unwrap().is_empty()));
+    let candidate = openssl["candidate"].as_str().unwrap();
+    for (id, cve, fixed) in [
+        ("DSA-9001-1", "CVE-2099-0001", candidate),
+        ("DSA-9002-1", "CVE-2099-0002", "9.9.9-1"),
+    ] {
+        let doc = serde_json::json!({
+            "id": id,
+            "affected": [{
+                "package": {"ecosystem": "Debian:12", "name": "openssl"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+            }],
+            "aliases": [cve],
+            "modified": "2026-12-01T00:00:00Z"
+        });
+        let file = env.dir.path().join(format!("{id}.json"));
+        std::fs::write(&file, doc.to_string()).unwrap();
+        env.ok(&[
+            "feeds",
+            "import",
+            "--kind",
+            "osv",
+            &file.display().to_string(),
+        ]);
+    }
+    let vulns = env.json(&["hosts", "vulns", DEBIAN_HOST]);
+    assert!(
+        vulns
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["cve"] == "CVE-2099-0001"),
+        "{vulns}"
+    );
+    let v = env.json(&["hosts", "updates", DEBIAN_HOST]);
+    let closing: Vec<String> = updates(&v)
+        .iter()
+        .filter(|u| !u["cves"].as_array().unwrap().is_empty())
+        .map(|u| format!("{} {}", u["name"].as_str().unwrap(), u["cves"]))
+        .collect();
+    // Debian's feeds name source packages: every binary of openssl.
+    assert_eq!(
+        closing,
+        [
+            "libssl-dev [\"CVE-2099-0001\"]",
+            "libssl3 [\"CVE-2099-0001\"]",
+            "openssl [\"CVE-2099-0001\"]"
+        ],
+        "{v}"
+    );
+    assert_eq!(
+        v["fixes_not_in_repositories"],
+        serde_json::json!(["CVE-2099-0002"])
+    );
+
     // The Alpine host has no repository yet.
     let err = env.fails(&["hosts", "updates", ALPINE_HOST]);
     assert!(err.contains("no configured repository applies"), "{err}");

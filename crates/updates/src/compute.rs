@@ -13,6 +13,7 @@ use patchwatch_repos::apt::{AptConfig, AptIndex};
 use patchwatch_repos::rpmmd::select::{DnfIndex, DnfOptions, DnfRepo};
 use patchwatch_repos::{RepoSnapshot, Update};
 use patchwatch_store::{Repository, RepositoryKind};
+use patchwatch_versions::Scheme;
 use serde::Serialize;
 
 use crate::codec::{CodecError, decode};
@@ -40,6 +41,13 @@ pub struct HostUpdate {
     /// An Ubuntu phased update not yet offered to every host.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub phased: bool,
+    /// How the package manager orders versions.
+    #[serde(skip)]
+    pub scheme: Scheme,
+    /// apt: the candidate's source version (Debian's feeds name fixed
+    /// source versions); empty elsewhere.
+    #[serde(skip)]
+    pub candidate_source_version: String,
 }
 
 /// The current snapshots of every enabled repository, decoded once.
@@ -203,8 +211,8 @@ impl<'a> SetIndexes<'a> {
 
     fn updates(&self, catalogue: &Catalogue, installed: &[Package], arch: &str) -> Vec<HostUpdate> {
         let mut out = Vec::new();
-        let mut push = |updates: Vec<Update>, repos: &[usize]| {
-            for u in updates {
+        let mut push = |updates: Vec<(Update, String)>, repos: &[usize], scheme: Scheme| {
+            for (u, candidate_source_version) in updates {
                 let repository = repos
                     .get(u.repository)
                     .map(|&i| catalogue.repositories[i].name.clone())
@@ -219,18 +227,34 @@ impl<'a> SetIndexes<'a> {
                     cves: u.cves,
                     advisories: u.advisories,
                     phased: u.phased,
+                    scheme,
+                    candidate_source_version,
                 });
             }
         };
+        let plain =
+            |updates: Vec<Update>| updates.into_iter().map(|u| (u, String::new())).collect();
         if let Some((index, repos)) = &self.apt {
-            let updates = index.updates(installed).into_iter().map(|u| u.update);
-            push(updates.collect(), repos);
+            let updates = index
+                .updates(installed)
+                .into_iter()
+                .map(|u| (u.update, u.candidate_source_version))
+                .collect();
+            push(updates, repos, Scheme::Deb);
         }
         if let Some((index, repos)) = &self.dnf {
-            push(index.updates(installed, uname_arch(arch)), repos);
+            push(
+                plain(index.updates(installed, uname_arch(arch))),
+                repos,
+                Scheme::Rpm,
+            );
         }
         if let Some((index, repos)) = &self.apk {
-            push(index.updates(installed, &HashMap::new()), repos);
+            push(
+                plain(index.updates(installed, &HashMap::new())),
+                repos,
+                Scheme::Apk,
+            );
         }
         out.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
         out

@@ -5,6 +5,7 @@
 //! computed once per distinct (package set, repository set) ([`compute`]).
 //! The format rules themselves live in `patchwatch-repos`.
 
+pub mod closes;
 pub mod codec;
 pub mod compute;
 pub mod fleet;

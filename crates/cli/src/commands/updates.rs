@@ -35,6 +35,39 @@ struct HostUpdatesView<'a> {
     site: &'a str,
     repositories: Vec<&'a str>,
     updates: Vec<&'a HostUpdate>,
+    /// CVEs the feeds say are fixed in a version no repository of the host
+    /// offers yet.
+    fixes_not_in_repositories: Vec<String>,
+}
+
+/// Adds the CVEs each update closes according to the imported feeds (none
+/// imported: nothing added); returns the CVEs whose fix no update brings.
+async fn close_from_feeds(
+    ctx: &Context,
+    db: &Arc<dyn Database>,
+    host: &patchwatch_store::HostSummary,
+    packages: &[patchwatch_reports::Package],
+    updates: &mut [HostUpdate],
+) -> anyhow::Result<Vec<String>> {
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let mut loaded = patchwatch_vulndb::load_index(db.as_ref()).await?;
+    if loaded.feeds == 0 {
+        return Ok(Vec::new());
+    }
+    loaded.index.set_os_groups(groups);
+    let findings = patchwatch_vulndb::host_findings(&loaded, host, packages);
+    let fixed_by = patchwatch_updates::closes::annotate(updates, &findings);
+    let mut missing: Vec<String> = findings
+        .iter()
+        .zip(&fixed_by)
+        .filter(|(f, by)| {
+            by.is_none() && f.state() == patchwatch_assess::FindingState::FixAvailable
+        })
+        .map(|(f, _)| f.cve().to_owned())
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    Ok(missing)
 }
 
 pub async fn host(
@@ -61,7 +94,8 @@ pub async fn host(
         installed: &packages,
         arch: h.summary.arch.clone(),
     };
-    let updates = catalogue.updates(&job);
+    let mut updates = catalogue.updates(&job);
+    let no_update = close_from_feeds(ctx, db, &h.summary, &packages, &mut updates).await?;
     let shown: Vec<&HostUpdate> = updates
         .iter()
         .filter(|u| !args.security || u.security)
@@ -75,6 +109,7 @@ pub async fn host(
                 .map(|&i| catalogue.repositories()[i].name.as_str())
                 .collect(),
             updates: shown,
+            fixes_not_in_repositories: no_update,
         });
     }
     let mut t = Table::new(vec![

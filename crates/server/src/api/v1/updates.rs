@@ -4,8 +4,10 @@
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use patchwatch_assess::FindingState;
 use patchwatch_store::HostFilter;
-use patchwatch_updates::{HostUpdate, Job, fleet_updates, package_counts};
+use patchwatch_updates::{HostUpdate, Job, closes, fleet_updates, package_counts};
+use patchwatch_vulndb::host_findings;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -36,16 +38,29 @@ pub async fn host(
     let host = caller.host(&state, id).await?;
     let catalogue = state.repos.current(state.db.as_ref()).await?;
     let repos = catalogue.for_host(&host.repositories, &host.summary.os, state.repos.groups());
-    let updates = if repos.is_empty() {
+    let packages = state.db.package_set(host.summary.package_set_id).await?;
+    let mut updates = if repos.is_empty() {
         Vec::new()
     } else {
-        let packages = state.db.package_set(host.summary.package_set_id).await?;
         catalogue.updates(&Job {
             repositories: repos.clone(),
             installed: &packages,
             arch: host.summary.arch.clone(),
         })
     };
+    // The CVEs each update closes, from the imported feeds; and the fixes
+    // no repository of the host offers yet.
+    let loaded = state.vulns.current(state.db.as_ref()).await?;
+    let findings = host_findings(&loaded, &host.summary, &packages);
+    let fixed_by = closes::annotate(&mut updates, &findings);
+    let mut not_in_repositories: Vec<&str> = findings
+        .iter()
+        .zip(&fixed_by)
+        .filter(|(f, by)| by.is_none() && f.state() == FindingState::FixAvailable)
+        .map(|(f, _)| f.cve())
+        .collect();
+    not_in_repositories.sort_unstable();
+    not_in_repositories.dedup();
     let security = updates.iter().filter(|u| u.security).count();
     let shown: Vec<&HostUpdate> = updates
         .iter()
@@ -62,6 +77,7 @@ pub async fn host(
         "total": updates.len(),
         "security": security,
         "updates": shown,
+        "fixes_not_in_repositories": not_in_repositories,
     })))
 }
 
