@@ -70,3 +70,39 @@ impl RepoCatalogue {
         Ok(catalogue)
     }
 }
+
+/// The periodic sync of repositories, run with the feeds' (`[server]
+/// feed_sync_interval`): every enabled repository with an http(s) source
+/// whose last sync is older than `interval` is synced; a failure keeps
+/// its current snapshot. Returns how many were attempted.
+pub async fn sync_due(
+    db: &dyn Database,
+    syncer: &patchwatch_vulndb::Syncer,
+    interval: std::time::Duration,
+) -> usize {
+    let repos = match db.repositories().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing repositories for the periodic sync failed; will retry");
+            return 0;
+        }
+    };
+    let due_before = patchwatch_store::now_millis() - interval.as_millis() as i64;
+    let mut attempted = 0;
+    for repo in repos.iter().filter(|r| {
+        r.enabled
+            && (r.source.starts_with("http://") || r.source.starts_with("https://"))
+            && r.sync.synced_at.is_none_or(|at| at <= due_before)
+    }) {
+        attempted += 1;
+        match patchwatch_updates::sync_repository(syncer, db, repo, &|_| {}).await {
+            Ok(outcome) => tracing::info!(repository = %repo.name, ?outcome, "repository synced"),
+            Err(e) => tracing::warn!(
+                repository = %repo.name,
+                error = %e,
+                "repository sync failed; the current snapshot stays"
+            ),
+        }
+    }
+    attempted
+}
