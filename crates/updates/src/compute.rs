@@ -128,6 +128,80 @@ impl Catalogue {
     }
 }
 
+impl Catalogue {
+    /// The updates of stored package sets against one repository set:
+    /// `packages` as `Database::packages_by_id` returns them, `sets` as
+    /// `Database::package_set_members` does; `result[i]` belongs to
+    /// `sets[i]`. An apt-only repository set takes the library's stored-set
+    /// path (each distinct package looked up once for all sets); others
+    /// are computed set by set.
+    pub fn compute_sets(
+        &self,
+        repositories: &[usize],
+        arch: &str,
+        packages: &[(i64, Package)],
+        sets: &[(i64, Vec<i64>)],
+    ) -> Vec<Vec<HostUpdate>> {
+        let indexes = SetIndexes::build(self, repositories, arch);
+        if let (Some((index, repos)), None, None) = (&indexes.apt, &indexes.dnf, &indexes.apk) {
+            let fleet = index.updates_for_sets(packages, sets);
+            return (0..sets.len())
+                .map(|i| {
+                    let mut out: Vec<HostUpdate> = fleet
+                        .set(i)
+                        .map(|u| {
+                            self.host_update(
+                                u.update.clone(),
+                                u.candidate_source_version.clone(),
+                                repos,
+                                Scheme::Deb,
+                            )
+                        })
+                        .collect();
+                    out.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
+                    out
+                })
+                .collect();
+        }
+        let by_id: HashMap<i64, &Package> = packages.iter().map(|(id, p)| (*id, p)).collect();
+        sets.iter()
+            .map(|(_, members)| {
+                let installed: Vec<Package> = members
+                    .iter()
+                    .filter_map(|id| by_id.get(id).map(|p| (*p).clone()))
+                    .collect();
+                indexes.updates(self, &installed, arch)
+            })
+            .collect()
+    }
+
+    fn host_update(
+        &self,
+        u: Update,
+        candidate_source_version: String,
+        repos: &[usize],
+        scheme: Scheme,
+    ) -> HostUpdate {
+        let repository = repos
+            .get(u.repository)
+            .map(|&i| self.repositories[i].name.clone())
+            .unwrap_or_default();
+        HostUpdate {
+            name: u.name,
+            arch: u.arch,
+            installed: u.installed,
+            candidate: u.candidate,
+            repository,
+            security: u.security,
+            cves: u.cves,
+            advisories: u.advisories,
+            phased: u.phased,
+            scheme,
+            candidate_source_version,
+        }
+    }
+}
+
 /// The candidate indexes of one repository set, one per package format
 /// present in it (a host normally has one).
 struct SetIndexes<'a> {
@@ -212,24 +286,8 @@ impl<'a> SetIndexes<'a> {
     fn updates(&self, catalogue: &Catalogue, installed: &[Package], arch: &str) -> Vec<HostUpdate> {
         let mut out = Vec::new();
         let mut push = |updates: Vec<(Update, String)>, repos: &[usize], scheme: Scheme| {
-            for (u, candidate_source_version) in updates {
-                let repository = repos
-                    .get(u.repository)
-                    .map(|&i| catalogue.repositories[i].name.clone())
-                    .unwrap_or_default();
-                out.push(HostUpdate {
-                    name: u.name,
-                    arch: u.arch,
-                    installed: u.installed,
-                    candidate: u.candidate,
-                    repository,
-                    security: u.security,
-                    cves: u.cves,
-                    advisories: u.advisories,
-                    phased: u.phased,
-                    scheme,
-                    candidate_source_version,
-                });
+            for (u, source_version) in updates {
+                out.push(catalogue.host_update(u, source_version, repos, scheme));
             }
         };
         let plain =

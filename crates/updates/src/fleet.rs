@@ -10,7 +10,7 @@ use patchwatch_assess::OsGroups;
 use patchwatch_store::{Database, HostFilter, HostSummary, StoreError};
 use serde::Serialize;
 
-use crate::compute::{Catalogue, HostUpdate, Job};
+use crate::compute::{Catalogue, HostUpdate};
 
 /// One host's updates; hosts with the same packages and repositories
 /// share the `updates` list.
@@ -57,34 +57,46 @@ pub async fn fleet_updates(
         let repos = catalogue.for_host(&reported, &h.os, groups);
         keyed.push((h, repos));
     }
-    let mut distinct: HashMap<(i64, &[usize], &str), usize> = HashMap::new();
-    let mut order: Vec<(i64, &[usize], &str)> = Vec::new();
+    // Distinct package sets per (repository set, arch).
+    let mut groups: HashMap<(&[usize], &str), Vec<i64>> = HashMap::new();
     for (h, repos) in &keyed {
-        if repos.is_empty() {
-            continue;
-        }
-        let key = (h.package_set_id, repos.as_slice(), h.arch.as_str());
-        distinct.entry(key).or_insert_with(|| {
-            order.push(key);
-            order.len() - 1
-        });
-    }
-    let mut sets: HashMap<i64, Vec<patchwatch_reports::Package>> = HashMap::new();
-    for &(set_id, _, _) in &order {
-        if let std::collections::hash_map::Entry::Vacant(e) = sets.entry(set_id) {
-            e.insert(db.package_set(set_id).await?);
+        if !repos.is_empty() {
+            groups
+                .entry((repos.as_slice(), h.arch.as_str()))
+                .or_default()
+                .push(h.package_set_id);
         }
     }
-    let jobs: Vec<Job<'_>> = order
-        .iter()
-        .map(|&(set_id, repos, arch)| Job {
-            repositories: repos.to_vec(),
-            installed: &sets[&set_id],
-            arch: arch.to_owned(),
-        })
+    let mut set_ids: Vec<i64> = Vec::new();
+    for sets in groups.values_mut() {
+        sets.sort_unstable();
+        sets.dedup();
+        set_ids.extend(sets.iter().copied());
+    }
+    set_ids.sort_unstable();
+    set_ids.dedup();
+    // Two queries for the whole fleet: the sets as package ids, and each
+    // distinct package once.
+    let members: HashMap<i64, Vec<i64>> = db
+        .package_set_members(&set_ids)
+        .await?
+        .into_iter()
         .collect();
-    let results: Vec<Arc<Vec<HostUpdate>>> =
-        catalogue.compute(&jobs).into_iter().map(Arc::new).collect();
+    let mut package_ids: Vec<i64> = members.values().flatten().copied().collect();
+    package_ids.sort_unstable();
+    package_ids.dedup();
+    let packages = db.packages_by_id(&package_ids).await?;
+    let mut results: HashMap<(i64, &[usize], &str), Arc<Vec<HostUpdate>>> = HashMap::new();
+    for (&(repos, arch), sets) in &groups {
+        let sets: Vec<(i64, Vec<i64>)> = sets
+            .iter()
+            .map(|id| (*id, members.get(id).cloned().unwrap_or_default()))
+            .collect();
+        let computed = catalogue.compute_sets(repos, arch, &packages, &sets);
+        for ((set_id, _), updates) in sets.iter().zip(computed) {
+            results.insert((*set_id, repos, arch), Arc::new(updates));
+        }
+    }
     let empty = Arc::new(Vec::new());
     let names = |repos: &[usize]| {
         repos
@@ -99,7 +111,7 @@ pub async fn fleet_updates(
                 empty.clone()
             } else {
                 let key = (h.package_set_id, repos.as_slice(), h.arch.as_str());
-                results[distinct[&key]].clone()
+                results.get(&key).cloned().unwrap_or_else(|| empty.clone())
             };
             HostUpdates {
                 host_id: h.id,
@@ -112,7 +124,7 @@ pub async fn fleet_updates(
         .collect();
     Ok(FleetUpdates {
         hosts: out,
-        distinct: order.len(),
+        distinct: results.len(),
     })
 }
 
