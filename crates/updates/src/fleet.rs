@@ -12,6 +12,10 @@ use serde::Serialize;
 
 use crate::compute::{Catalogue, HostUpdate};
 
+/// (package set id, repository set, architecture): what a result is
+/// shared by.
+type ResultKey<'a> = (i64, &'a [usize], &'a str);
+
 /// One host's updates; hosts with the same packages and repositories
 /// share the `updates` list.
 #[derive(Debug, Clone)]
@@ -86,7 +90,7 @@ pub async fn fleet_updates(
     package_ids.sort_unstable();
     package_ids.dedup();
     let packages = db.packages_by_id(&package_ids).await?;
-    let mut results: HashMap<(i64, &[usize], &str), Arc<Vec<HostUpdate>>> = HashMap::new();
+    let mut results: HashMap<ResultKey<'_>, Arc<Vec<HostUpdate>>> = HashMap::new();
     for (&(repos, arch), sets) in &groups {
         let sets: Vec<(i64, Vec<i64>)> = sets
             .iter()
