@@ -248,6 +248,13 @@ pub struct HostFilterArgs {
     /// Show at most this many hosts.
     #[arg(long)]
     pub limit: Option<u32>,
+    /// Add each host's pending update and security update counts (from
+    /// the imported repositories, see `repos`).
+    #[arg(long)]
+    pub updates: bool,
+    /// Only hosts with security updates pending (implies --updates).
+    #[arg(long)]
+    pub with_security_updates: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -227,6 +227,32 @@ fn debian_and_alpine_hosts_get_the_updates_their_package_managers_would_install(
         "{table}"
     );
 
+    // hosts list with counts, and only hosts with security updates.
+    let listed = env.json(&["hosts", "list", "--updates"]);
+    let items = listed["items"].as_array().unwrap();
+    let debian = items.iter().find(|h| h["hostname"] == DEBIAN_HOST).unwrap();
+    assert_eq!(
+        (
+            debian["updates"].as_u64(),
+            debian["security_updates"].as_u64()
+        ),
+        (Some(132), Some(82))
+    );
+    let alpine = items.iter().find(|h| h["hostname"] == ALPINE_HOST).unwrap();
+    assert_eq!(
+        (
+            alpine["updates"].as_u64(),
+            alpine["security_updates"].as_u64()
+        ),
+        (Some(10), Some(0))
+    );
+    let csv = env.ok(&["hosts", "list", "--with-security-updates", "--csv"]);
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(
+        csv.lines().next().unwrap().ends_with("UPDATES,SECURITY") && csv.contains(DEBIAN_HOST),
+        "{csv}"
+    );
+
     // Disabled repositories are not used.
     env.ok(&["repos", "disable", "alpine-main"]);
     assert!(

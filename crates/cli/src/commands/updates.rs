@@ -232,3 +232,21 @@ pub async fn fleet(ctx: Context, cmd: UpdatesCommand) -> anyhow::Result<ExitCode
     t.print(ctx.format)?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Pending (updates, security updates) per host id, for `hosts list
+/// --updates`; hosts no repository applies to are left out.
+pub(super) async fn counts(
+    ctx: &Context,
+    db: &Arc<dyn Database>,
+    filter: &HostFilter,
+) -> anyhow::Result<std::collections::HashMap<i64, (usize, usize)>> {
+    let catalogue = catalogue(db).await?;
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let fleet = fleet_updates(&**db, filter, &catalogue, &groups).await?;
+    Ok(fleet
+        .hosts
+        .iter()
+        .filter(|h| !h.repositories.is_empty())
+        .map(|h| (h.host_id, (h.updates.len(), h.security())))
+        .collect())
+}
