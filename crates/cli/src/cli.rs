@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use crate::cli_repos::{HostUpdatesArgs, ReposCommand, UpdatesCommand};
+pub use crate::cli_repos::{HostUpdatesArgs, PackagesCommand, ReposCommand, UpdatesCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -116,6 +116,10 @@ pub enum Command {
     /// Pending updates across the fleet, from the repositories' indexes.
     #[command(subcommand)]
     Updates(UpdatesCommand),
+    /// One package across the fleet: versions, pending updates, hosts
+    /// lacking it.
+    #[command(subcommand)]
+    Packages(PackagesCommand),
 }
 
 #[derive(Debug, Args)]

@@ -93,3 +93,16 @@ pub enum UpdatesCommand {
         security: bool,
     },
 }
+
+#[derive(Debug, Subcommand)]
+pub enum PackagesCommand {
+    /// The fleet view of one package (Pakiti v2's Outdated/Missing): which
+    /// hosts run which version, who has an update pending (to what, from
+    /// which repository), who lacks it.
+    Show {
+        name: String,
+        /// Only hosts that have it installed.
+        #[arg(long)]
+        installed: bool,
+    },
+}

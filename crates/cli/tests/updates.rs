@@ -253,6 +253,43 @@ fn debian_and_alpine_hosts_get_the_updates_their_package_managers_would_install(
         "{csv}"
     );
 
+    // The fleet view of one package: the Debian host runs an old libssl3,
+    // the Alpine host a libssl3 with an update too; bash only on Debian.
+    let view = env.json(&["packages", "show", "libssl3"]);
+    let rows = view.as_array().unwrap();
+    let row = |host: &str| rows.iter().find(|r| r["hostname"] == host).unwrap().clone();
+    let debian = row(DEBIAN_HOST);
+    assert_eq!(
+        debian["installed"],
+        serde_json::json!(["3.0.19-1~deb12u2 amd64"])
+    );
+    assert_eq!(
+        (
+            debian["state"].as_str(),
+            debian["candidate"].as_str(),
+            debian["repository"].as_str()
+        ),
+        (
+            Some("outdated"),
+            Some("3.0.22-1~deb12u2"),
+            Some("bookworm-security")
+        )
+    );
+    assert_eq!(row(ALPINE_HOST)["state"], "outdated");
+    let bash = env.json(&["packages", "show", "bash"]);
+    let bash_rows = bash.as_array().unwrap();
+    assert_eq!(bash_rows.len(), 2);
+    let states: Vec<&str> = bash_rows
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.contains(&"outdated") && states.contains(&"missing"),
+        "{bash}"
+    );
+    let only = env.json(&["packages", "show", "bash", "--installed"]);
+    assert_eq!(only.as_array().unwrap().len(), 1);
+
     // Disabled repositories are not used.
     env.ok(&["repos", "disable", "alpine-main"]);
     assert!(

@@ -178,5 +178,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Exceptions(cmd) => exceptions::run(ctx, cmd).await,
         Command::Repos(cmd) => repos::run(ctx, cmd).await,
         Command::Updates(cmd) => updates::fleet(ctx, cmd).await,
+        Command::Packages(cmd) => updates::package(ctx, cmd).await,
     }
 }
