@@ -106,3 +106,36 @@ pub async fn sync_due(
     }
     attempted
 }
+
+/// The security updates of a stored host as report-back lines (Patchman's
+/// `report=true` reply): `name installed -> candidate (repository)`. Empty
+/// when no imported repository applies to the host.
+pub async fn security_update_lines(
+    state: &crate::state::AppState,
+    host_id: i64,
+) -> Result<Vec<String>, ApiError> {
+    let Some(host) = state.db.host(host_id).await? else {
+        return Ok(Vec::new());
+    };
+    let catalogue = state.repos.current(state.db.as_ref()).await?;
+    let repos = catalogue.for_host(&host.repositories, &host.summary.os, state.repos.groups());
+    if repos.is_empty() {
+        return Ok(Vec::new());
+    }
+    let packages = state.db.package_set(host.summary.package_set_id).await?;
+    let updates = catalogue.updates(&patchwatch_updates::Job {
+        repositories: repos,
+        installed: &packages,
+        arch: host.summary.arch.clone(),
+    });
+    Ok(updates
+        .iter()
+        .filter(|u| u.security)
+        .map(|u| {
+            format!(
+                "{} {} -> {} ({})",
+                u.name, u.installed, u.candidate, u.repository
+            )
+        })
+        .collect())
+}

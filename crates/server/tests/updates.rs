@@ -15,12 +15,16 @@ use patchwatch_updates::{ImportSpec, encode, read_snapshot};
 
 async fn add_bookworm(s: &TestServer) {
     let lists = shared_data_dir().join("debian/apt-lists");
-    for suite in ["bookworm", "bookworm-updates", "bookworm-security"] {
+    for (suite, source) in [
+        ("bookworm", "http://deb.debian.org/debian"),
+        ("bookworm-updates", "http://deb.debian.org/debian"),
+        ("bookworm-security", "http://deb.debian.org/debian-security"),
+    ] {
         let repo =
             s.db.add_repository(&NewRepository {
                 name: suite.into(),
                 kind: RepositoryKind::Apt,
-                source: "http://deb.debian.org/debian".into(),
+                source: source.into(),
                 suite: suite.into(),
                 components: vec!["main".into()],
                 architectures: vec!["amd64".into()],
@@ -109,4 +113,54 @@ async fn host_and_fleet_updates_within_the_callers_scope() {
     assert_eq!(hosts.len(), 1);
     assert_eq!(hosts[0]["site"], "SITE");
     assert!(!fleet.json.to_string().contains("other.example"));
+}
+
+/// Patchman's `report=true` answer lists the security updates, computed
+/// from the repositories the report names (Patchman's repos lines,
+/// `BASE/dists/SUITE/...`): here bookworm and bookworm-security, not
+/// bookworm-updates.
+#[tokio::test]
+async fn patchman_report_back_lists_security_updates() {
+    let mut config = open_config();
+    config.patchman_site = "LAB".into();
+    let s = common::start_from(config, "192.0.2.7:5000").await;
+    add_bookworm(&s).await;
+    let fields = common::fixture_fields("patchman1.json");
+    let r = s
+        .post_to(
+            "/reports/upload/",
+            &[("Content-Type", &common::multipart_type())],
+            common::multipart(&fields),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hosts = s.get("/api/v1/hosts").await;
+    let id = hosts.json["items"][0]["id"].as_i64().unwrap();
+    let v = s
+        .get(&format!("/api/v1/hosts/{id}/updates?security=true"))
+        .await;
+    assert_eq!(
+        v.json["repositories"],
+        serde_json::json!(["bookworm", "bookworm-security"]),
+        "{}",
+        v.json
+    );
+    let security = v.json["updates"].as_array().unwrap();
+    assert!(!security.is_empty(), "{}", v.json);
+    assert!(
+        r.text
+            .contains(&format!("Security updates: {}\n", security.len())),
+        "{}",
+        r.text
+    );
+    for u in security {
+        let line = format!(
+            "  {} {} -> {} ({})\n",
+            u["name"].as_str().unwrap(),
+            u["installed"].as_str().unwrap(),
+            u["candidate"].as_str().unwrap(),
+            u["repository"].as_str().unwrap()
+        );
+        assert!(r.text.contains(&line), "{line:?} not in {}", r.text);
+    }
 }

@@ -22,9 +22,13 @@ fn reported_matches(configured: &Repository, reported: &ReportedRepository) -> b
         return true;
     }
     let source = normalise(&configured.source);
+    // Patchman sends apt repositories as `BASE/dists/SUITE/COMPONENT/binary-ARCH`.
+    let dists = format!("{source}/dists/{}/", configured.suite);
     let url_matches = reported.urls.iter().any(|u| {
         let u = normalise(u);
-        u == source || u.split_whitespace().next() == Some(source)
+        u == source
+            || u.split_whitespace().next() == Some(source)
+            || (!configured.suite.is_empty() && u.starts_with(&dists))
     });
     if !url_matches {
         return false;
