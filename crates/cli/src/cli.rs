@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::cli_repos::{HostUpdatesArgs, PackagesCommand, ReposCommand, UpdatesCommand};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "patchwatch",
@@ -107,6 +109,17 @@ pub enum Command {
     /// version on an OS group or a site.
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
+    /// Package repositories hosts install from: add, import an index from
+    /// files, list, show, enable, disable, remove.
+    #[command(subcommand)]
+    Repos(ReposCommand),
+    /// Pending updates across the fleet, from the repositories' indexes.
+    #[command(subcommand)]
+    Updates(UpdatesCommand),
+    /// One package across the fleet: versions, pending updates, hosts
+    /// lacking it.
+    #[command(subcommand)]
+    Packages(PackagesCommand),
 }
 
 #[derive(Debug, Args)]
@@ -239,6 +252,13 @@ pub struct HostFilterArgs {
     /// Show at most this many hosts.
     #[arg(long)]
     pub limit: Option<u32>,
+    /// Add each host's pending update and security update counts (from
+    /// the imported repositories, see `repos`).
+    #[arg(long)]
+    pub updates: bool,
+    /// Only hosts with security updates pending (implies --updates).
+    #[arg(long)]
+    pub with_security_updates: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +295,9 @@ pub enum HostsCommand {
     },
     /// The vulnerabilities a host is exposed to, with the rule for each.
     Vulns(HostVulnsArgs),
+    /// The updates a host's package manager would install from its
+    /// repositories (`repos`), security updates flagged.
+    Updates(HostUpdatesArgs),
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod cli_repos;
 mod commands;
 mod config;
 mod database;

@@ -1,6 +1,7 @@
 //! Periodic feed sync (`[server] feed_sync_interval`): every enabled feed
 //! with a URL source is downloaded again once its last sync is older than
-//! the interval.
+//! the interval; so is every enabled repository with a URL source
+//! (`repo_updates::sync_due`).
 //!
 //! Several server processes may share one PostgreSQL database. Each feed's
 //! last sync time lives in the database, and a feed is re-read just before
@@ -41,6 +42,7 @@ pub async fn sync_forever(db: Arc<dyn Database>, interval: Duration, options: Sy
     loop {
         tick.tick().await;
         sync_due(&*db, &syncer, interval).await;
+        crate::repo_updates::sync_due(&*db, &syncer, interval).await;
     }
 }
 

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod parsing;
 pub mod policy;
 pub mod repeat;
+pub mod repo_updates;
 pub mod state;
 pub mod tls;
 pub mod vulns;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub decryptor: Option<Arc<Decryptor>>,
     /// The advisory index the vulnerability endpoints read.
     pub vulns: Arc<VulnIndex>,
+    /// The repository snapshots the updates endpoints read.
+    pub repos: Arc<crate::repo_updates::RepoCatalogue>,
     /// Where decompression, parsing and decryption run
     /// (`max_parallel_parsing` at a time, off the async workers).
     pub parsing: Arc<ParsingPool>,
@@ -67,6 +69,7 @@ impl AppState {
             sites: Arc::new(SiteCache::new(ttl)),
             decryptor: None,
             vulns: Arc::new(VulnIndex::default()),
+            repos: Arc::new(crate::repo_updates::RepoCatalogue::default()),
             parsing: Arc::new(ParsingPool::new(config.parallel_parsing())),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             config: Arc::new(config),
@@ -112,6 +115,7 @@ impl AppState {
         let groups = config.os_groups()?;
         let mut state = AppState::new(db, config);
         state.decryptor = decryptor;
+        state.repos = Arc::new(crate::repo_updates::RepoCatalogue::new(groups.clone()));
         state.vulns = Arc::new(VulnIndex::new(groups));
         Ok(state)
     }

@@ -103,8 +103,10 @@ async fn run_matrix(db: Arc<dyn Database>) {
         "/api/v1/tags/assignments",
         "/api/v1/exceptions",
         "/api/v1/assessment",
+        "/api/v1/updates",
+        "/api/v1/repos",
     ];
-    let per_host = ["", "/packages", "/reports", "/vulnerabilities"];
+    let per_host = ["", "/packages", "/reports", "/vulnerabilities", "/updates"];
     let mut checked = 0;
     for caller in &w.callers {
         let who = &caller.credential;

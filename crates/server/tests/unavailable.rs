@@ -105,6 +105,48 @@ impl Database for Down {
     async fn set_feed_enabled(&self, _: &str, _: bool) -> Result<bool, StoreError> {
         down()
     }
+    async fn add_repository(
+        &self,
+        _: &patchwatch_store::NewRepository,
+    ) -> Result<patchwatch_store::Repository, StoreError> {
+        down()
+    }
+    async fn repositories(&self) -> Result<Vec<patchwatch_store::Repository>, StoreError> {
+        down()
+    }
+    async fn repository(
+        &self,
+        _: &str,
+    ) -> Result<Option<patchwatch_store::Repository>, StoreError> {
+        down()
+    }
+    async fn remove_repository(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn set_repository_enabled(&self, _: &str, _: bool) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn import_repo_snapshot(
+        &self,
+        _: i64,
+        _: Vec<u8>,
+        _: &str,
+        _: i64,
+    ) -> Result<patchwatch_store::RepoImportOutcome, StoreError> {
+        down()
+    }
+    async fn current_repo_snapshots(
+        &self,
+    ) -> Result<Vec<(patchwatch_store::Repository, Vec<u8>)>, StoreError> {
+        down()
+    }
+    async fn record_repo_sync(
+        &self,
+        _: i64,
+        _: &patchwatch_store::SyncState,
+    ) -> Result<(), StoreError> {
+        down()
+    }
     async fn add_tag(&self, _: &str, _: &str) -> Result<CveTag, StoreError> {
         down()
     }

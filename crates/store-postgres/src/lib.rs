@@ -18,6 +18,7 @@ mod intern;
 mod migrate;
 pub use migrate::latest_schema_version;
 mod read;
+mod repos;
 mod sessions;
 mod triage;
 mod users;
@@ -35,6 +36,7 @@ use patchwatch_store::{
 };
 use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
+use patchwatch_store::{NewRepository, RepoImportOutcome, Repository, validate_repository};
 
 use cache::Caches;
 pub(crate) use error::{pg_error, pool_error};
@@ -291,6 +293,69 @@ impl Database for PostgresStore {
             .await
             .map_err(pg_error)?;
         Ok(n > 0)
+    }
+
+    async fn add_repository(&self, repo: &NewRepository) -> Result<Repository, StoreError> {
+        validate_repository(repo)?;
+        repos::add(&*self.client().await?, repo).await
+    }
+
+    async fn repositories(&self) -> Result<Vec<Repository>, StoreError> {
+        repos::repositories(&self.client().await?, None).await
+    }
+
+    async fn repository(&self, name: &str) -> Result<Option<Repository>, StoreError> {
+        Ok(repos::repositories(&self.client().await?, Some(name))
+            .await?
+            .pop())
+    }
+
+    async fn remove_repository(&self, name: &str) -> Result<bool, StoreError> {
+        // Snapshots go with the repository (ON DELETE CASCADE).
+        let n = self
+            .client()
+            .await?
+            .execute("DELETE FROM repositories WHERE name = $1", &[&name])
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn set_repository_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE repositories SET enabled = $2 WHERE name = $1",
+                &[&name, &enabled],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(n > 0)
+    }
+
+    async fn import_repo_snapshot(
+        &self,
+        repository_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        packages: i64,
+    ) -> Result<RepoImportOutcome, StoreError> {
+        validate_sha256(sha256)?;
+        let mut client = self.client().await?;
+        repos::import(&mut client, repository_id, &document, sha256, packages).await
+    }
+
+    async fn current_repo_snapshots(&self) -> Result<Vec<(Repository, Vec<u8>)>, StoreError> {
+        repos::current_snapshots(&mut *self.client().await?).await
+    }
+
+    async fn record_repo_sync(
+        &self,
+        repository_id: i64,
+        state: &SyncState,
+    ) -> Result<(), StoreError> {
+        repos::record_sync(&*self.client().await?, repository_id, state).await
     }
 
     async fn add_tag(&self, name: &str, reason: &str) -> Result<CveTag, StoreError> {

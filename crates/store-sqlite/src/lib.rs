@@ -9,6 +9,7 @@ mod ingest;
 mod migrate;
 pub use migrate::{applied_schema_versions, schema_versions};
 mod read;
+mod repos;
 mod sessions;
 mod triage;
 mod users;
@@ -28,6 +29,7 @@ use patchwatch_store::{
 };
 use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
+use patchwatch_store::{NewRepository, RepoImportOutcome, Repository, validate_repository};
 use rusqlite::{Connection, OpenFlags};
 
 use writer::Writer;
@@ -343,6 +345,76 @@ impl Database for SqliteStore {
                 .map(|n| n > 0)
                 .map_err(sql_error)
             })
+            .await
+    }
+
+    async fn add_repository(&self, repo: &NewRepository) -> Result<Repository, StoreError> {
+        validate_repository(repo)?;
+        let repo = repo.clone();
+        self.writer.write(move |c, _| repos::add(c, &repo)).await
+    }
+
+    async fn repositories(&self) -> Result<Vec<Repository>, StoreError> {
+        self.read(|c| repos::repositories(c, None)).await
+    }
+
+    async fn repository(&self, name: &str) -> Result<Option<Repository>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| Ok(repos::repositories(c, Some(&name))?.pop()))
+            .await
+    }
+
+    async fn remove_repository(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute("DELETE FROM repositories WHERE name = ?1", [&name])
+                    .map(|n| n > 0)
+                    .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn set_repository_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| {
+                c.execute(
+                    "UPDATE repositories SET enabled = ?2 WHERE name = ?1",
+                    rusqlite::params![name, enabled],
+                )
+                .map(|n| n > 0)
+                .map_err(sql_error)
+            })
+            .await
+    }
+
+    async fn import_repo_snapshot(
+        &self,
+        repository_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        packages: i64,
+    ) -> Result<RepoImportOutcome, StoreError> {
+        validate_sha256(sha256)?;
+        let sha256 = sha256.to_owned();
+        self.writer
+            .write(move |c, _| repos::import(c, repository_id, &document, &sha256, packages))
+            .await
+    }
+
+    async fn current_repo_snapshots(&self) -> Result<Vec<(Repository, Vec<u8>)>, StoreError> {
+        self.read(repos::current_snapshots).await
+    }
+
+    async fn record_repo_sync(
+        &self,
+        repository_id: i64,
+        state: &SyncState,
+    ) -> Result<(), StoreError> {
+        let state = state.clone();
+        self.writer
+            .write(move |c, _| repos::record_sync(c, repository_id, &state))
             .await
     }
 

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_users.sql")),
     (6, include_str!("../migrations/0006_generation_numbers.sql")),
     (7, include_str!("../migrations/0007_web_sessions.sql")),
+    (8, include_str!("../migrations/0008_repositories.sql")),
 ];
 
 pub(crate) fn run(conn: &Connection) -> Result<(), StoreError> {

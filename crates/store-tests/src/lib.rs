@@ -20,9 +20,11 @@ pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
 mod triage;
 
 pub use triage::{exceptions_add_list_remove, tags_and_assignments};
+mod repos;
 mod sessions;
 mod users;
 
+pub use repos::{repo_snapshots_switch_atomically, repositories_add_list_enable_remove};
 pub use sessions::web_sessions;
 pub use users::{scoped_tokens_and_host_scope, users_groups_and_grants};
 
@@ -40,7 +42,8 @@ macro_rules! conformance_tests {
             delete_and_prune, feeds_add_list_delete, feed_generations_switch_atomically,
             concurrent_imports_of_one_feed, feed_sync_state_recorded, feeds_enable_and_disable,
             tags_and_assignments, exceptions_add_list_remove, package_sets_in_bulk,
-            users_groups_and_grants, scoped_tokens_and_host_scope, web_sessions);
+            users_groups_and_grants, scoped_tokens_and_host_scope, web_sessions,
+            repositories_add_list_enable_remove, repo_snapshots_switch_atomically);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

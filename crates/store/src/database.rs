@@ -11,6 +11,7 @@ use crate::package_set::CanonicalSet;
 use crate::records::{
     HostDetail, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
 };
+use crate::repos::{NewRepository, RepoImportOutcome, Repository};
 use crate::sessions::{NewSession, Session};
 use crate::token::NewToken;
 use crate::triage::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
@@ -151,6 +152,42 @@ pub trait Database: Send + Sync + 'static {
     /// Enables or disables a feed (a disabled feed is neither synced nor
     /// assessed; its generations stay). False when there is no such feed.
     async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError>;
+
+    // Package repositories and their snapshots (see `repos`; migration 8).
+
+    /// Creates an enabled repository (checked by
+    /// `repos::validate_repository`); `AlreadyExists` when the name is taken.
+    async fn add_repository(&self, repo: &NewRepository) -> Result<Repository, StoreError>;
+    /// All repositories by name, each with its current snapshot.
+    async fn repositories(&self) -> Result<Vec<Repository>, StoreError>;
+    async fn repository(&self, name: &str) -> Result<Option<Repository>, StoreError>;
+    /// Deletes a repository and its snapshots; false when there was none.
+    async fn remove_repository(&self, name: &str) -> Result<bool, StoreError>;
+    /// A disabled repository is neither synced nor used for updates; its
+    /// snapshots stay. False when there is no such repository.
+    async fn set_repository_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError>;
+    /// Stores `document` (a parsed snapshot, encoded by the caller) as the
+    /// repository's new current snapshot in one transaction, keeping the
+    /// previous one and deleting older ones. A document whose `sha256` is
+    /// the current snapshot's is not stored again. `NotFound` when the
+    /// repository is gone.
+    async fn import_repo_snapshot(
+        &self,
+        repository_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        packages: i64,
+    ) -> Result<RepoImportOutcome, StoreError>;
+    /// The current document of every enabled repository that has one, by
+    /// name, read at one moment.
+    async fn current_repo_snapshots(&self) -> Result<Vec<(Repository, Vec<u8>)>, StoreError>;
+    /// Records how a sync of the repository ended, with the same rules as
+    /// [`Database::record_sync`] for feeds.
+    async fn record_repo_sync(
+        &self,
+        repository_id: i64,
+        state: &crate::feeds::SyncState,
+    ) -> Result<(), StoreError>;
 
     // CVE tags and exceptions (see `triage`).
 

@@ -14,6 +14,7 @@ pub mod filter;
 pub mod history;
 pub mod package_set;
 pub mod records;
+pub mod repos;
 pub mod rows;
 pub mod sessions;
 pub mod token;
@@ -31,6 +32,10 @@ pub use filter::{HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, Page, SqlV
 pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};
 pub use records::*;
+pub use repos::{
+    NewRepository, RepoImportOutcome, RepoSnapshotRecord, Repository, RepositoryKind,
+    SNAPSHOTS_KEPT, validate_repository,
+};
 pub use sessions::{NewSession, Session};
 pub use token::{NewToken, TokenKind};
 pub use triage::{

@@ -247,7 +247,12 @@ impl Syncer {
                 // by its SHA-256 below.
                 (doc, Validators::default(), path.display().to_string())
             }
-            Source::Http(url) => match self.download(feed, &url, progress).await? {
+            // Validators only make sense while their document is current:
+            // with no current generation a 304 would leave nothing to assess.
+            Source::Http(url) => match self
+                .download(&url, feed.current.is_some().then_some(&feed.sync), progress)
+                .await?
+            {
                 Download::NotModified(v) => return Ok((SyncOutcome::NotModified, v)),
                 Download::Body(doc, v) => (doc, v, url),
             },
@@ -283,10 +288,14 @@ impl Syncer {
         Ok((outcome, validators))
     }
 
-    async fn download(
+    /// One conditional GET with the size cap, idle timeout and
+    /// truncation check; `conditional` holds the validators of the copy
+    /// the caller has (`None`: download unconditionally). Also used by
+    /// `repos sync` for repository index files.
+    pub async fn download(
         &self,
-        feed: &Feed,
         url: &str,
+        conditional: Option<&SyncState>,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<Download, SyncError> {
         let request_error = |e: reqwest::Error| SyncError::Request {
@@ -298,13 +307,11 @@ impl Syncer {
             seconds: self.options.idle_timeout.as_secs(),
         };
         let mut request = self.client.get(url);
-        // Validators only make sense while their document is current: with
-        // no current generation a 304 would leave nothing to assess.
-        if feed.current.is_some() {
-            if let Some(etag) = &feed.sync.etag {
+        if let Some(held) = conditional {
+            if let Some(etag) = &held.etag {
                 request = request.header(IF_NONE_MATCH, etag);
             }
-            if let Some(lm) = &feed.sync.last_modified {
+            if let Some(lm) = &held.last_modified {
                 request = request.header(IF_MODIFIED_SINCE, lm);
             }
         }
@@ -316,11 +323,10 @@ impl Syncer {
         if status == StatusCode::NOT_MODIFIED {
             // A 304 may carry fresh validators; otherwise the old ones hold.
             let fresh = Validators::from_headers(response.headers());
+            let held = conditional.cloned().unwrap_or_default();
             return Ok(Download::NotModified(Validators {
-                etag: fresh.etag.or_else(|| feed.sync.etag.clone()),
-                last_modified: fresh
-                    .last_modified
-                    .or_else(|| feed.sync.last_modified.clone()),
+                etag: fresh.etag.or(held.etag),
+                last_modified: fresh.last_modified.or(held.last_modified),
             }));
         }
         if !status.is_success() {
@@ -376,16 +382,17 @@ impl Syncer {
     }
 }
 
-enum Download {
+/// What [`Syncer::download`] got.
+pub enum Download {
     NotModified(Validators),
     Body(Vec<u8>, Validators),
 }
 
 /// A response's validators, kept for the next conditional request.
 #[derive(Debug, Default)]
-struct Validators {
-    etag: Option<String>,
-    last_modified: Option<String>,
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
 }
 
 impl Validators {

@@ -32,6 +32,7 @@ pub async fn run(ctx: Context, cmd: HostsCommand) -> anyhow::Result<ExitCode> {
             diff(&ctx, &db, &a, &b).await?;
         }
         HostsCommand::Vulns(args) => super::vulns::host(&ctx, &db, args).await?,
+        HostsCommand::Updates(args) => super::updates::host(&ctx, &db, args).await?,
         HostsCommand::Delete { host, yes } => {
             let h = resolve(&db, &host).await?;
             super::confirm(
@@ -144,11 +145,32 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
         limit: args.limit,
         offset: 0,
     };
-    let page = db.hosts(&filter).await?;
-    if ctx.format == Format::Json {
-        return print_json(&page);
+    let mut page = db.hosts(&filter).await?;
+    let counts = if args.updates || args.with_security_updates {
+        Some(super::updates::counts(ctx, db, &filter).await?)
+    } else {
+        None
+    };
+    if let Some(counts) = &counts
+        && args.with_security_updates
+    {
+        page.items
+            .retain(|h| counts.get(&h.id).is_some_and(|&(_, security)| security > 0));
     }
-    let mut t = Table::new(vec![
+    if ctx.format == Format::Json {
+        let Some(counts) = &counts else {
+            return print_json(&page);
+        };
+        let mut v = serde_json::to_value(&page)?;
+        for item in v["items"].as_array_mut().into_iter().flatten() {
+            let id = item["id"].as_i64().unwrap_or_default();
+            let (updates, security) = counts.get(&id).copied().unwrap_or_default();
+            item["updates"] = updates.into();
+            item["security_updates"] = security.into();
+        }
+        return print_json(&v);
+    }
+    let mut header = vec![
         "HOST",
         "SITE",
         "OS",
@@ -156,10 +178,13 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
         "PACKAGES",
         "LAST SEEN",
         "TAGS",
-    ])
-    .when_empty("no hosts match");
+    ];
+    if counts.is_some() {
+        header.extend(["UPDATES", "SECURITY"]);
+    }
+    let mut t = Table::new(header).when_empty("no hosts match");
     for h in page.items {
-        t.row(vec![
+        let mut row = vec![
             h.hostname,
             h.site,
             h.os.to_string(),
@@ -167,7 +192,12 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
             h.packages.to_string(),
             when(ctx.format, h.last_seen),
             h.tags.join(","),
-        ]);
+        ];
+        if let Some(counts) = &counts {
+            let (updates, security) = counts.get(&h.id).copied().unwrap_or_default();
+            row.extend([updates.to_string(), security.to_string()]);
+        }
+        t.row(row);
     }
     t.print(ctx.format)
 }

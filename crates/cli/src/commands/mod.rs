@@ -9,9 +9,11 @@ mod feed_sync;
 mod feeds;
 mod hosts;
 mod init;
+mod repos;
 mod serve;
 mod sites;
 mod tags;
+mod updates;
 mod users;
 mod vercmp;
 mod vulns;
@@ -174,5 +176,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cves(cmd) => vulns::cves(ctx, cmd).await,
         Command::Tags(cmd) => tags::run(ctx, cmd).await,
         Command::Exceptions(cmd) => exceptions::run(ctx, cmd).await,
+        Command::Repos(cmd) => repos::run(ctx, cmd).await,
+        Command::Updates(cmd) => updates::fleet(ctx, cmd).await,
+        Command::Packages(cmd) => updates::package(ctx, cmd).await,
     }
 }

@@ -75,8 +75,20 @@ async fn upload_v1(
         .await?;
     let site_id = site_for(state, &who, None, &state.config.patchman_site).await?;
     let summary = wants_summary.then(|| patchman::summary(&report));
-    store(state, site_id, report, who.address, user_agent(headers)).await?;
-    Ok(summary)
+    let outcome = store(state, site_id, report, who.address, user_agent(headers)).await?;
+    let Some(mut summary) = summary else {
+        return Ok(None);
+    };
+    // The security updates from the imported repositories, as Patchman's
+    // server would answer them.
+    let lines = crate::repo_updates::security_update_lines(state, outcome.host_id).await?;
+    if !lines.is_empty() {
+        summary.push_str(&format!("Security updates: {}\n", lines.len()));
+        for l in lines {
+            summary.push_str(&format!("  {l}\n"));
+        }
+    }
+    Ok(Some(summary))
 }
 
 /// Protocol 2.

@@ -223,6 +223,50 @@ impl Database for TestDb {
     async fn set_feed_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
         self.store.set_feed_enabled(name, enabled).await
     }
+    async fn add_repository(
+        &self,
+        repo: &patchwatch_store::NewRepository,
+    ) -> Result<patchwatch_store::Repository, StoreError> {
+        self.store.add_repository(repo).await
+    }
+    async fn repositories(&self) -> Result<Vec<patchwatch_store::Repository>, StoreError> {
+        self.store.repositories().await
+    }
+    async fn repository(
+        &self,
+        name: &str,
+    ) -> Result<Option<patchwatch_store::Repository>, StoreError> {
+        self.store.repository(name).await
+    }
+    async fn remove_repository(&self, name: &str) -> Result<bool, StoreError> {
+        self.store.remove_repository(name).await
+    }
+    async fn set_repository_enabled(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        self.store.set_repository_enabled(name, enabled).await
+    }
+    async fn import_repo_snapshot(
+        &self,
+        repository_id: i64,
+        document: Vec<u8>,
+        sha256: &str,
+        packages: i64,
+    ) -> Result<patchwatch_store::RepoImportOutcome, StoreError> {
+        self.store
+            .import_repo_snapshot(repository_id, document, sha256, packages)
+            .await
+    }
+    async fn current_repo_snapshots(
+        &self,
+    ) -> Result<Vec<(patchwatch_store::Repository, Vec<u8>)>, StoreError> {
+        self.store.current_repo_snapshots().await
+    }
+    async fn record_repo_sync(
+        &self,
+        repository_id: i64,
+        state: &SyncState,
+    ) -> Result<(), StoreError> {
+        self.store.record_repo_sync(repository_id, state).await
+    }
     async fn add_tag(&self, name: &str, reason: &str) -> Result<CveTag, StoreError> {
         self.store.add_tag(name, reason).await
     }

@@ -3,6 +3,7 @@
 mod hosts;
 mod ingest;
 pub mod triage;
+mod updates;
 mod vulns;
 
 use axum::Router;
@@ -18,6 +19,9 @@ pub fn routes() -> Router<AppState> {
         .route("/hosts/{id}/packages", get(hosts::packages))
         .route("/hosts/{id}/reports", get(hosts::reports))
         .route("/hosts/{id}/vulnerabilities", get(vulns::host))
+        .route("/hosts/{id}/updates", get(updates::host))
+        .route("/updates", get(updates::fleet))
+        .route("/repos", get(updates::repos))
         .route("/assessment", get(vulns::assessment))
         .route("/cves", get(vulns::list))
         .route("/cves/{id}", get(vulns::show))

@@ -1,0 +1,358 @@
+//! `patchwatch hosts updates HOST` and `patchwatch updates list`: pending
+//! updates from the repositories' current snapshots.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use patchwatch_store::{Database, HostFilter};
+use patchwatch_updates::{Catalogue, HostUpdate, Job, fleet_updates, package_counts};
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::UpdatesCommand;
+use crate::cli_repos::HostUpdatesArgs;
+use crate::output::{Format, Table, print_json};
+
+/// Every enabled repository's current snapshot, decoded.
+async fn catalogue(db: &Arc<dyn Database>) -> anyhow::Result<Catalogue> {
+    let stored = db.current_repo_snapshots().await?;
+    let catalogue = tokio::task::spawn_blocking(move || Catalogue::new(stored))
+        .await?
+        .context("reading the stored repository snapshots")?;
+    if catalogue.is_empty() {
+        bail!(
+            "no repository has been imported yet: add one with `patchwatch repos add` and \
+             read its index with `patchwatch repos import`"
+        );
+    }
+    Ok(catalogue)
+}
+
+#[derive(Serialize)]
+struct HostUpdatesView<'a> {
+    host: &'a str,
+    site: &'a str,
+    repositories: Vec<&'a str>,
+    updates: Vec<&'a HostUpdate>,
+    /// CVEs the feeds say are fixed in a version no repository of the host
+    /// offers yet.
+    fixes_not_in_repositories: Vec<String>,
+}
+
+/// Adds the CVEs each update closes according to the imported feeds (none
+/// imported: nothing added); returns the CVEs whose fix no update brings.
+async fn close_from_feeds(
+    ctx: &Context,
+    db: &Arc<dyn Database>,
+    host: &patchwatch_store::HostSummary,
+    packages: &[patchwatch_reports::Package],
+    updates: &mut [HostUpdate],
+) -> anyhow::Result<Vec<String>> {
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let mut loaded = patchwatch_vulndb::load_index(db.as_ref()).await?;
+    if loaded.feeds == 0 {
+        return Ok(Vec::new());
+    }
+    loaded.index.set_os_groups(groups);
+    let findings = patchwatch_vulndb::host_findings(&loaded, host, packages);
+    let fixed_by = patchwatch_updates::closes::annotate(updates, &findings);
+    let mut missing: Vec<String> = findings
+        .iter()
+        .zip(&fixed_by)
+        .filter(|(f, by)| {
+            by.is_none() && f.state() == patchwatch_assess::FindingState::FixAvailable
+        })
+        .map(|(f, _)| f.cve().to_owned())
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    Ok(missing)
+}
+
+pub async fn host(
+    ctx: &Context,
+    db: &Arc<dyn Database>,
+    args: HostUpdatesArgs,
+) -> anyhow::Result<()> {
+    let h = super::hosts::resolve(db, &args.host).await?;
+    let catalogue = catalogue(db).await?;
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let repos = catalogue.for_host(&h.repositories, &h.summary.os, &groups);
+    if repos.is_empty() {
+        bail!(
+            "no configured repository applies to {} ({}): its report names none of them and \
+             none is a default for its OS (`patchwatch repos add ... --default-for \"{}\"`)",
+            h.summary.hostname,
+            h.summary.os,
+            h.summary.os
+        );
+    }
+    let packages = db.package_set(h.summary.package_set_id).await?;
+    let job = Job {
+        repositories: repos.clone(),
+        installed: &packages,
+        arch: h.summary.arch.clone(),
+    };
+    let mut updates = catalogue.updates(&job);
+    let no_update = close_from_feeds(ctx, db, &h.summary, &packages, &mut updates).await?;
+    let shown: Vec<&HostUpdate> = updates
+        .iter()
+        .filter(|u| !args.security || u.security)
+        .collect();
+    if ctx.format == Format::Json {
+        return print_json(&HostUpdatesView {
+            host: &h.summary.hostname,
+            site: &h.summary.site,
+            repositories: repos
+                .iter()
+                .map(|&i| catalogue.repositories()[i].name.as_str())
+                .collect(),
+            updates: shown,
+            fixes_not_in_repositories: no_update,
+        });
+    }
+    let mut t = Table::new(vec![
+        "NAME",
+        "ARCH",
+        "INSTALLED",
+        "CANDIDATE",
+        "REPOSITORY",
+        "SECURITY",
+        "CVES",
+    ])
+    .when_empty(if args.security {
+        "no security updates pending"
+    } else {
+        "no updates pending"
+    });
+    for u in &shown {
+        t.row(vec![
+            u.name.clone(),
+            u.arch.clone(),
+            u.installed.clone(),
+            u.candidate.clone(),
+            u.repository.clone(),
+            if u.security { "yes" } else { "no" }.to_owned(),
+            u.cves.join(" "),
+        ]);
+    }
+    t.print(ctx.format)?;
+    if ctx.format == Format::Table && !shown.is_empty() {
+        let security = updates.iter().filter(|u| u.security).count();
+        println!(
+            "\n{} updates, {} of them security updates.",
+            updates.len(),
+            security
+        );
+    }
+    Ok(())
+}
+
+pub async fn fleet(ctx: Context, cmd: UpdatesCommand) -> anyhow::Result<ExitCode> {
+    let UpdatesCommand::List { security } = cmd;
+    let db = ctx.open().await?;
+    let catalogue = catalogue(&db).await?;
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let fleet = fleet_updates(&*db, &HostFilter::default(), &catalogue, &groups).await?;
+    let packages = package_counts(&fleet, security);
+    if ctx.format == Format::Json {
+        #[derive(Serialize)]
+        struct View<'a> {
+            hosts: Vec<HostCount<'a>>,
+            packages: &'a [patchwatch_updates::PackageCount],
+        }
+        #[derive(Serialize)]
+        struct HostCount<'a> {
+            hostname: &'a str,
+            site: &'a str,
+            updates: usize,
+            security: usize,
+        }
+        let hosts = fleet
+            .hosts
+            .iter()
+            .map(|h| HostCount {
+                hostname: &h.hostname,
+                site: &h.site,
+                updates: h.updates.len(),
+                security: h.security(),
+            })
+            .collect();
+        return print_json(&View {
+            hosts,
+            packages: &packages,
+        })
+        .map(|_| ExitCode::SUCCESS);
+    }
+    let mut hosts: Vec<_> = fleet
+        .hosts
+        .iter()
+        .filter(|h| !security || h.security() > 0)
+        .collect();
+    hosts.sort_by(|a, b| {
+        (b.security(), b.updates.len(), &a.hostname).cmp(&(
+            a.security(),
+            a.updates.len(),
+            &b.hostname,
+        ))
+    });
+    let mut t = Table::new(vec!["HOST", "SITE", "UPDATES", "SECURITY", "REPOSITORIES"])
+        .when_empty("no hosts");
+    for h in &hosts {
+        t.row(vec![
+            h.hostname.clone(),
+            h.site.clone(),
+            h.updates.len().to_string(),
+            h.security().to_string(),
+            if h.repositories.is_empty() {
+                "(none applies)".to_owned()
+            } else {
+                h.repositories.join(",")
+            },
+        ]);
+    }
+    t.print(ctx.format)?;
+    if ctx.format == Format::Csv {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let with_security = fleet.hosts.iter().filter(|h| h.security() > 0).count();
+    println!(
+        "\n{with_security} of {} hosts have security updates pending.\n",
+        fleet.hosts.len()
+    );
+    let mut t = Table::new(vec!["PACKAGE", "HOSTS", "SECURITY HOSTS"]).when_empty("no updates");
+    for p in &packages {
+        t.row(vec![
+            p.name.clone(),
+            p.hosts.to_string(),
+            p.security_hosts.to_string(),
+        ]);
+    }
+    t.print(ctx.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Pending (updates, security updates) per host id, for `hosts list
+/// --updates`; hosts no repository applies to are left out.
+pub(super) async fn counts(
+    ctx: &Context,
+    db: &Arc<dyn Database>,
+    filter: &HostFilter,
+) -> anyhow::Result<std::collections::HashMap<i64, (usize, usize)>> {
+    let catalogue = catalogue(db).await?;
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let fleet = fleet_updates(&**db, filter, &catalogue, &groups).await?;
+    Ok(fleet
+        .hosts
+        .iter()
+        .filter(|h| !h.repositories.is_empty())
+        .map(|h| (h.host_id, (h.updates.len(), h.security())))
+        .collect())
+}
+
+#[derive(Serialize)]
+struct PackageHost {
+    hostname: String,
+    site: String,
+    /// Installed `version arch` entries (several for multi-arch or
+    /// installonly packages); empty when the host lacks the package.
+    installed: Vec<String>,
+    /// `outdated`, `current`, `missing`, or `unknown` (no repository
+    /// applies to the host).
+    state: &'static str,
+    candidate: Option<String>,
+    repository: Option<String>,
+    security: bool,
+}
+
+/// `patchwatch packages show NAME`.
+pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::Result<ExitCode> {
+    let crate::cli::PackagesCommand::Show { name, installed } = cmd;
+    let db = ctx.open().await?;
+    let catalogue = catalogue(&db).await?;
+    let groups = ctx.config.server.os_groups().context("[server] os_group")?;
+    let hosts = db.hosts(&HostFilter::default()).await?.items;
+    let fleet = fleet_updates(&*db, &HostFilter::default(), &catalogue, &groups).await?;
+    // Which stored packages are NAME, then which sets hold them: two bulk
+    // reads for the whole fleet.
+    let mut set_ids: Vec<i64> = hosts.iter().map(|h| h.package_set_id).collect();
+    set_ids.sort_unstable();
+    set_ids.dedup();
+    let members = db.package_set_members(&set_ids).await?;
+    let mut ids: Vec<i64> = members
+        .iter()
+        .flat_map(|(_, m)| m.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let named: std::collections::HashMap<i64, String> = db
+        .packages_by_id(&ids)
+        .await?
+        .into_iter()
+        .filter(|(_, p)| p.name == name)
+        .map(|(id, p)| (id, format!("{} {}", p.evr(), p.arch)))
+        .collect();
+    let by_set: std::collections::HashMap<i64, Vec<String>> = members
+        .iter()
+        .map(|(set, m)| {
+            (
+                *set,
+                m.iter().filter_map(|id| named.get(id).cloned()).collect(),
+            )
+        })
+        .collect();
+    let updates: std::collections::HashMap<i64, &patchwatch_updates::HostUpdates> =
+        fleet.hosts.iter().map(|h| (h.host_id, h)).collect();
+    let mut rows: Vec<PackageHost> = Vec::new();
+    for h in &hosts {
+        let versions = by_set.get(&h.package_set_id).cloned().unwrap_or_default();
+        if installed && versions.is_empty() {
+            continue;
+        }
+        let host_updates = updates.get(&h.id);
+        let update = host_updates.and_then(|u| u.updates.iter().find(|u| u.name == name));
+        let state = match (versions.is_empty(), update, host_updates) {
+            (true, _, _) => "missing",
+            (false, Some(_), _) => "outdated",
+            (false, None, Some(u)) if !u.repositories.is_empty() => "current",
+            _ => "unknown",
+        };
+        rows.push(PackageHost {
+            hostname: h.hostname.clone(),
+            site: h.site.clone(),
+            installed: versions,
+            state,
+            candidate: update.map(|u| u.candidate.clone()),
+            repository: update.map(|u| u.repository.clone()),
+            security: update.is_some_and(|u| u.security),
+        });
+    }
+    if ctx.format == Format::Json {
+        print_json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = Table::new(vec![
+        "HOST",
+        "SITE",
+        "INSTALLED",
+        "STATE",
+        "CANDIDATE",
+        "REPOSITORY",
+        "SECURITY",
+    ])
+    .when_empty("no hosts");
+    for r in &rows {
+        t.row(vec![
+            r.hostname.clone(),
+            r.site.clone(),
+            r.installed.join(", "),
+            r.state.to_owned(),
+            r.candidate.clone().unwrap_or_default(),
+            r.repository.clone().unwrap_or_default(),
+            if r.security { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    t.print(ctx.format)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,128 @@
+//! Pending updates from the repositories' current snapshots: one host's,
+//! the fleet's (within the caller's scope), and the repositories.
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use patchwatch_assess::FindingState;
+use patchwatch_store::HostFilter;
+use patchwatch_updates::{HostUpdate, Job, closes, fleet_updates, package_counts};
+use patchwatch_vulndb::host_findings;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::hosts::{host_id, query};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatesQuery {
+    /// Only security updates.
+    security: Option<bool>,
+}
+
+/// `GET /api/v1/hosts/{id}/updates?security=true`: what the host's package
+/// manager would install from its repositories (those its report names,
+/// else its OS group's defaults). `repositories` is empty when none
+/// applies: then "no updates" means "unknown".
+pub async fn host(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<i64>, PathRejection>,
+    q: Result<Query<UpdatesQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id = host_id(id)?;
+    let q = query(q)?;
+    let host = caller.host(&state, id).await?;
+    let catalogue = state.repos.current(state.db.as_ref()).await?;
+    let repos = catalogue.for_host(&host.repositories, &host.summary.os, state.repos.groups());
+    let packages = state.db.package_set(host.summary.package_set_id).await?;
+    let mut updates = if repos.is_empty() {
+        Vec::new()
+    } else {
+        catalogue.updates(&Job {
+            repositories: repos.clone(),
+            installed: &packages,
+            arch: host.summary.arch.clone(),
+        })
+    };
+    // The CVEs each update closes, from the imported feeds; and the fixes
+    // no repository of the host offers yet.
+    let loaded = state.vulns.current(state.db.as_ref()).await?;
+    let findings = host_findings(&loaded, &host.summary, &packages);
+    let fixed_by = closes::annotate(&mut updates, &findings);
+    let mut not_in_repositories: Vec<&str> = findings
+        .iter()
+        .zip(&fixed_by)
+        .filter(|(f, by)| by.is_none() && f.state() == FindingState::FixAvailable)
+        .map(|(f, _)| f.cve())
+        .collect();
+    not_in_repositories.sort_unstable();
+    not_in_repositories.dedup();
+    let security = updates.iter().filter(|u| u.security).count();
+    let shown: Vec<&HostUpdate> = updates
+        .iter()
+        .filter(|u| !q.security.unwrap_or(false) || u.security)
+        .collect();
+    let names: Vec<&str> = repos
+        .iter()
+        .map(|&i| catalogue.repositories()[i].name.as_str())
+        .collect();
+    Ok(Json(json!({
+        "host_id": id,
+        "hostname": host.summary.hostname,
+        "repositories": names,
+        "total": updates.len(),
+        "security": security,
+        "updates": shown,
+        "fixes_not_in_repositories": not_in_repositories,
+    })))
+}
+
+/// `GET /api/v1/updates?security=true`: every host the caller may read
+/// with its update counts, and per package how many hosts need it.
+pub async fn fleet(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<UpdatesQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.reader()?;
+    let q = query(q)?;
+    let catalogue = state.repos.current(state.db.as_ref()).await?;
+    let filter = caller.host_filter(HostFilter::default());
+    let fleet = fleet_updates(state.db.as_ref(), &filter, &catalogue, state.repos.groups()).await?;
+    let security_only = q.security.unwrap_or(false);
+    let packages = package_counts(&fleet, security_only);
+    let hosts: Vec<Value> = fleet
+        .hosts
+        .iter()
+        .filter(|h| !security_only || h.security() > 0)
+        .map(|h| {
+            json!({
+                "host_id": h.host_id,
+                "hostname": h.hostname,
+                "site": h.site,
+                "repositories": h.repositories,
+                "updates": h.updates.len(),
+                "security": h.security(),
+            })
+        })
+        .collect();
+    let with_security = fleet.hosts.iter().filter(|h| h.security() > 0).count();
+    Ok(Json(json!({
+        "hosts_total": fleet.hosts.len(),
+        "hosts_with_security_updates": with_security,
+        "hosts": hosts,
+        "packages": packages,
+    })))
+}
+
+/// `GET /api/v1/repos`: the configured repositories with their current
+/// snapshots (configuration, not site data: any reader may see it).
+pub async fn repos(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.reader()?;
+    let repos = state.db.repositories().await?;
+    Ok(Json(json!({ "repositories": repos })))
+}

@@ -1,0 +1,166 @@
+//! The updates endpoints on the real data: the real Debian 12 host in two
+//! sites, the three real bookworm indexes stored as repository snapshots,
+//! and a site viewer token that must not see the other site's updates.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{TestServer, open_config, start};
+use patchwatch_auth::{TokenAccess, TokenScope};
+use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_reports::native;
+use patchwatch_store::{NewRepository, NewToken, RepositoryKind};
+use patchwatch_updates::{ImportSpec, encode, read_snapshot};
+
+async fn add_bookworm(s: &TestServer) {
+    let lists = shared_data_dir().join("debian/apt-lists");
+    for (suite, source) in [
+        ("bookworm", "http://deb.debian.org/debian"),
+        ("bookworm-updates", "http://deb.debian.org/debian"),
+        ("bookworm-security", "http://deb.debian.org/debian-security"),
+    ] {
+        let repo =
+            s.db.add_repository(&NewRepository {
+                name: suite.into(),
+                kind: RepositoryKind::Apt,
+                source: source.into(),
+                suite: suite.into(),
+                components: vec!["main".into()],
+                architectures: vec!["amd64".into()],
+                priority: 0,
+                cost: 1000,
+                default_for: vec!["debian 12".into()],
+            })
+            .await
+            .unwrap();
+        let snapshot = read_snapshot(&ImportSpec {
+            kind: RepositoryKind::Apt,
+            path: &lists,
+            suite,
+            components: &repo.components,
+            arch: "amd64",
+        })
+        .unwrap();
+        let (doc, sha) = encode(&snapshot).unwrap();
+        s.db.import_repo_snapshot(repo.id, doc, &sha, snapshot.packages.len() as i64)
+            .await
+            .unwrap();
+    }
+}
+
+async fn get_as(s: &TestServer, token: &str, path: &str) -> common::Reply {
+    let req = Request::get(path)
+        .header("Authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    s.send(req).await
+}
+
+#[tokio::test]
+async fn host_and_fleet_updates_within_the_callers_scope() {
+    let s = start(open_config()).await;
+    let mut ids = Vec::new();
+    for (site, token) in [("SITE", &s.ingest), ("OTHER", &s.other_ingest)] {
+        let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
+        fleet.site = site.into();
+        fleet.domain = format!("{}.example", site.to_ascii_lowercase());
+        let r = s.post(token, None, native::to_json(&fleet.report(0))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        ids.push(r.json["host_id"].as_i64().unwrap());
+    }
+
+    // No repository yet: an empty list, and it says none applies.
+    let none = s.get(&format!("/api/v1/hosts/{}/updates", ids[0])).await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.json);
+    assert_eq!(none.json["repositories"], serde_json::json!([]));
+
+    add_bookworm(&s).await;
+    let v = s.get(&format!("/api/v1/hosts/{}/updates", ids[0])).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+    assert_eq!(
+        (v.json["total"].as_u64(), v.json["security"].as_u64()),
+        (Some(132), Some(82))
+    );
+    assert_eq!(v.json["updates"].as_array().unwrap().len(), 132);
+    let sec = s
+        .get(&format!("/api/v1/hosts/{}/updates?security=true", ids[0]))
+        .await;
+    assert_eq!(sec.json["updates"].as_array().unwrap().len(), 82);
+    let bad = s
+        .get(&format!("/api/v1/hosts/{}/updates?securty=1", ids[0]))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.json);
+
+    let all = s.get("/api/v1/updates").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.json);
+    assert_eq!(all.json["hosts_total"], 2);
+    assert_eq!(all.json["hosts_with_security_updates"], 2);
+    let repos = s.get("/api/v1/repos").await;
+    assert_eq!(repos.json["repositories"].as_array().unwrap().len(), 3);
+
+    // A viewer of SITE sees SITE's host only; OTHER's is "not found".
+    let site = s.db.site("SITE").await.unwrap().unwrap();
+    let t = NewToken::api("viewer", TokenAccess::Read, TokenScope::Site(site.id));
+    s.db.add_token(&t).await.unwrap();
+    let mine = get_as(&s, &t.secret, &format!("/api/v1/hosts/{}/updates", ids[0])).await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.json);
+    let theirs = get_as(&s, &t.secret, &format!("/api/v1/hosts/{}/updates", ids[1])).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.json);
+    let fleet = get_as(&s, &t.secret, "/api/v1/updates").await;
+    assert_eq!(fleet.json["hosts_total"], 1, "{}", fleet.json);
+    let hosts = fleet.json["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 1);
+    assert_eq!(hosts[0]["site"], "SITE");
+    assert!(!fleet.json.to_string().contains("other.example"));
+}
+
+/// Patchman's `report=true` answer lists the security updates, computed
+/// from the repositories the report names (Patchman's repos lines,
+/// `BASE/dists/SUITE/...`): here bookworm and bookworm-security, not
+/// bookworm-updates.
+#[tokio::test]
+async fn patchman_report_back_lists_security_updates() {
+    let mut config = open_config();
+    config.patchman_site = "LAB".into();
+    let s = common::start_from(config, "192.0.2.7:5000").await;
+    add_bookworm(&s).await;
+    let fields = common::fixture_fields("patchman1.json");
+    let r = s
+        .post_to(
+            "/reports/upload/",
+            &[("Content-Type", &common::multipart_type())],
+            common::multipart(&fields),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hosts = s.get("/api/v1/hosts").await;
+    let id = hosts.json["items"][0]["id"].as_i64().unwrap();
+    let v = s
+        .get(&format!("/api/v1/hosts/{id}/updates?security=true"))
+        .await;
+    assert_eq!(
+        v.json["repositories"],
+        serde_json::json!(["bookworm", "bookworm-security"]),
+        "{}",
+        v.json
+    );
+    let security = v.json["updates"].as_array().unwrap();
+    assert!(!security.is_empty(), "{}", v.json);
+    assert!(
+        r.text
+            .contains(&format!("Security updates: {}\n", security.len())),
+        "{}",
+        r.text
+    );
+    for u in security {
+        let line = format!(
+            "  {} {} -> {} ({})\n",
+            u["name"].as_str().unwrap(),
+            u["installed"].as_str().unwrap(),
+            u["candidate"].as_str().unwrap(),
+            u["repository"].as_str().unwrap()
+        );
+        assert!(r.text.contains(&line), "{line:?} not in {}", r.text);
+    }
+}

@@ -1,0 +1,320 @@
+//! Candidates per host from the stored snapshots. The candidate index of a
+//! repository set (apt's version table, dnf's, apk's) is built once per
+//! distinct set and shared by every host using it; callers hand in each
+//! distinct (package set, repository set) once, as the vulnerability
+//! assessment does, so identical hosts share one result.
+
+use std::collections::HashMap;
+
+use patchwatch_assess::OsGroups;
+use patchwatch_reports::{OsRelease, Package, Repository as ReportedRepository};
+use patchwatch_repos::apk::select::{ApkIndex, ApkRepo};
+use patchwatch_repos::apt::{AptConfig, AptIndex};
+use patchwatch_repos::rpmmd::select::{DnfIndex, DnfOptions, DnfRepo};
+use patchwatch_repos::{RepoSnapshot, Update};
+use patchwatch_store::{Repository, RepositoryKind};
+use patchwatch_versions::Scheme;
+use serde::Serialize;
+
+use crate::codec::{CodecError, decode};
+use crate::hostrepos::repositories_for_host;
+
+/// dnf's defaults, used where the stored repository says 0 (not given).
+const DNF_DEFAULT_PRIORITY: i32 = 99;
+const DNF_DEFAULT_COST: i32 = 1000;
+
+/// One pending update of one host, as `hosts updates` and the API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostUpdate {
+    pub name: String,
+    pub arch: String,
+    pub installed: String,
+    pub candidate: String,
+    /// The configured repository the candidate comes from.
+    pub repository: String,
+    pub security: bool,
+    /// CVEs the update closes, sorted.
+    pub cves: Vec<String>,
+    /// Repository advisories shipping it (updateinfo ids).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<String>,
+    /// An Ubuntu phased update not yet offered to every host.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub phased: bool,
+    /// How the package manager orders versions.
+    #[serde(skip)]
+    pub scheme: Scheme,
+    /// apt: the candidate's source version (Debian's feeds name fixed
+    /// source versions); empty elsewhere.
+    #[serde(skip)]
+    pub candidate_source_version: String,
+}
+
+/// The current snapshots of every enabled repository, decoded once.
+pub struct Catalogue {
+    repositories: Vec<Repository>,
+    snapshots: Vec<RepoSnapshot>,
+}
+
+/// One computation: a host's packages against a set of repositories.
+#[derive(Debug, Clone)]
+pub struct Job<'a> {
+    /// Indexes into [`Catalogue::repositories`], in order.
+    pub repositories: Vec<usize>,
+    pub installed: &'a [Package],
+    /// The host's architecture as it reported it (`x86_64`, `amd64`).
+    pub arch: String,
+}
+
+impl Catalogue {
+    /// From [`patchwatch_store::Database::current_repo_snapshots`].
+    pub fn new(stored: Vec<(Repository, Vec<u8>)>) -> Result<Catalogue, CodecError> {
+        let mut repositories = Vec::with_capacity(stored.len());
+        let mut snapshots = Vec::with_capacity(stored.len());
+        for (repo, document) in stored {
+            snapshots.push(decode(&document)?);
+            repositories.push(repo);
+        }
+        Ok(Catalogue {
+            repositories,
+            snapshots,
+        })
+    }
+
+    pub fn repositories(&self) -> &[Repository] {
+        &self.repositories
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.repositories.is_empty()
+    }
+
+    /// The repositories a host uses (see [`repositories_for_host`]).
+    pub fn for_host(
+        &self,
+        reported: &[ReportedRepository],
+        os: &OsRelease,
+        groups: &OsGroups,
+    ) -> Vec<usize> {
+        let configured: Vec<&Repository> = self.repositories.iter().collect();
+        repositories_for_host(&configured, reported, os, groups)
+    }
+
+    /// The updates of one host.
+    pub fn updates(&self, job: &Job<'_>) -> Vec<HostUpdate> {
+        self.compute(std::slice::from_ref(job))
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// The updates of each job, in job order; each distinct (repository
+    /// set, architecture) builds its candidate index once.
+    pub fn compute(&self, jobs: &[Job<'_>]) -> Vec<Vec<HostUpdate>> {
+        let mut by_set: HashMap<(&[usize], &str), Vec<usize>> = HashMap::new();
+        for (i, job) in jobs.iter().enumerate() {
+            by_set
+                .entry((job.repositories.as_slice(), job.arch.as_str()))
+                .or_default()
+                .push(i);
+        }
+        let mut out = vec![Vec::new(); jobs.len()];
+        for ((set, arch), members) in by_set {
+            let indexes = SetIndexes::build(self, set, arch);
+            for i in members {
+                out[i] = indexes.updates(self, jobs[i].installed, arch);
+            }
+        }
+        out
+    }
+}
+
+impl Catalogue {
+    /// The updates of stored package sets against one repository set:
+    /// `packages` as `Database::packages_by_id` returns them, `sets` as
+    /// `Database::package_set_members` does; `result[i]` belongs to
+    /// `sets[i]`. An apt-only repository set takes the library's stored-set
+    /// path (each distinct package looked up once for all sets); others
+    /// are computed set by set.
+    pub fn compute_sets(
+        &self,
+        repositories: &[usize],
+        arch: &str,
+        packages: &[(i64, Package)],
+        sets: &[(i64, Vec<i64>)],
+    ) -> Vec<Vec<HostUpdate>> {
+        let indexes = SetIndexes::build(self, repositories, arch);
+        if let (Some((index, repos)), None, None) = (&indexes.apt, &indexes.dnf, &indexes.apk) {
+            let fleet = index.updates_for_sets(packages, sets);
+            return (0..sets.len())
+                .map(|i| {
+                    let mut out: Vec<HostUpdate> = fleet
+                        .set(i)
+                        .map(|u| {
+                            self.host_update(
+                                u.update.clone(),
+                                u.candidate_source_version.clone(),
+                                repos,
+                                Scheme::Deb,
+                            )
+                        })
+                        .collect();
+                    out.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
+                    out
+                })
+                .collect();
+        }
+        let by_id: HashMap<i64, &Package> = packages.iter().map(|(id, p)| (*id, p)).collect();
+        sets.iter()
+            .map(|(_, members)| {
+                let installed: Vec<Package> = members
+                    .iter()
+                    .filter_map(|id| by_id.get(id).map(|p| (*p).clone()))
+                    .collect();
+                indexes.updates(self, &installed, arch)
+            })
+            .collect()
+    }
+
+    fn host_update(
+        &self,
+        u: Update,
+        candidate_source_version: String,
+        repos: &[usize],
+        scheme: Scheme,
+    ) -> HostUpdate {
+        let repository = repos
+            .get(u.repository)
+            .map(|&i| self.repositories[i].name.clone())
+            .unwrap_or_default();
+        HostUpdate {
+            name: u.name,
+            arch: u.arch,
+            installed: u.installed,
+            candidate: u.candidate,
+            repository,
+            security: u.security,
+            cves: u.cves,
+            advisories: u.advisories,
+            phased: u.phased,
+            scheme,
+            candidate_source_version,
+        }
+    }
+}
+
+/// The candidate indexes of one repository set, one per package format
+/// present in it (a host normally has one).
+struct SetIndexes<'a> {
+    apt: Option<(AptIndex, Vec<usize>)>,
+    dnf: Option<(DnfIndex<'a>, Vec<usize>)>,
+    apk: Option<(ApkIndex<'a>, Vec<usize>)>,
+}
+
+/// dpkg's name for the architecture a host reports as `uname -m`.
+fn dpkg_arch(arch: &str) -> &str {
+    match arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "i686" | "i586" | "i386" => "i386",
+        "armv7l" => "armhf",
+        "ppc64le" => "ppc64el",
+        other => other,
+    }
+}
+
+/// rpm's and apk's name for it.
+fn uname_arch(arch: &str) -> &str {
+    match arch {
+        "amd64" => "x86_64",
+        "arm64" => "aarch64",
+        other => other,
+    }
+}
+
+impl<'a> SetIndexes<'a> {
+    fn build(catalogue: &'a Catalogue, set: &[usize], arch: &str) -> SetIndexes<'a> {
+        let of_kind = |kind: RepositoryKind| -> Vec<usize> {
+            set.iter()
+                .copied()
+                .filter(|&i| catalogue.repositories[i].kind == kind)
+                .collect()
+        };
+        let apt_repos = of_kind(RepositoryKind::Apt);
+        let apt = (!apt_repos.is_empty()).then(|| {
+            let snapshots: Vec<&RepoSnapshot> =
+                apt_repos.iter().map(|&i| &catalogue.snapshots[i]).collect();
+            let index = AptIndex::build(&snapshots, &AptConfig::new(dpkg_arch(arch)));
+            (index, apt_repos)
+        });
+        let dnf_repos = of_kind(RepositoryKind::RpmMd);
+        let dnf = (!dnf_repos.is_empty()).then(|| {
+            let repos: Vec<DnfRepo<'a>> = dnf_repos
+                .iter()
+                .map(|&i| {
+                    let r = &catalogue.repositories[i];
+                    let or_default = |v: i64, d: i32| {
+                        if v == 0 {
+                            d
+                        } else {
+                            i32::try_from(v).unwrap_or(d)
+                        }
+                    };
+                    DnfRepo {
+                        snapshot: &catalogue.snapshots[i],
+                        enabled: true,
+                        priority: or_default(r.priority, DNF_DEFAULT_PRIORITY),
+                        cost: or_default(r.cost, DNF_DEFAULT_COST),
+                    }
+                })
+                .collect();
+            (DnfIndex::new(&repos, &DnfOptions::default()), dnf_repos)
+        });
+        let apk_repos = of_kind(RepositoryKind::Apk);
+        let apk = (!apk_repos.is_empty()).then(|| {
+            let repos: Vec<ApkRepo<'a>> = apk_repos
+                .iter()
+                .map(|&i| ApkRepo {
+                    snapshot: &catalogue.snapshots[i],
+                    tag: None,
+                })
+                .collect();
+            (ApkIndex::new(&repos), apk_repos)
+        });
+        SetIndexes { apt, dnf, apk }
+    }
+
+    fn updates(&self, catalogue: &Catalogue, installed: &[Package], arch: &str) -> Vec<HostUpdate> {
+        let mut out = Vec::new();
+        let mut push = |updates: Vec<(Update, String)>, repos: &[usize], scheme: Scheme| {
+            for (u, source_version) in updates {
+                out.push(catalogue.host_update(u, source_version, repos, scheme));
+            }
+        };
+        let plain =
+            |updates: Vec<Update>| updates.into_iter().map(|u| (u, String::new())).collect();
+        if let Some((index, repos)) = &self.apt {
+            let updates = index
+                .updates(installed)
+                .into_iter()
+                .map(|u| (u.update, u.candidate_source_version))
+                .collect();
+            push(updates, repos, Scheme::Deb);
+        }
+        if let Some((index, repos)) = &self.dnf {
+            push(
+                plain(index.updates(installed, uname_arch(arch))),
+                repos,
+                Scheme::Rpm,
+            );
+        }
+        if let Some((index, repos)) = &self.apk {
+            push(
+                plain(index.updates(installed, &HashMap::new())),
+                repos,
+                Scheme::Apk,
+            );
+        }
+        out.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
+        out
+    }
+}

@@ -1,0 +1,21 @@
+#![forbid(unsafe_code)]
+//! Pending updates, wired to storage: repository indexes read from files
+//! ([`import`]) and stored as encoded snapshots ([`codec`]), the
+//! repositories each host uses ([`hostrepos`]), and the candidates per host
+//! computed once per distinct (package set, repository set) ([`compute`]).
+//! The format rules themselves live in `patchwatch-repos`.
+
+pub mod closes;
+pub mod codec;
+pub mod compute;
+pub mod fleet;
+pub mod hostrepos;
+pub mod import;
+pub mod sync;
+
+pub use codec::{CodecError, decode, encode};
+pub use compute::{Catalogue, HostUpdate, Job};
+pub use fleet::{FleetUpdates, HostUpdates, PackageCount, fleet_updates, package_counts};
+pub use hostrepos::repositories_for_host;
+pub use import::{ImportError, ImportSpec, read_snapshot};
+pub use sync::{RepoSyncError, RepoSyncOutcome, sync_repository};
