@@ -14,10 +14,8 @@ use std::path::Path;
 use patchwatch_repos::RepoError;
 use patchwatch_repos::apt::{Release, packages_path};
 use patchwatch_repos::rpmmd::{REPOMD, parse_repomd};
-use patchwatch_store::{
-    Database, RepoImportOutcome, Repository, RepositoryKind, StoreError, SyncState, now_millis,
-};
-use patchwatch_vulndb::{Download, Progress, SyncError, Syncer, Validators};
+use patchwatch_store::{Database, RepoImportOutcome, Repository, RepositoryKind, StoreError};
+use patchwatch_vulndb::{Download, Progress, SyncError, Syncer, Validators, finished_sync_state};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -69,24 +67,13 @@ pub async fn sync_repository(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<RepoSyncOutcome, RepoSyncError> {
     let result = sync_inner(syncer, db, repo, progress).await;
-    let synced_at = Some(now_millis());
+    let state = finished_sync_state(&result);
     match result {
-        Ok((outcome, validators)) => {
-            let state = SyncState {
-                etag: validators.etag,
-                last_modified: validators.last_modified,
-                synced_at,
-                error: None,
-            };
+        Ok((outcome, _)) => {
             db.record_repo_sync(repo.id, &state).await?;
             Ok(outcome)
         }
         Err(e) => {
-            let state = SyncState {
-                synced_at,
-                error: Some(e.to_string()),
-                ..SyncState::default()
-            };
             if let Err(store) = db.record_repo_sync(repo.id, &state).await {
                 tracing::warn!(repository = %repo.name, error = %store, "could not record the sync error");
             }

@@ -26,7 +26,10 @@ pub use feed::{
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
 pub use fleet::{Arrival, FleetAssessment, UpdateStats};
 pub use oval_feeds::{OvalFeed, covered, oval_feeds_for, oval_set_findings};
-pub use sync::{Download, Progress, SyncError, SyncOptions, SyncOutcome, Syncer, Validators};
+pub use sync::{
+    Download, Progress, SyncError, SyncOptions, SyncOutcome, Syncer, Validators,
+    finished_sync_state,
+};
 pub use triage::{
     Classified, CveSummary, HostScope, Triage, classify, host_groups, host_scopes, summarise,
     triaged_json,

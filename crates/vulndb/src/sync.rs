@@ -194,24 +194,13 @@ impl Syncer {
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SyncOutcome, SyncError> {
         let result = self.sync_inner(db, feed, progress).await;
-        let synced_at = Some(patchwatch_store::now_millis());
+        let state = finished_sync_state(&result);
         match result {
-            Ok((outcome, validators)) => {
-                let state = SyncState {
-                    etag: validators.etag,
-                    last_modified: validators.last_modified,
-                    synced_at,
-                    error: None,
-                };
+            Ok((outcome, _)) => {
                 db.record_sync(feed.id, &state).await?;
                 Ok(outcome)
             }
             Err(e) => {
-                let state = SyncState {
-                    synced_at,
-                    error: Some(e.to_string()),
-                    ..SyncState::default()
-                };
                 if let Err(store) = db.record_sync(feed.id, &state).await {
                     tracing::warn!(feed = %feed.name, error = %store, "could not record the sync error");
                 }
@@ -386,6 +375,28 @@ impl Syncer {
 pub enum Download {
     NotModified(Validators),
     Body(Vec<u8>, Validators),
+}
+
+/// What a finished sync leaves on record, for a feed or a repository: the
+/// new validators, or the error and none (so the next request asks
+/// unconditionally).
+pub fn finished_sync_state<T, E: std::fmt::Display>(
+    result: &Result<(T, Validators), E>,
+) -> SyncState {
+    let synced_at = Some(patchwatch_store::now_millis());
+    match result {
+        Ok((_, validators)) => SyncState {
+            etag: validators.etag.clone(),
+            last_modified: validators.last_modified.clone(),
+            synced_at,
+            error: None,
+        },
+        Err(e) => SyncState {
+            synced_at,
+            error: Some(e.to_string()),
+            ..SyncState::default()
+        },
+    }
 }
 
 /// A response's validators, kept for the next conditional request.
