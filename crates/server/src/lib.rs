@@ -28,6 +28,7 @@ pub mod error;
 pub mod feed_sync;
 pub mod ingest_common;
 pub mod metrics;
+pub mod openapi;
 pub mod parsing;
 pub mod policy;
 pub mod repeat;

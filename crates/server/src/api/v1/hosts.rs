@@ -8,32 +8,51 @@ use patchwatch_store::{HostFilter, PackageView, host_history, now_millis};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use utoipa::IntoParams;
+
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 /// Most hosts one page returns.
 const MAX_PAGE: u32 = 1000;
 const DEFAULT_PAGE: u32 = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this site's hosts.
     site: Option<String>,
+    /// Only this OS: `debian 12`, `debian` (any release), `unknown`.
     os: Option<String>,
+    /// Only hosts with this host tag.
     tag: Option<String>,
     /// Comma-separated hostname suffixes: `.cz,.de`.
     domain: Option<String>,
+    /// Only hosts not seen for at least this many days.
+    #[param(maximum = 4294967295_u64)]
     not_seen_days: Option<u32>,
+    /// Only this hostname (its stored form: lower case, no trailing dot).
     hostname: Option<String>,
+    /// Hosts per page (100 when absent).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// Hosts skipped.
+    #[param(maximum = 4294967295_u64)]
     offset: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Reports per page (100 when absent).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// Reports skipped.
+    #[param(maximum = 4294967295_u64)]
     offset: Option<u32>,
 }
 
@@ -58,6 +77,19 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
 }
 
 /// `GET /api/v1/hosts`
+#[utoipa::path(
+    get,
+    path = "/hosts",
+    operation_id = "list_hosts",
+    tag = "hosts",
+    summary = "Hosts, paginated",
+    params(ListQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "One page of the caller's hosts", body = schemas::HostPage),
+        (status = 400, description = "An unknown parameter or a value out of range", body = schemas::Error),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -86,6 +118,20 @@ pub async fn list(
 }
 
 /// `GET /api/v1/hosts/{id}`
+#[utoipa::path(
+    get,
+    path = "/hosts/{id}",
+    operation_id = "get_host",
+    tag = "hosts",
+    summary = "One host",
+    params(("id" = i64, Path, description = "The host's id")),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The host and its latest report's details", body = schemas::HostDetail),
+        (status = 400, description = "The id is not an integer", body = schemas::Error),
+        (status = 404, description = "No such host (or not one the caller may read)", body = schemas::Error),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -96,6 +142,20 @@ pub async fn show(
 }
 
 /// `GET /api/v1/hosts/{id}/packages`
+#[utoipa::path(
+    get,
+    path = "/hosts/{id}/packages",
+    operation_id = "get_host_packages",
+    tag = "hosts",
+    summary = "A host's installed packages",
+    params(("id" = i64, Path, description = "The host's id")),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The packages of its latest report", body = schemas::HostPackages),
+        (status = 400, description = "The id is not an integer", body = schemas::Error),
+        (status = 404, description = "No such host (or not one the caller may read)", body = schemas::Error),
+    )
+)]
 pub async fn packages(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,6 +175,20 @@ pub async fn packages(
 
 /// `GET /api/v1/hosts/{id}/reports`: newest first, each with the package
 /// changes since the report before it.
+#[utoipa::path(
+    get,
+    path = "/hosts/{id}/reports",
+    operation_id = "get_host_reports",
+    tag = "hosts",
+    summary = "A host's reports, newest first",
+    params(("id" = i64, Path, description = "The host's id"), PageQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Its reports, each with the package changes since the one before", body = schemas::HostReports),
+        (status = 400, description = "The id is not an integer, or a parameter is unknown or out of range", body = schemas::Error),
+        (status = 404, description = "No such host (or not one the caller may read)", body = schemas::Error),
+    )
+)]
 pub async fn reports(
     State(state): State<AppState>,
     caller: Caller,

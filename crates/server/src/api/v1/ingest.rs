@@ -15,9 +15,32 @@ use crate::auth;
 use crate::body::{self, Encoding};
 use crate::error::ApiError;
 use crate::ingest_common;
+use crate::openapi::schemas;
 use crate::repeat::{RepeatCache, Seen};
 use crate::state::AppState;
 
+/// `POST /api/v1/reports`
+#[utoipa::path(
+    post,
+    path = "/reports",
+    operation_id = "post_report",
+    tag = "reports",
+    summary = "Send a native report",
+    description = "A report as `patchwatch-client` sends it (docs/report-format.md, \
+        JSON Schema in docs/report.schema.json), optionally compressed \
+        (`Content-Encoding: gzip` or `zstd`). A 2xx answer means it is committed; \
+        a 4xx names what is wrong with it and nothing of it is stored.",
+    request_body(content = Object, content_type = "application/json", description = "The report"),
+    security(("ingest_token" = [])),
+    responses(
+        (status = 200, description = "Stored, for a host already known", body = schemas::ReportStored),
+        (status = 201, description = "Stored; the report created the host", body = schemas::ReportStored),
+        (status = 400, description = "The report is malformed or invalid; the message names the problem", body = schemas::Error),
+        (status = 408, description = "The body did not arrive in time", body = schemas::Error),
+        (status = 413, description = "The body, decompressed body or package list is over its limit", body = schemas::Error),
+        (status = 415, description = "An unsupported Content-Encoding", body = schemas::Error),
+    )
+)]
 pub async fn post_report(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

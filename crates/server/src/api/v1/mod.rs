@@ -1,4 +1,7 @@
-//! API version 1.
+//! API version 1. The router and the OpenAPI document
+//! (`GET /api/v1/openapi.json`, see `openapi.rs`) come from the same
+//! declarations: `routes!` only takes handlers with a `#[utoipa::path]`,
+//! so a route can't be left out of the document.
 
 mod hosts;
 mod ingest;
@@ -7,34 +10,39 @@ mod updates;
 mod vulns;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+/// The routes of `/api/v1` with their OpenAPI paths (relative to it).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(crate::openapi::serve))
+        .routes(routes!(ingest::post_report))
+        .routes(routes!(hosts::list))
+        .routes(routes!(hosts::show))
+        .routes(routes!(hosts::packages))
+        .routes(routes!(hosts::reports))
+        .routes(routes!(vulns::host))
+        .routes(routes!(updates::host))
+        .routes(routes!(updates::fleet))
+        .routes(routes!(updates::repos))
+        .routes(routes!(vulns::assessment))
+        .routes(routes!(vulns::list))
+        .routes(routes!(vulns::show))
+        .routes(routes!(triage::tags, triage::add_tag))
+        .routes(routes!(triage::assignments))
+        .routes(routes!(triage::remove_tag))
+        .routes(routes!(triage::enable_tag))
+        .routes(routes!(triage::disable_tag))
+        .routes(routes!(triage::assign))
+        .routes(routes!(triage::unassign))
+        .routes(routes!(triage::exceptions, triage::add_exception))
+        .routes(routes!(triage::remove_exception))
+}
+
+/// The routes of `/api/v1`, for `Router::nest`.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/reports", post(ingest::post_report))
-        .route("/hosts", get(hosts::list))
-        .route("/hosts/{id}", get(hosts::show))
-        .route("/hosts/{id}/packages", get(hosts::packages))
-        .route("/hosts/{id}/reports", get(hosts::reports))
-        .route("/hosts/{id}/vulnerabilities", get(vulns::host))
-        .route("/hosts/{id}/updates", get(updates::host))
-        .route("/updates", get(updates::fleet))
-        .route("/repos", get(updates::repos))
-        .route("/assessment", get(vulns::assessment))
-        .route("/cves", get(vulns::list))
-        .route("/cves/{id}", get(vulns::show))
-        .route("/tags", get(triage::tags).post(triage::add_tag))
-        .route("/tags/assignments", get(triage::assignments))
-        .route("/tags/{name}", delete(triage::remove_tag))
-        .route("/tags/{name}/enable", post(triage::enable_tag))
-        .route("/tags/{name}/disable", post(triage::disable_tag))
-        .route("/tags/{name}/cves", post(triage::assign))
-        .route("/tags/{name}/cves/{cve}", delete(triage::unassign))
-        .route(
-            "/exceptions",
-            get(triage::exceptions).post(triage::add_exception),
-        )
-        .route("/exceptions/{id}", delete(triage::remove_exception))
+    api().split_for_parts().0
 }

@@ -23,8 +23,11 @@ use patchwatch_vulndb::Triage;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use utoipa::ToSchema;
+
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 type Created = (StatusCode, Json<Value>);
@@ -45,6 +48,17 @@ fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
 }
 
 /// `GET /api/v1/tags`
+#[utoipa::path(
+    get,
+    path = "/tags",
+    operation_id = "list_tags",
+    tag = "triage",
+    summary = "CVE tags",
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Every tag, with the number of CVEs assigned (of the caller's hosts' CVEs)", body = schemas::TagList),
+    )
+)]
 pub async fn tags(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.reader()?;
     let mut tags = state.db.tags().await?;
@@ -60,15 +74,35 @@ pub async fn tags(State(state): State<AppState>, caller: Caller) -> Result<Json<
     Ok(Json(json!({ "count": tags.len(), "tags": tags })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTagBody {
+    /// 1 to 64 bytes, no white space or control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$"
+    )]
     name: String,
     #[serde(default)]
     reason: String,
 }
 
 /// `POST /api/v1/tags`
+#[utoipa::path(
+    post,
+    path = "/tags",
+    operation_id = "add_tag",
+    tag = "triage",
+    summary = "Create a CVE tag (triage rights on every site)",
+    request_body = NewTagBody,
+    security(("api_token" = [])),
+    responses(
+        (status = 201, description = "The new tag", body = schemas::Tag),
+        (status = 400, description = "The body is not the JSON expected, or the name is invalid", body = schemas::Error),
+        (status = 409, description = "A tag of that name exists", body = schemas::Error),
+    )
+)]
 pub async fn add_tag(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,6 +115,20 @@ pub async fn add_tag(
 }
 
 /// `DELETE /api/v1/tags/{name}`
+#[utoipa::path(
+    delete,
+    path = "/tags/{name}",
+    operation_id = "remove_tag",
+    tag = "triage",
+    summary = "Delete a CVE tag and its assignments (triage rights on every site)",
+    params(("name" = String, Path, description = "The tag's name")),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = schemas::TagRemoved),
+        (status = 400, description = "The tag can't be deleted, or the path is not valid UTF-8", body = schemas::Error),
+        (status = 404, description = "No such tag", body = schemas::Error),
+    )
+)]
 pub async fn remove_tag(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,6 +141,20 @@ pub async fn remove_tag(
 }
 
 /// `POST /api/v1/tags/{name}/enable`
+#[utoipa::path(
+    post,
+    path = "/tags/{name}/enable",
+    operation_id = "enable_tag",
+    tag = "triage",
+    summary = "Enable a CVE tag (triage rights on every site)",
+    params(("name" = String, Path, description = "The tag's name")),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The tag", body = schemas::Tag),
+        (status = 400, description = "The path is not valid UTF-8", body = schemas::Error),
+        (status = 404, description = "No such tag", body = schemas::Error),
+    )
+)]
 pub async fn enable_tag(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,6 +166,20 @@ pub async fn enable_tag(
 }
 
 /// `POST /api/v1/tags/{name}/disable`
+#[utoipa::path(
+    post,
+    path = "/tags/{name}/disable",
+    operation_id = "disable_tag",
+    tag = "triage",
+    summary = "Disable a CVE tag (triage rights on every site)",
+    params(("name" = String, Path, description = "The tag's name")),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The tag", body = schemas::Tag),
+        (status = 400, description = "The path is not valid UTF-8", body = schemas::Error),
+        (status = 404, description = "No such tag", body = schemas::Error),
+    )
+)]
 pub async fn disable_tag(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,6 +191,17 @@ pub async fn disable_tag(
 }
 
 /// `GET /api/v1/tags/assignments`
+#[utoipa::path(
+    get,
+    path = "/tags/assignments",
+    operation_id = "list_tag_assignments",
+    tag = "triage",
+    summary = "CVEs attached to tags",
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The assignments (for a caller who may not read every site, only of CVEs on its hosts)", body = schemas::AssignmentList),
+    )
+)]
 pub async fn assignments(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,15 +214,33 @@ pub async fn assignments(
     Ok(Json(json!({ "count": list.len(), "assignments": list })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
+    /// `CVE-YYYY-NNNN` (any case).
+    #[schema(pattern = r"^\s*[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}\s*$")]
     cve: String,
     #[serde(default)]
     reason: String,
 }
 
 /// `POST /api/v1/tags/{name}/cves`
+#[utoipa::path(
+    post,
+    path = "/tags/{name}/cves",
+    operation_id = "assign_cve",
+    tag = "triage",
+    summary = "Attach a CVE to a tag (triage rights on every site)",
+    params(("name" = String, Path, description = "The tag's name")),
+    request_body = AssignBody,
+    security(("api_token" = [])),
+    responses(
+        (status = 201, description = "The assignment", body = schemas::TagAssignment),
+        (status = 400, description = "The body is not the JSON expected, or the CVE id is malformed", body = schemas::Error),
+        (status = 404, description = "No such tag", body = schemas::Error),
+        (status = 409, description = "The CVE is already attached to the tag", body = schemas::Error),
+    )
+)]
 pub async fn assign(
     State(state): State<AppState>,
     caller: Caller,
@@ -158,6 +263,23 @@ pub async fn assign(
 }
 
 /// `DELETE /api/v1/tags/{name}/cves/{cve}`
+#[utoipa::path(
+    delete,
+    path = "/tags/{name}/cves/{cve}",
+    operation_id = "unassign_cve",
+    tag = "triage",
+    summary = "Detach a CVE from a tag (triage rights on every site)",
+    params(
+        ("name" = String, Path, description = "The tag's name"),
+        ("cve" = String, Path, description = "The CVE id", pattern = r"^\s*[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}\s*$"),
+    ),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Detached", body = schemas::AssignmentRemoved),
+        (status = 400, description = "The path is not valid UTF-8", body = schemas::Error),
+        (status = 404, description = "The CVE is not attached to that tag", body = schemas::Error),
+    )
+)]
 pub async fn unassign(
     State(state): State<AppState>,
     caller: Caller,
@@ -170,6 +292,17 @@ pub async fn unassign(
 }
 
 /// `GET /api/v1/exceptions`
+#[utoipa::path(
+    get,
+    path = "/exceptions",
+    operation_id = "list_exceptions",
+    tag = "triage",
+    summary = "Exceptions: OS-group ones and those of the caller's sites",
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The exceptions the caller may see", body = schemas::ExceptionList),
+    )
+)]
 pub async fn exceptions(
     State(state): State<AppState>,
     caller: Caller,
@@ -179,20 +312,49 @@ pub async fn exceptions(
     Ok(Json(json!({ "count": list.len(), "exceptions": list })))
 }
 
-#[derive(Debug, Deserialize)]
+/// Exactly one of `os_group` and `site`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionBody {
+    /// `CVE-YYYY-NNNN` (any case).
+    #[schema(pattern = r"^\s*[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}\s*$")]
     cve: String,
+    /// The installed package's name.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     package: String,
+    /// The installed version string, epoch included when not zero.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     version: String,
+    /// An OS group (`debian 12`): triage rights on every site.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     os_group: Option<String>,
+    /// A site: triage rights on it.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     site: Option<String>,
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     reason: String,
-    /// `2027-01-31` (through that day, UTC) or an RFC 3339 time.
+    /// `2027-01-31` (through that day, UTC) or an RFC 3339 time, in the
+    /// future.
+    #[schema(schema_with = crate::openapi::expiry_schema)]
     expires: Option<String>,
 }
 
 /// `POST /api/v1/exceptions`
+#[utoipa::path(
+    post,
+    path = "/exceptions",
+    operation_id = "add_exception",
+    tag = "triage",
+    summary = "Except a CVE for one installed package version on an OS group or a site",
+    request_body = ExceptionBody,
+    security(("api_token" = [])),
+    responses(
+        (status = 201, description = "The exception; its author is the caller", body = schemas::Exception),
+        (status = 400, description = "The body is not the JSON expected, or a field is invalid", body = schemas::Error),
+        (status = 404, description = "No such site (or not one the caller may read)", body = schemas::Error),
+        (status = 409, description = "The same exception exists", body = schemas::Error),
+    )
+)]
 pub async fn add_exception(
     State(state): State<AppState>,
     caller: Caller,
@@ -227,6 +389,20 @@ pub async fn add_exception(
 }
 
 /// `DELETE /api/v1/exceptions/{id}`
+#[utoipa::path(
+    delete,
+    path = "/exceptions/{id}",
+    operation_id = "remove_exception",
+    tag = "triage",
+    summary = "Delete an exception",
+    params(("id" = i64, Path, description = "The exception's id")),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = schemas::ExceptionRemoved),
+        (status = 400, description = "The id is not an integer", body = schemas::Error),
+        (status = 404, description = "No such exception (or not one the caller may see)", body = schemas::Error),
+    )
+)]
 pub async fn remove_exception(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,12 +12,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::hosts::{host_id, query};
+use utoipa::IntoParams;
+
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::openapi::schemas;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UpdatesQuery {
     /// Only security updates.
     security: Option<bool>,
@@ -27,6 +31,20 @@ pub struct UpdatesQuery {
 /// manager would install from its repositories (those its report names,
 /// else its OS group's defaults). `repositories` is empty when none
 /// applies: then "no updates" means "unknown".
+#[utoipa::path(
+    get,
+    path = "/hosts/{id}/updates",
+    operation_id = "get_host_updates",
+    tag = "updates",
+    summary = "A host's pending updates",
+    params(("id" = i64, Path, description = "The host's id"), UpdatesQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "What its package manager would install, security updates flagged", body = schemas::HostUpdates),
+        (status = 400, description = "The id is not an integer, or a parameter is unknown or not a boolean", body = schemas::Error),
+        (status = 404, description = "No such host (or not one the caller may read)", body = schemas::Error),
+    )
+)]
 pub async fn host(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +101,19 @@ pub async fn host(
 
 /// `GET /api/v1/updates?security=true`: every host the caller may read
 /// with its update counts, and per package how many hosts need it.
+#[utoipa::path(
+    get,
+    path = "/updates",
+    operation_id = "get_fleet_updates",
+    tag = "updates",
+    summary = "The fleet's pending updates",
+    params(UpdatesQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The caller's hosts with update counts, and hosts per package", body = schemas::FleetUpdates),
+        (status = 400, description = "A parameter is unknown or not a boolean", body = schemas::Error),
+    )
+)]
 pub async fn fleet(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,6 +152,17 @@ pub async fn fleet(
 
 /// `GET /api/v1/repos`: the configured repositories with their current
 /// snapshots (configuration, not site data: any reader may see it).
+#[utoipa::path(
+    get,
+    path = "/repos",
+    operation_id = "list_repositories",
+    tag = "updates",
+    summary = "The configured repositories",
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Repositories with their current snapshots and sync state", body = schemas::RepositoryList),
+    )
+)]
 pub async fn repos(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.reader()?;
     let repos = state.db.repositories().await?;

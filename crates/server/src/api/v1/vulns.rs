@@ -15,13 +15,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::hosts::{host_id, query};
+use utoipa::IntoParams;
+
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::openapi::schemas;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HostVulnQuery {
+    /// Only findings with this (enabled) CVE tag.
     tag: Option<String>,
 }
 
@@ -40,6 +45,20 @@ async fn triage(state: &AppState, tag: Option<&str>) -> Result<Triage, ApiError>
 /// are counted apart. `covered` is false when no imported feed has data
 /// for the host's OS (and no OVAL document applies to it): then "no
 /// findings" means "unknown".
+#[utoipa::path(
+    get,
+    path = "/hosts/{id}/vulnerabilities",
+    operation_id = "get_host_vulnerabilities",
+    tag = "vulnerabilities",
+    summary = "A host's findings",
+    params(("id" = i64, Path, description = "The host's id"), HostVulnQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Its findings, most severe first, excepted ones last", body = schemas::HostVulnerabilities),
+        (status = 400, description = "The id is not an integer, a parameter is unknown, or the tag is disabled", body = schemas::Error),
+        (status = 404, description = "No such host (or not one the caller may read), or no such tag", body = schemas::Error),
+    )
+)]
 pub async fn host(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,10 +100,13 @@ pub async fn host(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CveQuery {
+    /// Only this site's hosts.
     site: Option<String>,
+    /// Only CVEs with this (enabled) CVE tag.
     tag: Option<String>,
 }
 
@@ -92,6 +114,20 @@ pub struct CveQuery {
 /// the number of hosts (excepted findings left out, their hosts counted in
 /// `excepted_hosts`), the packages and the tags, most severe and
 /// widespread first.
+#[utoipa::path(
+    get,
+    path = "/cves",
+    operation_id = "list_cves",
+    tag = "vulnerabilities",
+    summary = "Every CVE a host of the caller's is exposed to",
+    params(CveQuery),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "CVEs with host counts, most severe and widespread first", body = schemas::CveList),
+        (status = 400, description = "A parameter is unknown, or the tag is disabled", body = schemas::Error),
+        (status = 404, description = "No such site (or not one the caller may read), or no such tag", body = schemas::Error),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -119,6 +155,23 @@ pub async fn list(
 
 /// `GET /api/v1/cves/{id}`: which hosts are exposed, through which
 /// package, installed and fixed where.
+#[utoipa::path(
+    get,
+    path = "/cves/{id}",
+    operation_id = "get_cve",
+    tag = "vulnerabilities",
+    summary = "The hosts exposed to one CVE",
+    params(
+        ("id" = String, Path, description = "A CVE id: `CVE-2024-12797` (any case)", pattern = r"^\s*[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}\s*$"),
+        CveQuery,
+    ),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "The findings of that CVE on the caller's hosts", body = schemas::CveHosts),
+        (status = 400, description = "A malformed CVE id, an unknown parameter, or a disabled tag", body = schemas::Error),
+        (status = 404, description = "No host of the caller's is exposed to it; or no such site or tag", body = schemas::Error),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,6 +243,17 @@ async fn site_filter(
 
 /// `GET /api/v1/assessment`: how far the server's kept fleet assessment
 /// is (feeds, advisories, distinct assessments, and the last update).
+#[utoipa::path(
+    get,
+    path = "/assessment",
+    operation_id = "get_assessment",
+    tag = "vulnerabilities",
+    summary = "The server's kept fleet assessment (readers of every site)",
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "How far the kept assessment is; it never waits for a running update", body = schemas::Assessment),
+    )
+)]
 pub async fn assessment(
     State(state): State<AppState>,
     caller: Caller,
