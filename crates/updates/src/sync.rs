@@ -347,8 +347,8 @@ async fn sync_from(
             return Ok((
                 RepoSyncOutcome::IndexesUnchanged {
                     reason: format!(
-                        "{top} changed but lists the {} index file(s) the current snapshot was \
-                         read from with the same checksums; nothing else downloaded",
+                        "{top} lists the {} index file(s) the current snapshot was read from, \
+                         with the same checksums: nothing else downloaded",
                         wanted.len()
                     ),
                 },
