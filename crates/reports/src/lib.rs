@@ -23,10 +23,10 @@ pub mod release;
 pub mod validate;
 
 pub use envelope::{Decryptor, EnvelopeError};
-pub use pakiti::{Mode, TaggedFinding};
+pub use pakiti::{Mode, SecurityUpdate, TaggedFinding};
 
 pub use error::ReportError;
 pub use model::{
-    ClientInfo, ClientUpdate, Kernel, OsInfo, OsRelease, Package, PackageType, Protocol,
-    RebootHint, Report, Repository,
+    ClientInfo, ClientUpdate, Kernel, ModuleStream, OsInfo, OsRelease, Package, PackageType,
+    Protocol, RebootHint, Report, Repository,
 };

@@ -275,7 +275,10 @@ pub struct Kernel {
     pub version: String,
 }
 
-/// A package repository the host is configured with.
+/// A package repository the host is configured with: one `.list` line or
+/// deb822 stanza, one `.repo` section, one `/etc/apk/repositories` line.
+/// Every member but `type` is optional, so the lines older clients and
+/// other protocols send (name, id, URLs) stay valid.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Repository {
     #[serde(rename = "type")]
@@ -286,8 +289,70 @@ pub struct Repository {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i64>,
+    /// apt `URIs`, dnf `baseurl`, the apk or pacman server.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub urls: Vec<String>,
+    /// apt: the suites (`bookworm`, `bookworm-updates`); a deb822 stanza
+    /// may name several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suites: Vec<String>,
+    /// apt components (`main contrib`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    /// apt `arch=` / `Architectures:`; empty: the host's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub architectures: Vec<String>,
+    /// `false`: configured but disabled (`Enabled: no`, `enabled=0`);
+    /// absent: enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// dnf `mirrorlist=`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mirrorlist: String,
+    /// dnf `metalink=`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub metalink: String,
+    /// dnf `cost=`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<i64>,
+    /// apk: the `@tag` of the line, without the `@`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tag: String,
+}
+
+impl Repository {
+    /// A repository of `kind` with nothing else known, for parsers to fill in.
+    pub fn new(kind: PackageType) -> Repository {
+        Repository {
+            kind,
+            name: String::new(),
+            id: String::new(),
+            priority: None,
+            urls: Vec::new(),
+            suites: Vec::new(),
+            components: Vec::new(),
+            architectures: Vec::new(),
+            enabled: None,
+            mirrorlist: String::new(),
+            metalink: String::new(),
+            cost: None,
+            tag: String::new(),
+        }
+    }
+
+    /// Whether the package manager uses it (absent `enabled` means yes).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled != Some(false)
+    }
+}
+
+/// A dnf module stream the host enabled (`/etc/dnf/modules.d/*.module`
+/// with `state=enabled`): its packages, and no other stream's, are
+/// candidates for the module's packages.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ModuleStream {
+    pub name: String,
+    pub stream: String,
 }
 
 /// An update the host computed itself (Patchman clients on RHEL/SUSE).
@@ -339,6 +404,9 @@ pub struct Report {
     pub packages: Option<Vec<Package>>,
     /// `None`: unchanged, as for packages.
     pub repositories: Option<Vec<Repository>>,
+    /// Enabled dnf module streams. They belong with the repositories: when
+    /// those are unchanged (`None`), the host keeps its previous streams too.
+    pub module_streams: Vec<ModuleStream>,
     pub updates: Vec<ClientUpdate>,
     pub reboot: RebootHint,
     pub client: ClientInfo,
@@ -358,6 +426,7 @@ impl Report {
             arch: String::new(),
             packages: Some(Vec::new()),
             repositories: Some(Vec::new()),
+            module_streams: Vec::new(),
             updates: Vec::new(),
             reboot: RebootHint::default(),
             client: ClientInfo::default(),

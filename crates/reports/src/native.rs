@@ -4,7 +4,9 @@
 use serde::Deserialize;
 
 use crate::error::ReportError;
-use crate::model::{ClientInfo, Kernel, OsInfo, Package, Protocol, RebootHint, Report, Repository};
+use crate::model::{
+    ClientInfo, Kernel, ModuleStream, OsInfo, Package, Protocol, RebootHint, Report, Repository,
+};
 use crate::validate;
 
 pub const FORMAT_VERSION: u64 = 1;
@@ -29,6 +31,8 @@ struct Wire {
     packages: Vec<Package>,
     #[serde(default)]
     repositories: Vec<Repository>,
+    #[serde(default)]
+    module_streams: Vec<ModuleStream>,
     #[serde(default)]
     reboot: RebootHint,
     #[serde(default)]
@@ -69,6 +73,7 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
         arch: wire.arch,
         packages: Some(packages),
         repositories: Some(wire.repositories),
+        module_streams: wire.module_streams,
         updates: Vec::new(),
         reboot: wire.reboot,
         client: wire.client,
@@ -129,6 +134,8 @@ pub fn to_json(report: &Report) -> Vec<u8> {
         arch: &'a str,
         packages: &'a [Package],
         repositories: &'a [Repository],
+        #[serde(skip_serializing_if = "<[ModuleStream]>::is_empty")]
+        module_streams: &'a [ModuleStream],
         reboot: &'a RebootHint,
         client: &'a ClientInfo,
     }
@@ -142,6 +149,7 @@ pub fn to_json(report: &Report) -> Vec<u8> {
         arch: &report.arch,
         packages: report.packages.as_deref().unwrap_or_default(),
         repositories: report.repositories.as_deref().unwrap_or_default(),
+        module_streams: &report.module_streams,
         reboot: &report.reboot,
         client: &report.client,
     };

@@ -6,7 +6,7 @@
 
 use crate::error::ReportError;
 use crate::hostname;
-use crate::model::Report;
+use crate::model::{Report, Repository};
 
 /// Longest name, version or other short field we keep.
 pub const MAX_FIELD: usize = 1024;
@@ -18,6 +18,11 @@ pub const MAX_TAGS: usize = 64;
 pub const MAX_REPOSITORIES: usize = 1024;
 /// Most URLs one repository may list.
 pub const MAX_REPOSITORY_URLS: usize = 64;
+/// Most values in one repository's `suites`, `components` or
+/// `architectures`.
+pub const MAX_REPOSITORY_VALUES: usize = 64;
+/// Most enabled module streams one report may list.
+pub const MAX_MODULE_STREAMS: usize = 1024;
 /// Most client-computed updates (Patchman) one report may list.
 pub const MAX_UPDATES: usize = 50_000;
 /// Most `reboot.reasons` one report may give.
@@ -56,14 +61,22 @@ pub fn report(r: &mut Report) -> Result<(), ReportError> {
     if let Some(repositories) = &r.repositories {
         bounded("repositories", repositories.len(), MAX_REPOSITORIES)?;
         for (i, repo) in repositories.iter().enumerate() {
-            short(&format!("repositories[{i}].name"), &repo.name)?;
-            short(&format!("repositories[{i}].id"), &repo.id)?;
-            let urls = format!("repositories[{i}].urls");
-            bounded(&urls, repo.urls.len(), MAX_REPOSITORY_URLS)?;
-            for (j, url) in repo.urls.iter().enumerate() {
-                if let Some(problem) = problem(url, MAX_URL) {
-                    return Err(ReportError::invalid(format!("{urls}[{j}]"), problem));
-                }
+            repository(i, repo)?;
+        }
+    }
+    bounded("module_streams", r.module_streams.len(), MAX_MODULE_STREAMS)?;
+    for (i, m) in r.module_streams.iter().enumerate() {
+        for (field, value) in [("name", &m.name), ("stream", &m.stream)] {
+            let problem = required_problem(value).or_else(|| {
+                value
+                    .contains([':', ' '])
+                    .then(|| "contains ':' or a space".to_owned())
+            });
+            if let Some(problem) = problem {
+                return Err(ReportError::invalid(
+                    format!("module_streams[{i}].{field}"),
+                    problem,
+                ));
             }
         }
     }
@@ -104,6 +117,44 @@ pub fn report(r: &mut Report) -> Result<(), ReportError> {
                 if let Some(problem) = short_problem(value) {
                     return Err(ReportError::invalid(at(field), problem));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn repository(i: usize, repo: &Repository) -> Result<(), ReportError> {
+    for (field, value) in [("name", &repo.name), ("id", &repo.id), ("tag", &repo.tag)] {
+        short(&format!("repositories[{i}].{field}"), value)?;
+    }
+    for (field, value) in [
+        ("mirrorlist", &repo.mirrorlist),
+        ("metalink", &repo.metalink),
+    ] {
+        if let Some(problem) = problem(value, MAX_URL) {
+            return Err(ReportError::invalid(
+                format!("repositories[{i}].{field}"),
+                problem,
+            ));
+        }
+    }
+    let urls = format!("repositories[{i}].urls");
+    bounded(&urls, repo.urls.len(), MAX_REPOSITORY_URLS)?;
+    for (j, url) in repo.urls.iter().enumerate() {
+        if let Some(problem) = problem(url, MAX_URL) {
+            return Err(ReportError::invalid(format!("{urls}[{j}]"), problem));
+        }
+    }
+    for (field, values) in [
+        ("suites", &repo.suites),
+        ("components", &repo.components),
+        ("architectures", &repo.architectures),
+    ] {
+        let at = format!("repositories[{i}].{field}");
+        bounded(&at, values.len(), MAX_REPOSITORY_VALUES)?;
+        for (j, value) in values.iter().enumerate() {
+            if let Some(problem) = required_problem(value) {
+                return Err(ReportError::invalid(format!("{at}[{j}]"), problem));
             }
         }
     }
@@ -164,7 +215,7 @@ fn problem(value: &str, limit: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Protocol, Repository};
+    use crate::model::{ModuleStream, Protocol};
 
     fn base() -> Report {
         Report::new(Protocol::Native, "web1.example.org")
@@ -184,11 +235,9 @@ mod tests {
         assert!(refused(&mut r).starts_with("reboot.reasons: has 65 entries"));
         let mut r = base();
         let repo = Repository {
-            kind: crate::PackageType::Deb,
             name: "main".into(),
-            id: String::new(),
-            priority: None,
             urls: vec!["http://deb.debian.org/debian".into(); MAX_REPOSITORY_URLS + 1],
+            ..Repository::new(crate::PackageType::Deb)
         };
         r.repositories = Some(vec![repo.clone()]);
         assert!(refused(&mut r).starts_with("repositories[0].urls: has 65 entries"));
@@ -200,6 +249,57 @@ mod tests {
             MAX_REPOSITORIES + 1
         ]);
         assert!(refused(&mut r).starts_with("repositories: has 1025 entries"));
+        let mut r = base();
+        r.repositories = Some(vec![Repository {
+            suites: vec!["bookworm".into(); MAX_REPOSITORY_VALUES + 1],
+            ..Repository::new(crate::PackageType::Deb)
+        }]);
+        assert_eq!(
+            refused(&mut r),
+            "repositories[0].suites: has 65 entries; at most 64 allowed"
+        );
+        let mut r = base();
+        let stream = ModuleStream {
+            name: "nodejs".into(),
+            stream: "18".into(),
+        };
+        r.module_streams = vec![stream.clone(); MAX_MODULE_STREAMS + 1];
+        assert!(refused(&mut r).starts_with("module_streams: has 1025 entries"));
+    }
+
+    #[test]
+    fn repository_and_module_members_are_checked() {
+        let mut r = base();
+        r.repositories = Some(vec![Repository {
+            components: vec!["main".into(), " ".into()],
+            ..Repository::new(crate::PackageType::Deb)
+        }]);
+        assert_eq!(refused(&mut r), "repositories[0].components[1]: is empty");
+        let mut r = base();
+        r.repositories = Some(vec![Repository {
+            metalink: "https://mirrors.example/metalink?repo=x\n".into(),
+            ..Repository::new(crate::PackageType::Rpm)
+        }]);
+        assert!(
+            refused(&mut r).starts_with("repositories[0].metalink: contains a control character"),
+        );
+        let mut r = base();
+        r.repositories = Some(vec![Repository {
+            tag: "x".repeat(MAX_FIELD + 1),
+            ..Repository::new(crate::PackageType::Apk)
+        }]);
+        assert!(refused(&mut r).starts_with("repositories[0].tag: is 1025 bytes"));
+        let mut r = base();
+        r.module_streams = vec![ModuleStream {
+            name: "nodejs".into(),
+            stream: "18:x".into(),
+        }];
+        assert_eq!(
+            refused(&mut r),
+            "module_streams[0].stream: contains ':' or a space"
+        );
+        r.module_streams[0].stream = "18".into();
+        assert_eq!(report(&mut r), Ok(()));
     }
 
     #[test]

@@ -66,6 +66,7 @@ fn v1_full_rpm_report() {
             id: "baseos".into(),
             priority: Some(99),
             urls: vec!["https://a/baseos/".into(), "https://b/baseos/".into()],
+            ..Repository::new(PackageType::Rpm)
         }
     );
     assert_eq!(

@@ -355,10 +355,22 @@ fn rpm_host_from_stubs() {
     assert_eq!(report.arch, "x86_64");
     // A container image: no package owns the running kernel, so no verdict.
     assert_eq!(report.reboot.required, None);
-    let repos = report.repositories.as_ref().unwrap();
+    // Disabled repositories are listed too, marked so.
+    let repos: Vec<_> = report
+        .repositories
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|r| r.is_enabled())
+        .collect();
     let ids: Vec<&str> = repos.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["ubi-9-baseos-rpms", "ubi-9-appstream-rpms"]);
     assert_eq!(repos[1].priority, Some(90));
+    assert_eq!(
+        repos[0].urls,
+        ["https://cdn-ubi.redhat.com/content/public/ubi/dist/ubi9/9/x86_64/baseos/os"],
+        "$basearch is expanded"
+    );
     assert!(repos[0].urls[0].starts_with("https://cdn-ubi.redhat.com/"));
 }
 
@@ -1126,6 +1138,7 @@ fn documented_examples_and_schema_agree_with_the_parser() {
             let def = match key.as_str() {
                 "packages" => "package",
                 "repositories" => "repository",
+                "module_streams" => "module_stream",
                 "os" | "kernel" | "reboot" | "client" => key,
                 _ => continue,
             };

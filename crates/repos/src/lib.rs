@@ -27,6 +27,6 @@ pub mod rpmmd;
 
 pub use error::RepoError;
 pub use model::{
-    AvailablePackage, ModuleStream, RepoAdvisory, RepoKind, RepoMeta, RepoSnapshot, Update,
-    UpdateKind,
+    AvailablePackage, IndexFile, ModuleStream, RepoAdvisory, RepoKind, RepoMeta, RepoSnapshot,
+    Update, UpdateKind,
 };

@@ -48,6 +48,24 @@ pub struct RepoMeta {
     pub date: String,
     /// rpm-md distro/content tags (CPEs), for Red Hat OVAL v2 applicability.
     pub cpes: Vec<String>,
+    /// The index files this snapshot was read from, with the checksums
+    /// their Release or repomd.xml gave (recorded by `repos sync`, which
+    /// skips downloading them again while the checksums stay the same).
+    /// Absent in snapshots stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub index_files: Vec<IndexFile>,
+}
+
+/// One index file a snapshot was read from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IndexFile {
+    /// As the Release or repomd.xml lists it (`main/binary-amd64/Packages.xz`,
+    /// `repodata/…-primary.xml.gz`).
+    pub path: String,
+    /// `sha256`, `sha512`, … as the listing names it.
+    pub algorithm: String,
+    /// Lower-case hex.
+    pub checksum: String,
 }
 
 /// One binary package the repository offers.

@@ -164,3 +164,74 @@ async fn patchman_report_back_lists_security_updates() {
         assert!(r.text.contains(&line), "{line:?} not in {}", r.text);
     }
 }
+
+/// Pakiti's report-back (the text pakiti-client prints) lists the host's
+/// security updates after the tagged CVEs, in Pakiti's own five columns:
+/// the real Debian 12 host through protocol 5, which names no repository,
+/// so its OS group's defaults (the three bookworm suites) apply.
+#[tokio::test]
+async fn pakiti_report_back_lists_security_updates() {
+    let s = common::start_from(open_config(), "192.0.2.7:5000").await;
+    let report = Fleet::new(vec![Image::debian12().unwrap()], 1)
+        .with_drift(0)
+        .report(0);
+    let body = patchwatch_reports::pakiti::to_v5(&report).into_bytes();
+    let post = |query: &'static str, body: Vec<u8>| {
+        s.post_to(
+            query,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body,
+        )
+    };
+    // No repository yet: nothing to say beyond `OK`.
+    let r = post("/feed/?protocol=5&mode=report-only", body.clone()).await;
+    assert_eq!((r.status, r.text.as_str()), (StatusCode::OK, "OK\n"));
+
+    add_bookworm(&s).await;
+    let r = post("/feed/?protocol=5&mode=store-and-report", body.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hosts = s.get("/api/v1/hosts").await;
+    let id = hosts.json["items"][0]["id"].as_i64().unwrap();
+    let v = s
+        .get(&format!("/api/v1/hosts/{id}/updates?security=true"))
+        .await;
+    let security = v.json["updates"].as_array().unwrap();
+    assert_eq!(security.len(), 82, "{}", v.json);
+    // No feed imported and apt indexes name no CVE: one line per update.
+    let mut want: Vec<String> = security
+        .iter()
+        .map(|u| {
+            format!(
+                "{}\t{}\t{}\t-\tsecurity update: {} ({})",
+                u["name"].as_str().unwrap(),
+                u["installed"].as_str().unwrap(),
+                u["arch"].as_str().unwrap(),
+                u["candidate"].as_str().unwrap(),
+                u["repository"].as_str().unwrap()
+            )
+        })
+        .collect();
+    want.sort();
+    let mut lines = r.text.lines();
+    assert_eq!(lines.next(), Some("OK"));
+    let mut got: Vec<String> = lines.map(str::to_owned).collect();
+    got.sort();
+    assert_eq!(got, want);
+    assert!(
+        got.iter()
+            .any(|l| l.starts_with("openssl\t") && l.ends_with("(bookworm-security)")),
+        "{got:#?}"
+    );
+    // Report-only answers the same without storing.
+    let r = post("/feed/?protocol=5&mode=report-only", body).await;
+    let mut again: Vec<String> = r.text.lines().skip(1).map(str::to_owned).collect();
+    again.sort();
+    assert_eq!(again, got);
+    // Store-only stays exactly `OK`.
+    let r = post(
+        "/feed/?protocol=5",
+        patchwatch_reports::pakiti::to_v5(&report).into_bytes(),
+    )
+    .await;
+    assert_eq!(r.text, "OK\n");
+}

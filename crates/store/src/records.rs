@@ -1,6 +1,6 @@
 //! What the store returns: sites, hosts, reports, tokens.
 
-use patchwatch_reports::{ClientInfo, ClientUpdate, OsInfo, OsRelease, Repository};
+use patchwatch_reports::{ClientInfo, ClientUpdate, ModuleStream, OsInfo, OsRelease, Repository};
 use serde::{Serialize, Serializer};
 
 use crate::{Millis, format_millis};
@@ -58,6 +58,8 @@ pub struct HostDetail {
     pub kernel_version: String,
     pub reboot_reasons: Vec<String>,
     pub repositories: Vec<Repository>,
+    /// Enabled dnf module streams (`name`, `stream`).
+    pub module_streams: Vec<ModuleStream>,
     pub client_updates: Vec<ClientUpdate>,
     pub client: ClientInfo,
 }
@@ -135,6 +137,8 @@ pub struct HostDetails {
     pub reboot_reasons: Vec<String>,
     #[serde(default)]
     pub repositories: Vec<Repository>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub module_streams: Vec<ModuleStream>,
     #[serde(default)]
     pub client_updates: Vec<ClientUpdate>,
     #[serde(default)]
@@ -156,6 +160,12 @@ impl HostDetails {
             repositories: match &report.repositories {
                 Some(r) => r.clone(),
                 None => previous.map(|p| p.repositories.clone()).unwrap_or_default(),
+            },
+            module_streams: match &report.repositories {
+                Some(_) => report.module_streams.clone(),
+                None => previous
+                    .map(|p| p.module_streams.clone())
+                    .unwrap_or_default(),
             },
             client_updates: report.updates.clone(),
             client: report.client.clone(),
@@ -179,6 +189,7 @@ impl HostDetails {
             kernel_version: self.kernel_version,
             reboot_reasons: self.reboot_reasons,
             repositories: self.repositories,
+            module_streams: self.module_streams,
             client_updates: self.client_updates,
             client: self.client,
         }

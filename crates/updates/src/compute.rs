@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use patchwatch_assess::OsGroups;
-use patchwatch_reports::{OsRelease, Package, Repository as ReportedRepository};
+use patchwatch_reports::{ModuleStream, OsRelease, Package, Repository as ReportedRepository};
 use patchwatch_repos::apk::select::{ApkIndex, ApkRepo};
 use patchwatch_repos::apt::{AptConfig, AptIndex};
 use patchwatch_repos::rpmmd::select::{DnfIndex, DnfOptions, DnfRepo};
@@ -17,7 +17,9 @@ use patchwatch_versions::Scheme;
 use serde::Serialize;
 
 use crate::codec::{CodecError, decode};
-use crate::hostrepos::repositories_for_host;
+use crate::hostrepos::{
+    HostFacts, HostSources, RepositoryUse, host_sources, repositories_for_host,
+};
 
 /// dnf's defaults, used where the stored repository says 0 (not given).
 const DNF_DEFAULT_PRIORITY: i32 = 99;
@@ -100,6 +102,31 @@ impl Catalogue {
         repositories_for_host(&configured, reported, os, groups)
     }
 
+    /// The repositories a host uses and how its package manager uses them
+    /// (see [`host_sources`]).
+    pub fn sources_for_host(
+        &self,
+        reported: &[ReportedRepository],
+        module_streams: &[ModuleStream],
+        host: &HostFacts<'_>,
+        groups: &OsGroups,
+    ) -> HostSources {
+        let configured: Vec<&Repository> = self.repositories.iter().collect();
+        host_sources(&configured, reported, module_streams, host, groups)
+    }
+
+    /// The updates of one host as its report configures its package
+    /// manager: module streams, its own dnf priorities and costs, apk tags.
+    pub fn host_updates(
+        &self,
+        sources: &HostSources,
+        installed: &[Package],
+        arch: &str,
+    ) -> Vec<HostUpdate> {
+        SetIndexes::build(self, &sources.repositories, arch, Some(sources))
+            .updates(self, installed, arch)
+    }
+
     /// The updates of one host.
     pub fn updates(&self, job: &Job<'_>) -> Vec<HostUpdate> {
         self.compute(std::slice::from_ref(job))
@@ -119,7 +146,7 @@ impl Catalogue {
         }
         let mut out = vec![Vec::new(); jobs.len()];
         for ((set, arch), members) in by_set {
-            let indexes = SetIndexes::build(self, set, arch);
+            let indexes = SetIndexes::build(self, set, arch, None);
             for i in members {
                 out[i] = indexes.updates(self, jobs[i].installed, arch);
             }
@@ -142,7 +169,7 @@ impl Catalogue {
         packages: &[(i64, Package)],
         sets: &[(i64, Vec<i64>)],
     ) -> Vec<Vec<HostUpdate>> {
-        let indexes = SetIndexes::build(self, repositories, arch);
+        let indexes = SetIndexes::build(self, repositories, arch, None);
         if let (Some((index, repos)), None, None) = (&indexes.apt, &indexes.dnf, &indexes.apk) {
             let fleet = index.updates_for_sets(packages, sets);
             return (0..sets.len())
@@ -232,26 +259,43 @@ fn uname_arch(arch: &str) -> &str {
 }
 
 impl<'a> SetIndexes<'a> {
-    fn build(catalogue: &'a Catalogue, set: &[usize], arch: &str) -> SetIndexes<'a> {
-        let of_kind = |kind: RepositoryKind| -> Vec<usize> {
+    /// `sources`, when given, is the host's configuration of `set` (its
+    /// `repositories` are `set`).
+    fn build(
+        catalogue: &'a Catalogue,
+        set: &[usize],
+        arch: &str,
+        sources: Option<&'a HostSources>,
+    ) -> SetIndexes<'a> {
+        let use_of = |position: usize| -> Option<&'a RepositoryUse> {
+            sources.and_then(|s| s.use_of(position))
+        };
+        // (index into the catalogue, how the host uses it) per kind.
+        let of_kind = |kind: RepositoryKind| -> Vec<(usize, Option<&'a RepositoryUse>)> {
             set.iter()
-                .copied()
-                .filter(|&i| catalogue.repositories[i].kind == kind)
+                .enumerate()
+                .filter(|&(_, &i)| catalogue.repositories[i].kind == kind)
+                .map(|(position, &i)| (i, use_of(position)))
                 .collect()
+        };
+        let indexes = |repos: &[(usize, Option<&RepositoryUse>)]| -> Vec<usize> {
+            repos.iter().map(|(i, _)| *i).collect()
         };
         let apt_repos = of_kind(RepositoryKind::Apt);
         let apt = (!apt_repos.is_empty()).then(|| {
-            let snapshots: Vec<&RepoSnapshot> =
-                apt_repos.iter().map(|&i| &catalogue.snapshots[i]).collect();
+            let snapshots: Vec<&RepoSnapshot> = apt_repos
+                .iter()
+                .map(|&(i, _)| &catalogue.snapshots[i])
+                .collect();
             let index = AptIndex::build(&snapshots, &AptConfig::new(dpkg_arch(arch)));
-            (index, apt_repos)
+            (index, indexes(&apt_repos))
         });
         let dnf_repos = of_kind(RepositoryKind::RpmMd);
         let dnf = (!dnf_repos.is_empty()).then(|| {
             let repos: Vec<DnfRepo<'a>> = dnf_repos
                 .iter()
-                .map(|&i| {
-                    let r = &catalogue.repositories[i];
+                .map(|(i, host_use)| {
+                    let r = &catalogue.repositories[*i];
                     let or_default = |v: i64, d: i32| {
                         if v == 0 {
                             d
@@ -259,26 +303,35 @@ impl<'a> SetIndexes<'a> {
                             i32::try_from(v).unwrap_or(d)
                         }
                     };
+                    // The host's own `priority=` / `cost=` is what its dnf uses.
+                    let priority = host_use.and_then(|u| u.priority).unwrap_or(r.priority);
+                    let cost = host_use.and_then(|u| u.cost).unwrap_or(r.cost);
                     DnfRepo {
-                        snapshot: &catalogue.snapshots[i],
+                        snapshot: &catalogue.snapshots[*i],
                         enabled: true,
-                        priority: or_default(r.priority, DNF_DEFAULT_PRIORITY),
-                        cost: or_default(r.cost, DNF_DEFAULT_COST),
+                        priority: or_default(priority, DNF_DEFAULT_PRIORITY),
+                        cost: or_default(cost, DNF_DEFAULT_COST),
                     }
                 })
                 .collect();
-            (DnfIndex::new(&repos, &DnfOptions::default()), dnf_repos)
+            let options = DnfOptions {
+                enabled_streams: sources
+                    .map(|s| s.module_streams.clone())
+                    .unwrap_or_default(),
+                ..DnfOptions::default()
+            };
+            (DnfIndex::new(&repos, &options), indexes(&dnf_repos))
         });
         let apk_repos = of_kind(RepositoryKind::Apk);
         let apk = (!apk_repos.is_empty()).then(|| {
             let repos: Vec<ApkRepo<'a>> = apk_repos
                 .iter()
-                .map(|&i| ApkRepo {
+                .map(|&(i, host_use)| ApkRepo {
                     snapshot: &catalogue.snapshots[i],
-                    tag: None,
+                    tag: host_use.and_then(|u| u.tag.as_deref()),
                 })
                 .collect();
-            (ApkIndex::new(&repos), apk_repos)
+            (ApkIndex::new(&repos), indexes(&apk_repos))
         });
         SetIndexes { apt, dnf, apk }
     }

@@ -11,11 +11,12 @@ pub mod compute;
 pub mod fleet;
 pub mod hostrepos;
 pub mod import;
+pub mod mirrors;
 pub mod sync;
 
 pub use codec::{CodecError, decode, encode};
 pub use compute::{Catalogue, HostUpdate, Job};
 pub use fleet::{FleetUpdates, HostUpdates, PackageCount, fleet_updates, package_counts};
-pub use hostrepos::repositories_for_host;
+pub use hostrepos::{HostFacts, HostSources, RepositoryUse, host_sources, repositories_for_host};
 pub use import::{ImportError, ImportSpec, read_snapshot};
 pub use sync::{RepoSyncError, RepoSyncOutcome, sync_repository};

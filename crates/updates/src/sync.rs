@@ -7,20 +7,33 @@
 //!
 //! The conditional request is made for the top file (`InRelease`,
 //! `repomd.xml`, `APKINDEX.tar.gz`): when it is not modified, nothing else
-//! is fetched.
+//! is fetched. When it changed but lists the same index files (Packages,
+//! primary, updateinfo, modules) with the same checksums as the current
+//! snapshot was read from (apt's `Release` is re-signed daily with a new
+//! `Valid-Until`), they are not downloaded again either: the outcome is
+//! `indexes-unchanged`, saying why.
+//!
+//! An rpm-md source that is a `mirrorlist` or `metalink` URL (see
+//! [`crate::mirrors`]) is fetched first; its mirrors are tried in order
+//! until one serves a complete, valid repository (and, for a metalink, a
+//! `repomd.xml` whose hash it lists).
 
 use std::path::Path;
 
-use patchwatch_repos::RepoError;
 use patchwatch_repos::apt::{Release, packages_path};
 use patchwatch_repos::rpmmd::{REPOMD, parse_repomd};
+use patchwatch_repos::{IndexFile, RepoError};
 use patchwatch_store::{Database, RepoImportOutcome, Repository, RepositoryKind, StoreError};
 use patchwatch_vulndb::{Download, Progress, SyncError, Syncer, Validators, finished_sync_state};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::codec::{CodecError, encode};
+use crate::codec::{CodecError, decode, encode};
 use crate::import::{ImportError, ImportSpec, read_snapshot};
+use crate::mirrors::{Metalink, MirrorSource, parse_metalink, parse_mirrorlist};
+
+/// Most mirrors of one list tried in one sync.
+pub const MAX_MIRRORS_TRIED: usize = 8;
 
 #[derive(Debug, Error)]
 pub enum RepoSyncError {
@@ -42,6 +55,16 @@ pub enum RepoSyncError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{source_url}: {problem}")]
+    MirrorList { source_url: String, problem: String },
+    #[error("{0}")]
+    Metalink(String),
+    #[error("{source_url}: none of the {tried} mirrors tried served the repository: {errors}")]
+    AllMirrorsFailed {
+        source_url: String,
+        tried: usize,
+        errors: String,
+    },
 }
 
 impl From<SyncError> for RepoSyncError {
@@ -57,6 +80,11 @@ pub enum RepoSyncOutcome {
     Imported(RepoImportOutcome),
     /// The server answered 304 for the top file: nothing downloaded.
     NotModified,
+    /// The top file changed, but lists every index file with the checksum
+    /// the current snapshot was read from: nothing else downloaded.
+    IndexesUnchanged {
+        reason: String,
+    },
 }
 
 /// Syncs one repository and records the outcome on it.
@@ -110,6 +138,11 @@ async fn sync_inner(
     if !(base.starts_with("http://") || base.starts_with("https://")) {
         return Err(RepoSyncError::NotHttp(repo.name.clone()));
     }
+    if repo.kind == RepositoryKind::RpmMd
+        && let Some(list) = MirrorSource::of(&base)
+    {
+        return sync_from_mirrors(syncer, db, repo, &base, list, progress).await;
+    }
     let arch = repo.architectures.first().cloned().unwrap_or_default();
     let (root, top) = match repo.kind {
         RepositoryKind::Apt if repo.suite.is_empty() => (base.clone(), "InRelease".to_owned()),
@@ -125,6 +158,117 @@ async fn sync_inner(
         RepositoryKind::Apk => (format!("{base}/{arch}"), "APKINDEX.tar.gz".to_owned()),
     };
     let conditional = repo.current.is_some().then_some(&repo.sync);
+    sync_from(syncer, db, repo, &root, &top, conditional, None, progress).await
+}
+
+/// Fetches the mirror list or metalink at `list_url` and syncs from its
+/// mirrors in order; the first complete one wins.
+async fn sync_from_mirrors(
+    syncer: &Syncer,
+    db: &dyn Database,
+    repo: &Repository,
+    list_url: &str,
+    list: MirrorSource,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(RepoSyncOutcome, Validators), RepoSyncError> {
+    let problem = |problem: String| RepoSyncError::MirrorList {
+        source_url: list_url.to_owned(),
+        problem,
+    };
+    // Never conditional: the validators kept are those of a mirror's
+    // repomd.xml, and the list changes as mirrors come and go.
+    let bytes = match syncer.download(list_url, None, progress).await? {
+        Download::Body(bytes, _) => bytes,
+        Download::NotModified(_) => {
+            return Err(problem("answered 304 to an unconditional request".into()));
+        }
+    };
+    let (mirrors, metalink) = match list {
+        MirrorSource::Mirrorlist => {
+            let text = String::from_utf8_lossy(&bytes);
+            (parse_mirrorlist(&text), None)
+        }
+        MirrorSource::Metalink => {
+            let metalink = parse_metalink(&bytes).map_err(problem)?;
+            (metalink.mirrors.clone(), Some(metalink))
+        }
+    };
+    if mirrors.is_empty() {
+        return Err(problem("lists no http or https mirror".into()));
+    }
+    let mut errors = Vec::new();
+    for mirror in mirrors.iter().take(MAX_MIRRORS_TRIED) {
+        match sync_from(
+            syncer,
+            db,
+            repo,
+            mirror,
+            REPOMD,
+            None,
+            metalink.as_ref(),
+            progress,
+        )
+        .await
+        {
+            Ok((outcome, _)) => {
+                tracing::info!(repository = %repo.name, %mirror, "synced from a mirror");
+                return Ok((outcome, Validators::default()));
+            }
+            // The store failing is not the mirror's fault: another mirror
+            // would fail the same way.
+            Err(e @ RepoSyncError::Store(_)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(repository = %repo.name, %mirror, error = %e, "mirror failed; trying the next");
+                errors.push(format!("{mirror}: {e}"));
+            }
+        }
+    }
+    Err(RepoSyncError::AllMirrorsFailed {
+        source_url: list_url.to_owned(),
+        tried: errors.len(),
+        errors: errors.join("; "),
+    })
+}
+
+/// The index files the current snapshot of `repo` was read from (empty
+/// when it has none, or was imported from files).
+async fn current_index_files(
+    db: &dyn Database,
+    repo: &Repository,
+) -> Result<Vec<IndexFile>, RepoSyncError> {
+    if repo.current.is_none() {
+        return Ok(Vec::new());
+    }
+    let Some((_, document)) = db
+        .current_repo_snapshots()
+        .await?
+        .into_iter()
+        .find(|(r, _)| r.id == repo.id)
+    else {
+        return Ok(Vec::new());
+    };
+    let snapshot = tokio::task::spawn_blocking(move || decode(&document))
+        .await
+        .map_err(|e| RepoSyncError::Scratch {
+            path: "the snapshot decoding task".into(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+    Ok(snapshot.meta.index_files)
+}
+
+/// Syncs from one place: `root/top` and the files it lists.
+#[allow(clippy::too_many_arguments)]
+async fn sync_from(
+    syncer: &Syncer,
+    db: &dyn Database,
+    repo: &Repository,
+    root: &str,
+    top: &str,
+    conditional: Option<&patchwatch_store::SyncState>,
+    metalink: Option<&Metalink>,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(RepoSyncOutcome, Validators), RepoSyncError> {
+    let arch = repo.architectures.first().cloned().unwrap_or_default();
     let (top_bytes, validators) = match syncer
         .download(&format!("{root}/{top}"), conditional, progress)
         .await?
@@ -132,18 +276,18 @@ async fn sync_inner(
         Download::NotModified(v) => return Ok((RepoSyncOutcome::NotModified, v)),
         Download::Body(bytes, v) => (bytes, v),
     };
-    let scratch = tempfile::tempdir().map_err(|source| RepoSyncError::Scratch {
-        path: std::env::temp_dir().display().to_string(),
-        source,
-    })?;
-    let dir = scratch.path();
-    write(dir, &top, &top_bytes)?;
+    if let Some(metalink) = metalink {
+        metalink
+            .verify(&top_bytes)
+            .map_err(|e| RepoSyncError::Metalink(format!("{root}/{top}: {e}")))?;
+    }
     let file = |listed: &str| format!("{root}/{listed}");
+    // The index files to read, with the checksums the top file gives.
+    let mut wanted: Vec<IndexFile> = Vec::new();
     match repo.kind {
         RepositoryKind::Apt => {
             let text = String::from_utf8_lossy(&top_bytes);
-            let release = Release::parse(&file(&top), &text).map_err(ImportError::from)?;
-            let mut wanted: Vec<String> = Vec::new();
+            let release = Release::parse(&file(top), &text).map_err(ImportError::from)?;
             let components: Vec<&str> = if repo.components.is_empty() && repo.suite.is_empty() {
                 vec![""]
             } else if repo.components.is_empty() {
@@ -164,47 +308,85 @@ async fn sync_inner(
                         .iter()
                         .find_map(|s| release.file(&format!("{b}{s}")))
                     {
-                        wanted.push(f.path.clone());
+                        wanted.push(IndexFile {
+                            path: f.path.clone(),
+                            algorithm: "sha256".into(),
+                            checksum: f.sha256.clone(),
+                        });
                     }
-                }
-            }
-            for listed in wanted {
-                if let Download::Body(bytes, _) =
-                    syncer.download(&file(&listed), None, progress).await?
-                {
-                    write(dir, &listed, &bytes)?;
                 }
             }
         }
         RepositoryKind::RpmMd => {
-            let repomd = parse_repomd(&top_bytes, &file(&top)).map_err(ImportError::from)?;
+            let repomd = parse_repomd(&top_bytes, &file(top)).map_err(ImportError::from)?;
             for d in repomd
                 .data
                 .iter()
                 .filter(|d| matches!(d.kind.as_str(), "primary" | "updateinfo" | "modules"))
             {
-                if let Download::Body(bytes, _) =
-                    syncer.download(&file(&d.href), None, progress).await?
-                {
-                    write(dir, &d.href, &bytes)?;
-                }
+                let (algorithm, checksum) = d
+                    .checksum
+                    .as_ref()
+                    .map(|c| (c.algorithm.clone(), c.hex.clone()))
+                    .unwrap_or_default();
+                wanted.push(IndexFile {
+                    path: d.href.clone(),
+                    algorithm,
+                    checksum,
+                });
             }
         }
         RepositoryKind::Apk => {}
     }
+    wanted.sort();
+    let all_checksummed = wanted.iter().all(|f| !f.checksum.is_empty());
+    if !wanted.is_empty() && all_checksummed {
+        let mut current = current_index_files(db, repo).await?;
+        current.sort();
+        if current == wanted {
+            return Ok((
+                RepoSyncOutcome::IndexesUnchanged {
+                    reason: format!(
+                        "{top} lists the {} index file(s) the current snapshot was read from, \
+                         with the same checksums: nothing else downloaded",
+                        wanted.len()
+                    ),
+                },
+                validators,
+            ));
+        }
+    }
+    let scratch = tempfile::tempdir().map_err(|source| RepoSyncError::Scratch {
+        path: std::env::temp_dir().display().to_string(),
+        source,
+    })?;
+    let dir = scratch.path();
+    write(dir, top, &top_bytes)?;
+    for listed in &wanted {
+        if let Download::Body(bytes, _) =
+            syncer.download(&file(&listed.path), None, progress).await?
+        {
+            write(dir, &listed.path, &bytes)?;
+        }
+    }
     let spec_path = match repo.kind {
-        RepositoryKind::Apk => dir.join(&top),
+        RepositoryKind::Apk => dir.join(top),
         _ => dir.to_path_buf(),
     };
     let (kind, suite, components) = (repo.kind, repo.suite.clone(), repo.components.clone());
     let (snapshot, document, sha256) = tokio::task::spawn_blocking(move || {
-        let snapshot = read_snapshot(&ImportSpec {
+        let mut snapshot = read_snapshot(&ImportSpec {
             kind,
             path: &spec_path,
             suite: &suite,
             components: &components,
             arch: &arch,
         })?;
+        // Read and checked against the top file: the next sync may skip
+        // them while their checksums stay.
+        if all_checksummed {
+            snapshot.meta.index_files = wanted;
+        }
         let (document, sha256) = encode(&snapshot)?;
         drop(scratch);
         Ok::<_, RepoSyncError>((snapshot, document, sha256))

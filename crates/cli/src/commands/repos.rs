@@ -312,6 +312,9 @@ async fn sync(
                     patchwatch_updates::RepoSyncOutcome::NotModified => {
                         format!("{}: not modified", repo.name)
                     }
+                    patchwatch_updates::RepoSyncOutcome::IndexesUnchanged { reason } => {
+                        format!("{}: unchanged: {}", repo.name, escape(reason))
+                    }
                     patchwatch_updates::RepoSyncOutcome::Imported(
                         RepoImportOutcome::Imported { snapshot, .. },
                     ) => format!(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use patchwatch_store::{Database, HostFilter};
-use patchwatch_updates::{Catalogue, HostUpdate, Job, fleet_updates, package_counts};
+use patchwatch_updates::{Catalogue, HostFacts, HostUpdate, fleet_updates, package_counts};
 use serde::Serialize;
 
 use super::Context;
@@ -78,7 +78,16 @@ pub async fn host(
     let h = super::hosts::resolve(db, &args.host).await?;
     let catalogue = catalogue(db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let repos = catalogue.for_host(&h.repositories, &h.summary.os, &groups);
+    let sources = catalogue.sources_for_host(
+        &h.repositories,
+        &h.module_streams,
+        &HostFacts {
+            os: &h.summary.os,
+            arch: &h.summary.arch,
+        },
+        &groups,
+    );
+    let repos = &sources.repositories;
     if repos.is_empty() {
         bail!(
             "no configured repository applies to {} ({}): its report names none of them and \
@@ -89,12 +98,7 @@ pub async fn host(
         );
     }
     let packages = db.package_set(h.summary.package_set_id).await?;
-    let job = Job {
-        repositories: repos.clone(),
-        installed: &packages,
-        arch: h.summary.arch.clone(),
-    };
-    let mut updates = catalogue.updates(&job);
+    let mut updates = catalogue.host_updates(&sources, &packages, &h.summary.arch);
     let no_update = close_from_feeds(ctx, db, &h.summary, &packages, &mut updates).await?;
     let shown: Vec<&HostUpdate> = updates
         .iter()

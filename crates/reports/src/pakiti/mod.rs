@@ -139,16 +139,58 @@ pub struct TaggedFinding {
     pub tag: String,
 }
 
+/// A security update pending for a reported package, from the host's
+/// repositories: the report-back lists it after the tagged CVEs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SecurityUpdate {
+    pub name: String,
+    /// The installed version as the client printed it.
+    pub version: String,
+    pub arch: String,
+    /// The version the package manager would install.
+    pub candidate: String,
+    /// The configured repository it comes from.
+    pub repository: String,
+    /// CVEs it closes; when none is known, the advisories shipping it.
+    pub cves: Vec<String>,
+    pub advisories: Vec<String>,
+}
+
 /// The reply body: `OK\n`, then `name<TAB>version<TAB>arch<TAB>CVE<TAB>tag`
 /// lines. With no findings (and always in store-only mode) it is exactly
 /// `OK\n`, which the 3.0.4 curl fallback checks for.
 pub fn reply(findings: &[TaggedFinding]) -> String {
-    let mut out = String::with_capacity(3 + findings.len() * 64);
+    reply_with_updates(findings, &[])
+}
+
+/// [`reply`], followed by the host's security updates in the same five
+/// columns, so `pakiti-client` prints them as it prints findings: one line
+/// per CVE the update closes (its advisory, or `-`, when it names none),
+/// the last column saying what to install:
+/// `openssl<TAB>1:3.0.7-25.el9_3<TAB>x86_64<TAB>CVE-2024-0727<TAB>security update: 1:3.0.7-27.el9_4 (baseos)`.
+pub fn reply_with_updates(findings: &[TaggedFinding], updates: &[SecurityUpdate]) -> String {
+    let mut out = String::with_capacity(3 + (findings.len() + updates.len()) * 64);
     out.push_str("OK\n");
-    for f in findings {
+    let mut line = |fields: [&str; 5]| {
         // A tab or newline inside a field would shift the client's columns.
-        let fields = [&f.name, &f.version, &f.arch, &f.cve, &f.tag].map(|s| one_field(s));
+        let fields = fields.map(one_field);
         let _ = writeln!(out, "{}", fields.join("\t"));
+    };
+    for f in findings {
+        line([&f.name, &f.version, &f.arch, &f.cve, &f.tag]);
+    }
+    for u in updates {
+        let what = format!("security update: {} ({})", u.candidate, u.repository);
+        let ids: Vec<&str> = if !u.cves.is_empty() {
+            u.cves.iter().map(String::as_str).collect()
+        } else if !u.advisories.is_empty() {
+            u.advisories.iter().map(String::as_str).collect()
+        } else {
+            vec!["-"]
+        };
+        for id in ids {
+            line([&u.name, &u.version, &u.arch, id, &what]);
+        }
     }
     out
 }
@@ -263,6 +305,35 @@ mod tests {
         assert_eq!(
             reply(&[f]),
             "OK\nopenssl\t1:3.0.7-25.el9_3\tx86_64\tCVE-2024-0727\tHigh x\n"
+        );
+    }
+
+    #[test]
+    fn reply_lines_with_security_updates() {
+        let update = |cves: &[&str], advisories: &[&str]| SecurityUpdate {
+            name: "openssl".into(),
+            version: "1:3.0.7-25.el9_3".into(),
+            arch: "x86_64".into(),
+            candidate: "1:3.0.7-27.el9".into(),
+            repository: "baseos\n".into(),
+            cves: cves.iter().map(|c| (*c).to_owned()).collect(),
+            advisories: advisories.iter().map(|c| (*c).to_owned()).collect(),
+        };
+        assert_eq!(reply_with_updates(&[], &[]), "OK\n");
+        assert_eq!(
+            reply_with_updates(
+                &[],
+                &[
+                    update(&["CVE-2024-0727", "CVE-2024-2511"], &["RLSA-2024:2447"]),
+                    update(&[], &["RLSA-2024:2447"]),
+                    update(&[], &[]),
+                ]
+            ),
+            "OK\n\
+             openssl\t1:3.0.7-25.el9_3\tx86_64\tCVE-2024-0727\tsecurity update: 1:3.0.7-27.el9 (baseos )\n\
+             openssl\t1:3.0.7-25.el9_3\tx86_64\tCVE-2024-2511\tsecurity update: 1:3.0.7-27.el9 (baseos )\n\
+             openssl\t1:3.0.7-25.el9_3\tx86_64\tRLSA-2024:2447\tsecurity update: 1:3.0.7-27.el9 (baseos )\n\
+             openssl\t1:3.0.7-25.el9_3\tx86_64\t-\tsecurity update: 1:3.0.7-27.el9 (baseos )\n"
         );
     }
 

@@ -244,6 +244,7 @@ fn repository(r: WireRepo) -> Result<Repository, String> {
             .map(|u| u.trim().to_owned())
             .filter(|u| !u.is_empty())
             .collect(),
+        ..Repository::new(super::package_type(&r.kind)?)
     };
     set_priority(&mut repo, r.priority.text().trim())?;
     Ok(repo)

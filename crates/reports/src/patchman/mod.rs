@@ -290,6 +290,7 @@ fn repo_line(fields: &[&str]) -> Result<Option<Repository>, String> {
             .map(|u| u.trim().to_owned())
             .filter(|u| !u.is_empty())
             .collect(),
+        ..Repository::new(package_type(kind)?)
     };
     set_priority(&mut repo, priority.trim())?;
     Ok(Some(repo))

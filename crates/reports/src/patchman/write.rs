@@ -221,6 +221,7 @@ mod tests {
             id: String::new(),
             priority: Some(500),
             urls: vec!["http://deb.debian.org/debian/dists/bookworm/main/binary-amd64".into()],
+            ..Repository::new(PackageType::Deb)
         }]);
         r.updates = vec![ClientUpdate {
             name: "openssl".into(),

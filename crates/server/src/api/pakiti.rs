@@ -9,8 +9,9 @@
 //! (`pakiti-client --encrypt`), decrypted with `[server] pakiti_key`.
 //!
 //! The reply is `OK\n` and, in the report modes, one line per tagged,
-//! non-excepted CVE the packages are exposed to (see `evaluate`); errors
-//! are plain text the client prints, with a 4xx status.
+//! non-excepted CVE the packages are exposed to, then one per security
+//! update the host's repositories offer (see `evaluate`); errors are plain
+//! text the client prints, with a 4xx status.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -22,9 +23,10 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use patchwatch_reports::envelope::looks_encrypted;
-use patchwatch_reports::pakiti::{self, Mode, TaggedFinding};
+use patchwatch_reports::pakiti::{self, Mode, SecurityUpdate, TaggedFinding};
 use patchwatch_reports::{Decryptor, PackageType, Protocol, Report};
 use patchwatch_store::{HostSummary, now_millis};
+use patchwatch_updates::{HostFacts, closes};
 use patchwatch_vulndb::{HostScope, Triage, host_findings};
 
 use crate::error::ApiError;
@@ -131,22 +133,25 @@ async fn handle(
         // The reply goes out only after the report is committed.
         store(state, site_id, report, who.address, user_agent(headers)).await?;
     }
-    let findings = match to_assess {
+    let (findings, updates) = match to_assess {
         Some(report) => evaluate(state, &site_name, report).await?,
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
-    Ok(pakiti::reply(&findings))
+    Ok(pakiti::reply_with_updates(&findings, &updates))
 }
 
 /// The CVEs the reported packages are exposed to that carry an enabled
 /// tag and are not excepted (see `patchwatch_vulndb::triage`): one line
 /// per package, CVE and tag, assessed against the current feed
-/// generations exactly as `hosts vulns` would assess the stored host.
+/// generations exactly as `hosts vulns` would assess the stored host; and
+/// the security updates the host's repositories offer (those its report
+/// names, else its OS group's defaults), as `hosts updates --security`
+/// would list them, with the CVEs the feeds say they close.
 async fn evaluate(
     state: &AppState,
     site: &str,
     report: Report,
-) -> Result<Vec<TaggedFinding>, ApiError> {
+) -> Result<(Vec<TaggedFinding>, Vec<SecurityUpdate>), ApiError> {
     let loaded = state.vulns.current(state.db.as_ref()).await?;
     let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
     let os = patchwatch_reports::os::normalise(&report.os, &report.os_string);
@@ -176,8 +181,45 @@ async fn evaluate(
     // rpm clients print a zero epoch (`0:5.1.8-6.el9_1`); the reply names
     // the package version the way the client sent it.
     let rpm = packages.iter().any(|p| p.kind == PackageType::Rpm);
+    let as_sent = |installed: &str| {
+        if rpm && !installed.contains(':') {
+            format!("0:{installed}")
+        } else {
+            installed.to_owned()
+        }
+    };
+    let findings = host_findings(&loaded, &host, &packages);
+    let catalogue = state.repos.current(state.db.as_ref()).await?;
+    let sources = catalogue.sources_for_host(
+        report.repositories.as_deref().unwrap_or_default(),
+        &report.module_streams,
+        &HostFacts {
+            os: &host.os,
+            arch: &host.arch,
+        },
+        state.repos.groups(),
+    );
+    let mut updates = if sources.is_empty() {
+        Vec::new()
+    } else {
+        catalogue.host_updates(&sources, &packages, &host.arch)
+    };
+    closes::annotate(&mut updates, &findings);
+    let security_updates = updates
+        .into_iter()
+        .filter(|u| u.security)
+        .map(|u| SecurityUpdate {
+            version: as_sent(&u.installed),
+            name: u.name,
+            arch: u.arch,
+            candidate: u.candidate,
+            repository: u.repository,
+            cves: u.cves,
+            advisories: u.advisories,
+        })
+        .collect();
     let mut lines = BTreeSet::new();
-    for f in host_findings(&loaded, &host, &packages) {
+    for f in findings {
         if !f.is_exposed() {
             continue;
         }
@@ -186,21 +228,16 @@ async fn evaluate(
             continue;
         }
         for tag in c.tags {
-            let version = if rpm && !f.installed().contains(':') {
-                format!("0:{}", f.installed())
-            } else {
-                f.installed().to_owned()
-            };
             lines.insert(TaggedFinding {
                 name: f.package().to_owned(),
-                version,
+                version: as_sent(f.installed()),
                 arch: f.arch().to_owned(),
                 cve: f.cve().to_owned(),
                 tag,
             });
         }
     }
-    Ok(lines.into_iter().collect())
+    Ok((lines.into_iter().collect(), security_updates))
 }
 
 fn parse(

@@ -6,7 +6,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use patchwatch_assess::FindingState;
 use patchwatch_store::HostFilter;
-use patchwatch_updates::{HostUpdate, Job, closes, fleet_updates, package_counts};
+use patchwatch_updates::{HostFacts, HostUpdate, closes, fleet_updates, package_counts};
 use patchwatch_vulndb::host_findings;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -55,16 +55,21 @@ pub async fn host(
     let q = query(q)?;
     let host = caller.host(&state, id).await?;
     let catalogue = state.repos.current(state.db.as_ref()).await?;
-    let repos = catalogue.for_host(&host.repositories, &host.summary.os, state.repos.groups());
+    let sources = catalogue.sources_for_host(
+        &host.repositories,
+        &host.module_streams,
+        &HostFacts {
+            os: &host.summary.os,
+            arch: &host.summary.arch,
+        },
+        state.repos.groups(),
+    );
+    let repos = &sources.repositories;
     let packages = state.db.package_set(host.summary.package_set_id).await?;
     let mut updates = if repos.is_empty() {
         Vec::new()
     } else {
-        catalogue.updates(&Job {
-            repositories: repos.clone(),
-            installed: &packages,
-            arch: host.summary.arch.clone(),
-        })
+        catalogue.host_updates(&sources, &packages, &host.summary.arch)
     };
     // The CVEs each update closes, from the imported feeds; and the fixes
     // no repository of the host offers yet.
