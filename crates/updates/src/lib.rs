@@ -11,6 +11,7 @@ pub mod compute;
 pub mod fleet;
 pub mod hostrepos;
 pub mod import;
+pub mod package;
 pub mod sync;
 
 pub use codec::{CodecError, decode, encode};
@@ -18,4 +19,5 @@ pub use compute::{Catalogue, HostUpdate, Job};
 pub use fleet::{FleetUpdates, HostUpdates, PackageCount, fleet_updates, package_counts};
 pub use hostrepos::repositories_for_host;
 pub use import::{ImportError, ImportSpec, read_snapshot};
+pub use package::{PackageHost, PackageState, package_hosts};
 pub use sync::{RepoSyncError, RepoSyncOutcome, sync_repository};
