@@ -102,11 +102,13 @@ impl Interner {
     }
 }
 
-/// One CVE a host is exposed to (not excepted), and whether a tag names
-/// it.
+/// One CVE a host is exposed to (not excepted), how severe, and whether
+/// a tag names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenCve {
     pub cve: String,
+    /// The most severe of its findings on the host.
+    pub severity: SeverityLevel,
     pub tagged: bool,
 }
 
@@ -464,9 +466,13 @@ impl FleetAssessment {
             let tagged = !triage.tags_for(name, e.severity).is_empty();
             // Sorted by CVE: a CVE's exposures are consecutive.
             match out.last_mut() {
-                Some(last) if last.cve == name => last.tagged |= tagged,
+                Some(last) if last.cve == name => {
+                    last.tagged |= tagged;
+                    last.severity = last.severity.max(e.severity);
+                }
                 _ => out.push(OpenCve {
                     cve: name.to_owned(),
+                    severity: e.severity,
                     tagged,
                 }),
             }

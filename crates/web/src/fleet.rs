@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use patchwatch_advisories::SeverityLevel;
 use patchwatch_auth::Action;
 use patchwatch_reports::OsRelease;
 use patchwatch_server::AppState;
@@ -125,34 +126,46 @@ pub struct HostStates {
     pub stale_days: u32,
     /// No imported feed has data for the host's OS.
     pub not_covered: usize,
+    /// The CVEs the hosts are exposed to (not excepted), most widespread
+    /// first, then most severe.
+    pub cves: Vec<CveCount>,
 }
 
 /// Distinct (package set, OS, kernel, site) keys, numbered in the order
 /// first seen: what exposure is looked up by.
 #[derive(Default)]
-struct Distinct {
-    numbers: HashMap<(i64, OsRelease, String, String), usize>,
+struct Distinct<'a> {
+    numbers: HashMap<(i64, &'a OsRelease, &'a str, &'a str), usize>,
     keys: Vec<(Arrival, String)>,
 }
 
-impl Distinct {
-    fn number(&mut self, set_id: i64, os: &OsRelease, kernel: &str, site: &str) -> usize {
-        let key = (set_id, os.clone(), kernel.to_owned(), site.to_owned());
-        if let Some(&n) = self.numbers.get(&key) {
-            return n;
+impl<'a> Distinct<'a> {
+    fn number(&mut self, set_id: i64, os: &'a OsRelease, kernel: &'a str, site: &'a str) -> usize {
+        let next = self.keys.len();
+        let n = *self
+            .numbers
+            .entry((set_id, os, kernel, site))
+            .or_insert(next);
+        if n == next {
+            self.keys.push((
+                Arrival {
+                    set_id,
+                    os: os.clone(),
+                    kernel: kernel.to_owned(),
+                },
+                site.to_owned(),
+            ));
         }
-        let n = self.keys.len();
-        self.keys.push((
-            Arrival {
-                set_id,
-                os: os.clone(),
-                kernel: kernel.to_owned(),
-            },
-            site.to_owned(),
-        ));
-        self.numbers.insert(key, n);
         n
     }
+}
+
+/// A CVE and how many of the counted hosts are exposed to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CveCount {
+    pub cve: String,
+    pub severity: SeverityLevel,
+    pub hosts: usize,
 }
 
 /// Counts the states of the hosts `keep` accepts.
@@ -196,7 +209,9 @@ pub async fn host_states(
         security_updates: snapshot.security_updates.as_ref().map(|_| 0),
         ..HostStates::default()
     };
+    let mut per_key = vec![0usize; distinct.keys.len()];
     for (h, &k) in hosts.iter().zip(&of_host) {
+        per_key[k] += 1;
         if !open[k].is_empty() {
             states.vulnerable += 1;
         }
@@ -219,6 +234,24 @@ pub async fn host_states(
             states.not_covered += 1;
         }
     }
+    let mut cves: HashMap<&str, CveCount> = HashMap::new();
+    for (list, &n) in open.iter().zip(&per_key) {
+        for c in list {
+            let count = cves.entry(c.cve.as_str()).or_insert_with(|| CveCount {
+                cve: c.cve.clone(),
+                severity: c.severity,
+                hosts: 0,
+            });
+            count.hosts += n;
+            count.severity = count.severity.max(c.severity);
+        }
+    }
+    states.cves = cves.into_values().collect();
+    states.cves.sort_by(|a, b| {
+        (b.hosts, b.severity)
+            .cmp(&(a.hosts, a.severity))
+            .then_with(|| a.cve.cmp(&b.cve))
+    });
     Ok(states)
 }
 

@@ -204,24 +204,15 @@ pub async fn show(
     let in_scope = |h: &patchwatch_store::HostSummary| access.allows(Action::Read, h.site_id);
     let states = host_states(&state, &snapshot, in_scope, &triage).await?;
     let trend = trends(&state, &snapshot, reads(&user.caller), days, &triage).await?;
-    let mut cves = state
-        .vulns
-        .fleet_cves(state.db.as_ref(), in_scope, &triage)
-        .await?;
-    cves.retain(|c| c.hosts > 0);
-    cves.sort_by(|a, b| {
-        (b.hosts, b.severity)
-            .cmp(&(a.hosts, a.severity))
-            .then_with(|| a.cve.cmp(&b.cve))
-    });
-    let top = cves
-        .into_iter()
+    let top = states
+        .cves
+        .iter()
         .take(TOP_CVES)
         .map(|c| TopCve {
             severity: severity_text(&c.severity),
-            cve: c.cve,
+            cve: c.cve.clone(),
             hosts: c.hosts,
-            tags: c.tags,
+            tags: triage.tags_for(&c.cve, c.severity),
         })
         .collect();
     let now = now_millis();
