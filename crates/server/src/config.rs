@@ -80,6 +80,9 @@ pub struct ServerConfig {
     /// Who people are besides API tokens (`[server.auth]`): a trusted
     /// proxy's user header, client-certificate subjects.
     pub auth: AuthConfig,
+    /// The web UI's dashboard counts a host as stale after this many days
+    /// without a report.
+    pub stale_after_days: u32,
 }
 
 /// `[server.auth]`: single sign-on in front of the API.
@@ -202,6 +205,7 @@ impl Default for ServerConfig {
             os_groups: Vec::new(),
             metrics_listen: None,
             auth: AuthConfig::default(),
+            stale_after_days: 7,
         }
     }
 }

@@ -15,7 +15,8 @@ use patchwatch_store::{
     Database, FeedKind, HostFilter, HostSummary, Millis, format_millis, now_millis,
 };
 use patchwatch_vulndb::{
-    Arrival, CveSummary, FleetAssessment, LoadedIndex, Triage, UpdateStats, load_index_since,
+    Arrival, CveSummary, FleetAssessment, LoadedIndex, OpenCve, Triage, UpdateStats,
+    load_index_since,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, Notify};
@@ -92,6 +93,45 @@ impl VulnIndex {
         self.record(current);
         hosts.retain(|h| keep(h));
         Ok(current.fleet.summaries(&hosts, triage, &self.groups))
+    }
+
+    /// For each (package set, OS, kernel) and site: the CVEs a host of
+    /// that site running it is exposed to, exceptions applied (see
+    /// [`FleetAssessment::open_cves`]). Keys the kept assessment has not
+    /// seen (older reports, for trends) are assessed once, through the
+    /// same code, and kept with the rest until a feed change. Without
+    /// feeds, every list is empty.
+    pub async fn open_cves(
+        &self,
+        db: &dyn Database,
+        keys: &[(Arrival, String)],
+        triage: &Triage,
+    ) -> Result<Vec<Vec<OpenCve>>, ApiError> {
+        let mut guard = self.current.lock().await;
+        refresh(&mut guard, db, &self.groups).await?;
+        let current = guard.as_mut().expect("refreshed");
+        if !has_feeds(current) {
+            return Ok(vec![Vec::new(); keys.len()]);
+        }
+        current
+            .fleet
+            .assess_arrivals(db, &current.loaded, keys.iter().map(|(a, _)| a.clone()))
+            .await?;
+        self.record(current);
+        Ok(keys
+            .iter()
+            .map(|(a, site)| {
+                current
+                    .fleet
+                    .open_cves(a, site, triage, &self.groups)
+                    .unwrap_or_default()
+            })
+            .collect())
+    }
+
+    /// The admin's OS groups, as the index applies them.
+    pub fn groups(&self) -> &OsGroups {
+        &self.groups
     }
 
     /// Brings the kept assessment up to date: index and every host.

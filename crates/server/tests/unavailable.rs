@@ -225,6 +225,9 @@ impl Database for Down {
     async fn expire_sessions(&self, _: Millis, _: Millis) -> Result<u64, StoreError> {
         down()
     }
+    async fn report_changes_since(&self, _: Millis) -> Result<Vec<ReportChange>, StoreError> {
+        down()
+    }
 }
 
 #[tokio::test]

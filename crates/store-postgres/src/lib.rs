@@ -531,4 +531,20 @@ impl Database for PostgresStore {
             .await
             .map_err(pg_error)
     }
+
+    // Web UI dashboard trends (issue 11).
+    async fn report_changes_since(
+        &self,
+        since: Millis,
+    ) -> Result<Vec<patchwatch_store::ReportChange>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&patchwatch_store::report_changes_sql("$1::bigint"))
+            .await
+            .map_err(pg_error)?;
+        let rows = client.query(&stmt, &[&since]).await.map_err(pg_error)?;
+        rows.iter()
+            .map(|r| patchwatch_store::rows::report_change(&error::PgColumns(r)))
+            .collect()
+    }
 }

@@ -635,6 +635,19 @@ impl Database for SqliteStore {
             })
             .await
     }
+
+    // Web UI dashboard trends (issue 11).
+    async fn report_changes_since(
+        &self,
+        since: Millis,
+    ) -> Result<Vec<patchwatch_store::ReportChange>, StoreError> {
+        self.read(move |c| {
+            let sql = patchwatch_store::report_changes_sql("?1");
+            let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
+            collect_rows(&mut stmt, [since], patchwatch_store::rows::report_change)
+        })
+        .await
+    }
 }
 
 /// A rusqlite row as the store's shared record builders read it.

@@ -269,6 +269,55 @@ pub trait Database: Send + Sync + 'static {
         created_before: Millis,
         idle_before: Millis,
     ) -> Result<u64, StoreError>;
+
+    // Web UI dashboard trends (issue 11).
+    /// What each host ran over time, from `since` on: per host its last
+    /// report before `since` (its state when the window opens), then every
+    /// report from `since` on whose package set, OS or running kernel
+    /// differs from the host's report before it. Sorted by time, then
+    /// host. Deleted hosts are gone with their reports.
+    async fn report_changes_since(&self, since: Millis) -> Result<Vec<ReportChange>, StoreError>;
+}
+
+/// One point of a host's history: what it ran from `received_at` on (see
+/// [`Database::report_changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportChange {
+    pub host_id: i64,
+    pub site_id: i64,
+    pub received_at: Millis,
+    pub package_set_id: i64,
+    pub os: OsRelease,
+    pub kernel: String,
+}
+
+/// The query of [`Database::report_changes_since`], the same text in both
+/// backends but for the placeholder (`{since}`): window functions are
+/// standard SQL, and SQLite has had them since 3.25.
+pub fn report_changes_sql(placeholder: &str) -> String {
+    format!(
+        "SELECT r.host_id, h.site_id, r.received_at, r.package_set_id, o.distro, o.release, r.kernel
+         FROM hosts h
+         JOIN reports r ON r.id = (SELECT b.id FROM reports b WHERE b.host_id = h.id
+                                   AND b.received_at < {since}
+                                   ORDER BY b.received_at DESC, b.id DESC LIMIT 1)
+         JOIN os_releases o ON o.id = r.os_release_id
+         UNION ALL
+         SELECT x.host_id, x.site_id, x.received_at, x.package_set_id, o.distro, o.release, x.kernel
+         FROM (SELECT r.host_id, h.site_id, r.received_at, r.package_set_id, r.os_release_id,
+                      r.kernel, r.id,
+                      LAG(r.package_set_id) OVER w AS prev_set,
+                      LAG(r.os_release_id) OVER w AS prev_os,
+                      LAG(r.kernel) OVER w AS prev_kernel
+               FROM reports r JOIN hosts h ON h.id = r.host_id
+               WHERE r.received_at >= {since}
+               WINDOW w AS (PARTITION BY r.host_id ORDER BY r.received_at, r.id)) x
+         JOIN os_releases o ON o.id = x.os_release_id
+         WHERE x.prev_set IS NULL OR x.prev_set <> x.package_set_id
+               OR x.prev_os <> x.os_release_id OR x.prev_kernel <> x.kernel
+         ORDER BY 3, 1",
+        since = placeholder
+    )
 }
 
 /// Sorts packages the way people read them.

@@ -21,7 +21,9 @@ pub mod token;
 pub mod triage;
 pub mod users;
 
-pub use database::{Database, IngestRequest, RepeatRequest, sort_packages};
+pub use database::{
+    Database, IngestRequest, RepeatRequest, ReportChange, report_changes_sql, sort_packages,
+};
 pub use diff::{PackageChange, PackageDiff};
 pub use error::StoreError;
 pub use feeds::{

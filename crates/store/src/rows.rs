@@ -152,3 +152,18 @@ pub fn report(r: &dyn Columns) -> Result<ReportRecord, StoreError> {
         package_set_id: r.int(11)?,
     })
 }
+
+/// A report change from the columns of [`crate::report_changes_sql`].
+pub fn report_change(r: &dyn Columns) -> Result<crate::ReportChange, StoreError> {
+    Ok(crate::ReportChange {
+        host_id: r.int(0)?,
+        site_id: r.int(1)?,
+        received_at: r.int(2)?,
+        package_set_id: r.int(3)?,
+        os: OsRelease {
+            distro: r.text(4)?,
+            release: r.text(5)?,
+        },
+        kernel: r.text(6)?,
+    })
+}

@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod hostrepos;
 pub mod import;
 pub mod mirrors;
+pub mod package;
 pub mod sync;
 
 pub use codec::{CodecError, decode, encode};
@@ -19,4 +20,5 @@ pub use compute::{Catalogue, HostUpdate, Job};
 pub use fleet::{FleetUpdates, HostUpdates, PackageCount, fleet_updates, package_counts};
 pub use hostrepos::{HostFacts, HostSources, RepositoryUse, host_sources, repositories_for_host};
 pub use import::{ImportError, ImportSpec, read_snapshot};
+pub use package::{PackageHost, PackageState, package_hosts};
 pub use sync::{RepoSyncError, RepoSyncOutcome, sync_repository};

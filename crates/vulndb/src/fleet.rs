@@ -102,6 +102,16 @@ impl Interner {
     }
 }
 
+/// One CVE a host is exposed to (not excepted), how severe, and whether
+/// a tag names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenCve {
+    pub cve: String,
+    /// The most severe of its findings on the host.
+    pub severity: SeverityLevel,
+    pub tagged: bool,
+}
+
 /// What an update did.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct UpdateStats {
@@ -415,6 +425,59 @@ impl FleetAssessment {
             let p = &self.packages[n as usize];
             p.name == f.package() && p.arch == f.arch() && p.evr() == f.installed()
         })
+    }
+
+    /// The CVEs a host of `site` that runs `key` is exposed to, exceptions
+    /// applied, each with whether a tag names it (the web UI's dashboard
+    /// and trends); `None` when the key has no result (assess it first,
+    /// e.g. with [`FleetAssessment::assess_arrivals`]).
+    pub fn open_cves(
+        &self,
+        key: &Arrival,
+        site: &str,
+        triage: &Triage,
+        groups: &OsGroups,
+    ) -> Option<Vec<OpenCve>> {
+        let key = ResultKey {
+            set_id: key.set_id,
+            os: key.os.clone(),
+            kernel: key.kernel.clone(),
+        };
+        let exposures = self.results.get(&key)?;
+        let mut scope: Option<HostScope> = None;
+        let mut out: Vec<OpenCve> = Vec::new();
+        for e in exposures {
+            let name = self.cves.name(e.cve);
+            if triage.has_exceptions(name) {
+                let p = &self.packages[e.package as usize];
+                let scope = scope.get_or_insert_with(|| HostScope::new(site, groups, &key.os));
+                let matched = if e.by_source {
+                    kernel::source_alias(&p.source_name)
+                } else {
+                    Cow::Borrowed(p.name.as_str())
+                };
+                if triage
+                    .exception_matching(scope, name, &p.name, &matched, &p.evr())
+                    .is_some()
+                {
+                    continue;
+                }
+            }
+            let tagged = !triage.tags_for(name, e.severity).is_empty();
+            // Sorted by CVE: a CVE's exposures are consecutive.
+            match out.last_mut() {
+                Some(last) if last.cve == name => {
+                    last.tagged |= tagged;
+                    last.severity = last.severity.max(e.severity);
+                }
+                _ => out.push(OpenCve {
+                    cve: name.to_owned(),
+                    severity: e.severity,
+                    tagged,
+                }),
+            }
+        }
+        Some(out)
     }
 
     /// Every CVE some of `hosts` is exposed to (hosts without a result are

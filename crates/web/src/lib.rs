@@ -8,9 +8,13 @@
 //!   the login rate limit;
 //! - [`page`]: the shared page chrome, the HTML error page, security
 //!   headers and the stylesheet;
-//! - [`pages`]: one module per page.
+//! - [`pages`]: one module per page;
+//! - [`fleet`]: the dashboard's counts and trends over a shared snapshot;
+//! - [`chart`]: SVG line charts.
 #![forbid(unsafe_code)]
 
+pub mod chart;
+pub mod fleet;
 pub mod page;
 pub mod pages;
 pub mod session;
@@ -25,7 +29,6 @@ use patchwatch_server::AppState;
 /// (`patchwatch_server::Server::with_ui`).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
         .route("/login", get(pages::login::form).post(pages::login::submit))
         .route("/logout", post(pages::login::logout))
         .route("/hosts", get(pages::hosts::list))
@@ -38,6 +41,17 @@ pub fn routes() -> Router<AppState> {
             get(pages::exceptions::list).post(pages::exceptions::create),
         )
         .route("/exceptions/{id}/remove", post(pages::exceptions::remove))
+        // Dashboard, fleet and configuration pages (issue 11).
+        .route("/", get(pages::dashboard::show))
+        .route("/sites", get(pages::sites::list))
+        .route("/sites/{name}", get(pages::sites::show))
+        .route("/groups", get(pages::sites::groups))
+        .route("/os", get(pages::sites::os))
+        .route("/feeds", get(pages::feeds::feeds))
+        .route("/repos", get(pages::feeds::repos))
+        .route("/packages", get(pages::packages::search))
+        .route("/packages/{name}", get(pages::packages::show))
+        .layer(Extension(Arc::new(fleet::SnapshotCache::default())))
         .route(page::STYLE_ROUTE, get(page::stylesheet))
         .layer(axum::middleware::from_fn(session::same_origin_posts))
         .layer(axum::middleware::from_fn(page::security_headers))

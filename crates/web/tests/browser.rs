@@ -1,7 +1,8 @@
 //! The web UI in a real browser: Debian's headless Chromium driven over
 //! WebDriver (chromedriver on a free loopback port) with fantoccini. Logs
 //! in, filters hosts, opens a host, excepts a finding, sees it listed
-//! apart, logs out; screenshots go to target/screenshots/, and axe-core
+//! apart, visits the dashboard and fleet pages, logs out; screenshots go
+//! to target/screenshots/, and axe-core
 //! (from npm, see .ci/deps/web.sh) checks every page for serious or
 //! critical accessibility violations.
 //!
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use patchwatch_store::FeedKind;
 use serde_json::{Value, json};
@@ -100,7 +102,13 @@ async fn browser(chromedriver: &PathBuf) -> (Driver, Client) {
             .connect(&url)
             .await
         {
-            Ok(client) => return (driver, client),
+            Ok(client) => {
+                // axe-core on a long page (a host's packages) takes more
+                // than chromedriver's default 30 s on a loaded machine.
+                let long = TimeoutConfiguration::new(Some(Duration::from_secs(300)), None, None);
+                client.update_timeouts(long).await.expect("set timeouts");
+                return (driver, client);
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
@@ -326,6 +334,24 @@ async fn a_triager_excepts_a_finding_in_a_real_browser() {
         .unwrap();
     assert!(source(&c).await.contains("Excepted (1)"));
     check_page(&c, axe, "cve").await;
+
+    // The dashboard and the fleet pages.
+    for (path, name, shows) in [
+        ("/", "dashboard", "Exposed hosts per day"),
+        ("/sites", "sites", "/sites/SITE"),
+        ("/sites/SITE", "site", "Hosts by state"),
+        ("/groups", "groups", "Site groups"),
+        ("/os", "os", "almalinux"),
+        ("/feeds", "feeds", "alma"),
+        ("/repos", "repos", "No repository is configured"),
+        ("/packages", "packages", "Package name"),
+        ("/packages/openssl-libs", "package", "Installed versions"),
+    ] {
+        c.goto(&format!("{}{path}", s.base)).await.unwrap();
+        let page = source(&c).await;
+        assert!(page.contains(shows), "{path}: {page}");
+        check_page(&c, axe, name).await;
+    }
 
     // A bad filter is a readable page, not a crash.
     c.goto(&format!("{}/hosts?page=0", s.base)).await.unwrap();

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use patchwatch_store::{Database, HostFilter};
-use patchwatch_updates::{Catalogue, HostFacts, HostUpdate, fleet_updates, package_counts};
+use patchwatch_updates::{
+    Catalogue, HostFacts, HostUpdate, Job, fleet_updates, package_counts, package_hosts,
+};
 use serde::Serialize;
 
 use super::Context;
@@ -255,83 +257,21 @@ pub(super) async fn counts(
         .collect())
 }
 
-#[derive(Serialize)]
-struct PackageHost {
-    hostname: String,
-    site: String,
-    /// Installed `version arch` entries (several for multi-arch or
-    /// installonly packages); empty when the host lacks the package.
-    installed: Vec<String>,
-    /// `outdated`, `current`, `missing`, or `unknown` (no repository
-    /// applies to the host).
-    state: &'static str,
-    candidate: Option<String>,
-    repository: Option<String>,
-    security: bool,
-}
-
 /// `patchwatch packages show NAME`.
 pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::Result<ExitCode> {
     let crate::cli::PackagesCommand::Show { name, installed } = cmd;
     let db = ctx.open().await?;
     let catalogue = catalogue(&db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let hosts = db.hosts(&HostFilter::default()).await?.items;
-    let fleet = fleet_updates(&*db, &HostFilter::default(), &catalogue, &groups).await?;
-    // Which stored packages are NAME, then which sets hold them: two bulk
-    // reads for the whole fleet.
-    let mut set_ids: Vec<i64> = hosts.iter().map(|h| h.package_set_id).collect();
-    set_ids.sort_unstable();
-    set_ids.dedup();
-    let members = db.package_set_members(&set_ids).await?;
-    let mut ids: Vec<i64> = members
-        .iter()
-        .flat_map(|(_, m)| m.iter().copied())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let named: std::collections::HashMap<i64, String> = db
-        .packages_by_id(&ids)
-        .await?
-        .into_iter()
-        .filter(|(_, p)| p.name == name)
-        .map(|(id, p)| (id, format!("{} {}", p.evr(), p.arch)))
-        .collect();
-    let by_set: std::collections::HashMap<i64, Vec<String>> = members
-        .iter()
-        .map(|(set, m)| {
-            (
-                *set,
-                m.iter().filter_map(|id| named.get(id).cloned()).collect(),
-            )
-        })
-        .collect();
-    let updates: std::collections::HashMap<i64, &patchwatch_updates::HostUpdates> =
-        fleet.hosts.iter().map(|h| (h.host_id, h)).collect();
-    let mut rows: Vec<PackageHost> = Vec::new();
-    for h in &hosts {
-        let versions = by_set.get(&h.package_set_id).cloned().unwrap_or_default();
-        if installed && versions.is_empty() {
-            continue;
-        }
-        let host_updates = updates.get(&h.id);
-        let update = host_updates.and_then(|u| u.updates.iter().find(|u| u.name == name));
-        let state = match (versions.is_empty(), update, host_updates) {
-            (true, _, _) => "missing",
-            (false, Some(_), _) => "outdated",
-            (false, None, Some(u)) if !u.repositories.is_empty() => "current",
-            _ => "unknown",
-        };
-        rows.push(PackageHost {
-            hostname: h.hostname.clone(),
-            site: h.site.clone(),
-            installed: versions,
-            state,
-            candidate: update.map(|u| u.candidate.clone()),
-            repository: update.map(|u| u.repository.clone()),
-            security: update.is_some_and(|u| u.security),
-        });
-    }
+    let rows = package_hosts(
+        &*db,
+        &HostFilter::default(),
+        &catalogue,
+        &groups,
+        &name,
+        installed,
+    )
+    .await?;
     if ctx.format == Format::Json {
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
@@ -351,7 +291,7 @@ pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::
             r.hostname.clone(),
             r.site.clone(),
             r.installed.join(", "),
-            r.state.to_owned(),
+            r.state.as_str().to_owned(),
             r.candidate.clone().unwrap_or_default(),
             r.repository.clone().unwrap_or_default(),
             if r.security { "yes" } else { "no" }.to_owned(),

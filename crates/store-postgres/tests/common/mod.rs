@@ -364,4 +364,11 @@ impl Database for TestDb {
             .expire_sessions(created_before, idle_before)
             .await
     }
+
+    async fn report_changes_since(
+        &self,
+        since: Millis,
+    ) -> Result<Vec<patchwatch_store::ReportChange>, StoreError> {
+        self.store.report_changes_since(since).await
+    }
 }

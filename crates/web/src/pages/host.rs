@@ -1,14 +1,20 @@
 //! `GET /hosts/{id}`: one host: its header, its vulnerabilities with
 //! their explanations (tagged first, excepted apart, each with a form to
-//! except it where the user may triage), its packages and its reports.
+//! except it where the user may triage), its pending updates (security
+//! first, with the CVEs each closes), its packages and its reports.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use patchwatch_assess::Finding;
 use patchwatch_auth::Action;
+use patchwatch_reports::Package;
 use patchwatch_server::AppState;
-use patchwatch_store::{PackageChange, PackageView, format_millis, host_history, now_millis};
+use patchwatch_store::{
+    HostDetail, PackageChange, PackageView, format_millis, host_history, now_millis,
+};
+use patchwatch_updates::{Job, closes};
 use patchwatch_vulndb::{HostScope, Triage, covered, host_findings};
 
 use crate::page::{Chrome, WebError, render};
@@ -28,6 +34,16 @@ pub struct FindingRow {
     pub tags: Vec<String>,
     /// "reason (by author, until date)" for an excepted finding.
     pub excepted: Option<String>,
+}
+
+pub struct UpdateRow {
+    pub name: String,
+    pub arch: String,
+    pub installed: String,
+    pub candidate: String,
+    pub repository: String,
+    pub security: bool,
+    pub cves: Vec<String>,
 }
 
 pub struct HistoryRow {
@@ -54,6 +70,10 @@ struct HostPage {
     may_triage: bool,
     open: Vec<FindingRow>,
     excepted: Vec<FindingRow>,
+    /// Names of the repositories the updates come from; empty when none
+    /// applies (then "no updates" means "unknown").
+    repositories: Vec<String>,
+    updates: Vec<UpdateRow>,
     packages: Vec<PackageView>,
     history: Vec<HistoryRow>,
 }
@@ -126,6 +146,7 @@ pub async fn show(
             open.push(row);
         }
     }
+    let (repositories, updates) = pending_updates(&state, &host, &packages, &findings).await?;
     // Tagged first; the findings' own order (most severe first) otherwise.
     open.sort_by_key(|r| r.tags.is_empty());
     let history = host_history(state.db.as_ref(), id, HISTORY, 0)
@@ -158,7 +179,49 @@ pub async fn show(
         may_triage: user.caller.access().allows(Action::Triage, s.site_id),
         open,
         excepted,
+        repositories,
+        updates,
         packages: packages.iter().map(PackageView::from).collect(),
         history,
     }))
+}
+
+/// What the host's package manager would install from its repositories,
+/// as `GET /api/v1/hosts/{id}/updates` computes it: security first, each
+/// with the CVEs (of `findings`) it closes.
+async fn pending_updates(
+    state: &AppState,
+    host: &HostDetail,
+    packages: &[Package],
+    findings: &[Finding],
+) -> Result<(Vec<String>, Vec<UpdateRow>), WebError> {
+    let catalogue = state.repos.current(state.db.as_ref()).await?;
+    let repos = catalogue.for_host(&host.repositories, &host.summary.os, state.repos.groups());
+    if repos.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut updates = catalogue.updates(&Job {
+        repositories: repos.clone(),
+        installed: packages,
+        arch: host.summary.arch.clone(),
+    });
+    closes::annotate(&mut updates, findings);
+    updates.sort_by(|a, b| (!a.security, &a.name, &a.arch).cmp(&(!b.security, &b.name, &b.arch)));
+    let names = repos
+        .iter()
+        .map(|&i| catalogue.repositories()[i].name.clone())
+        .collect();
+    let rows = updates
+        .into_iter()
+        .map(|u| UpdateRow {
+            name: u.name,
+            arch: u.arch,
+            installed: u.installed,
+            candidate: u.candidate,
+            repository: u.repository,
+            security: u.security,
+            cves: u.cves,
+        })
+        .collect();
+    Ok((names, rows))
 }

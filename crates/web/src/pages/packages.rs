@@ -1,0 +1,184 @@
+//! `GET /packages/{name}`: one package across the user's hosts (which
+//! version each runs, whether a repository of the host offers a newer one,
+//! which hosts lack it), as `patchwatch packages show` computes it
+//! (`patchwatch_updates::package_hosts`). `GET /packages?name=` is the
+//! form that leads there. A package none of the user's hosts has answers
+//! "not found", whether other sites' hosts have it or not.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use patchwatch_server::AppState;
+use patchwatch_store::HostFilter;
+use patchwatch_updates::{PackageHost, PackageState, package_hosts};
+use serde::Deserialize;
+
+use crate::page::{Chrome, WebError, render};
+use crate::pages::hosts::encode;
+use crate::session::WebUser;
+
+/// Hosts listed per state at most (the counts are complete).
+const MAX_ROWS: usize = 1_000;
+/// Longer than any package name a package manager allows.
+const MAX_NAME: usize = 256;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    name: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "packages.html")]
+struct SearchPage {
+    chrome: Chrome,
+}
+
+/// A package name as typed: trimmed, bounded, no control or space
+/// characters (no package manager allows them).
+pub fn check_name(raw: &str) -> Result<String, WebError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(WebError::bad_request("a package name is needed"));
+    }
+    if name.len() > MAX_NAME {
+        return Err(WebError::bad_request(format!(
+            "a package name is at most {MAX_NAME} bytes"
+        )));
+    }
+    if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(WebError::bad_request(format!(
+            "{:?} is not a package name (spaces or control characters)",
+            name.escape_default().to_string()
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// `GET /packages?name=`
+pub async fn search(
+    user: WebUser,
+    q: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    user.caller.reader()?;
+    let Query(q) =
+        q.map_err(|e| WebError::bad_request(format!("invalid parameter: {}", e.body_text())))?;
+    match q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(raw) => {
+            let name = check_name(raw)?;
+            Ok(Redirect::to(&format!("/packages/{}", encode(&name))).into_response())
+        }
+        None => Ok(render(&SearchPage {
+            chrome: user.chrome("packages"),
+        })),
+    }
+}
+
+pub struct VersionRow {
+    pub version: String,
+    pub hosts: usize,
+}
+
+pub struct StateGroup {
+    pub state: &'static str,
+    pub total: usize,
+    pub rows: Vec<PackageHost>,
+}
+
+#[derive(Template)]
+#[template(path = "package.html")]
+struct PackagePage {
+    chrome: Chrome,
+    name: String,
+    versions: Vec<VersionRow>,
+    groups: Vec<StateGroup>,
+    missing: usize,
+}
+
+/// `GET /packages/{name}`
+pub async fn show(
+    State(state): State<AppState>,
+    user: WebUser,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Response, WebError> {
+    user.caller.reader()?;
+    let Path(raw) = name.map_err(|e| WebError::bad_request(e.body_text()))?;
+    let name = check_name(&raw)?;
+    let catalogue = state.repos.current(state.db.as_ref()).await?;
+    let filter = user.caller.host_filter(HostFilter::default());
+    let hosts = package_hosts(
+        state.db.as_ref(),
+        &filter,
+        &catalogue,
+        state.repos.groups(),
+        &name,
+        false,
+    )
+    .await?;
+    let missing = hosts
+        .iter()
+        .filter(|h| h.state == PackageState::Missing)
+        .count();
+    if missing == hosts.len() {
+        return Err(WebError::not_found(format!(
+            "none of your hosts has a package called {name:?}"
+        )));
+    }
+    let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
+    for h in &hosts {
+        for v in &h.installed {
+            *versions.entry(v.as_str()).or_default() += 1;
+        }
+    }
+    let versions = versions
+        .into_iter()
+        .map(|(version, hosts)| VersionRow {
+            version: version.to_owned(),
+            hosts,
+        })
+        .collect();
+    // Outdated (security first), current, unknown; missing only counted.
+    let mut by_state: BTreeMap<PackageState, Vec<PackageHost>> = BTreeMap::new();
+    for h in hosts.iter().filter(|h| h.state != PackageState::Missing) {
+        by_state.entry(h.state).or_default().push(h.clone());
+    }
+    let groups = by_state
+        .into_iter()
+        .map(|(state, mut rows)| {
+            rows.sort_by(|a, b| {
+                (!a.security, &a.site, &a.hostname).cmp(&(!b.security, &b.site, &b.hostname))
+            });
+            let total = rows.len();
+            rows.truncate(MAX_ROWS);
+            StateGroup {
+                state: state.as_str(),
+                total,
+                rows,
+            }
+        })
+        .collect();
+    Ok(render(&PackagePage {
+        chrome: user.chrome("packages"),
+        name,
+        versions,
+        groups,
+        missing,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_name;
+
+    #[test]
+    fn package_names_are_checked() {
+        assert_eq!(check_name(" openssl ").unwrap(), "openssl");
+        assert_eq!(check_name("libstdc++6").unwrap(), "libstdc++6");
+        for bad in ["", "a b", "x\u{1b}[31m", &"a".repeat(300)] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}
