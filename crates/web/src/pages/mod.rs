@@ -1,10 +1,12 @@
 //! One module per page.
 
+pub mod admin;
 pub mod cves;
 pub mod exceptions;
 pub mod host;
 pub mod hosts;
 pub mod login;
+pub mod tags;
 
 use axum::response::Redirect;
 
