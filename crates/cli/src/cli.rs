@@ -337,6 +337,29 @@ pub enum BenchCommand {
     /// Assess a synthetic fleet against the real AlmaLinux OSV database,
     /// then re-assess it after feed changes, as the server does.
     Assess(BenchAssessArgs),
+    /// Request every web UI page many times over a synthetic fleet in
+    /// SQLite, as an administrator, and print p50/p95 per page.
+    Web(BenchWebArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchWebArgs {
+    /// Distinct hosts in the fleet.
+    #[arg(long, default_value_t = 100_000)]
+    pub hosts: usize,
+    /// Requests per page.
+    #[arg(long, default_value_t = 20)]
+    pub requests: usize,
+    /// Hosts in a thousand whose packages differ from their image.
+    #[arg(long, default_value_t = 300)]
+    pub drift: u32,
+    /// Stored reports written at once while the fleet is loaded.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Another page to request (a path such as `/packages/bash`); repeat
+    /// for more.
+    #[arg(long)]
+    pub url: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -139,3 +139,34 @@ pub async fn security_update_lines(
         })
         .collect())
 }
+
+/// The ids of the hosts of `filter` (the caller's scope in it) with at
+/// least one pending security update: the web UI's hosts filter. None
+/// when no repository snapshot is imported.
+pub async fn hosts_with_security_updates(
+    state: &crate::state::AppState,
+    filter: &patchwatch_store::HostFilter,
+) -> Result<Vec<i64>, ApiError> {
+    let catalogue = state.repos.current(state.db.as_ref()).await?;
+    if catalogue.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = patchwatch_store::HostFilter {
+        limit: None,
+        offset: 0,
+        ..filter.clone()
+    };
+    let fleet = patchwatch_updates::fleet_updates(
+        state.db.as_ref(),
+        &all,
+        &catalogue,
+        state.repos.groups(),
+    )
+    .await?;
+    Ok(fleet
+        .hosts
+        .iter()
+        .filter(|h| h.security() > 0)
+        .map(|h| h.host_id)
+        .collect())
+}

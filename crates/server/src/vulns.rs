@@ -134,6 +134,30 @@ impl VulnIndex {
         &self.groups
     }
 
+    /// The ids of the hosts that `keep` accepts with an open finding of
+    /// `cve` and/or of a CVE tagged `tag` (the web UI's hosts filters),
+    /// from the kept assessment brought up to date first.
+    pub async fn hosts_exposed(
+        &self,
+        db: &dyn Database,
+        keep: impl Fn(&patchwatch_store::HostSummary) -> bool,
+        cve: Option<&str>,
+        tag: Option<&str>,
+        triage: &Triage,
+    ) -> Result<Vec<i64>, ApiError> {
+        let mut guard = self.current.lock().await;
+        refresh(&mut guard, db, &self.groups).await?;
+        let current = guard.as_mut().expect("refreshed");
+        let mut hosts = all_hosts(db).await?;
+        catch_up(current, db, &hosts).await?;
+        self.record(current);
+        hosts.retain(|h| keep(h));
+        let positions = current
+            .fleet
+            .hosts_exposed(&hosts, cve, tag, triage, &self.groups);
+        Ok(positions.into_iter().map(|i| hosts[i].id).collect())
+    }
+
     /// Brings the kept assessment up to date: index and every host.
     pub async fn update(&self, db: &dyn Database) -> Result<UpdateStats, ApiError> {
         let mut guard = self.current.lock().await;

@@ -66,11 +66,14 @@ pub(crate) async fn hosts(
     // statement text the same for every page.
     let page_sql = format!(
         "SELECT {HOST_SUMMARY_COLUMNS} FROM {HOST_SUMMARY_FROM} {where_sql}
-         ORDER BY s.name, h.hostname LIMIT ${} OFFSET ${}",
+         {} LIMIT ${} OFFSET ${}",
+        filter.sort.order_by(),
         n + 1,
         n + 2
     );
-    let (count_stmt, page_stmt) = if filter.domains.len() <= MAX_CACHED_DOMAINS {
+    // A list of host ids makes statement texts used once: not cached.
+    let cache = filter.domains.len() <= MAX_CACHED_DOMAINS && filter.host_ids.is_none();
+    let (count_stmt, page_stmt) = if cache {
         tokio::try_join!(c.prepare_cached(&count_sql), c.prepare_cached(&page_sql))
     } else {
         tokio::try_join!(c.prepare(&count_sql), c.prepare(&page_sql))

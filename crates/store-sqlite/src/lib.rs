@@ -676,7 +676,7 @@ impl patchwatch_store::rows::Columns for SqliteColumns<'_, '_> {
 
 /// Runs a prepared query and builds a record from every row.
 pub(crate) fn collect_rows<T>(
-    stmt: &mut rusqlite::CachedStatement<'_>,
+    stmt: &mut rusqlite::Statement<'_>,
     params: impl rusqlite::Params,
     build: impl Fn(&dyn patchwatch_store::rows::Columns) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {

@@ -54,26 +54,39 @@ fn bind(values: Vec<SqlValue>) -> Vec<Value> {
 pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
     let (where_sql, values) = host_where(filter, |n| format!("?{n}"));
     let values = bind(values);
-    let total: i64 = c
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM {HOST_SUMMARY_FROM} {where_sql}"
-        ))
-        .map_err(sql_error)?
-        .query_row(params_from_iter(values.iter()), |r| r.get(0))
-        .map_err(sql_error)?;
+    let count_sql = format!("SELECT COUNT(*) FROM {HOST_SUMMARY_FROM} {where_sql}");
     // LIMIT -1 is SQLite's "no limit".
     let limit = filter.limit.map_or(-1, i64::from);
     let sql = format!(
         "SELECT {HOST_SUMMARY_COLUMNS} FROM {HOST_SUMMARY_FROM} {where_sql}
-         ORDER BY s.name, h.hostname LIMIT {limit} OFFSET {}",
+         {} LIMIT {limit} OFFSET {}",
+        filter.sort.order_by(),
         filter.offset
     );
-    let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
-    let items = crate::collect_rows(
-        &mut stmt,
-        params_from_iter(values.iter()),
-        rows::host_summary,
-    )?;
+    let count = |stmt: &mut rusqlite::Statement<'_>| -> Result<i64, StoreError> {
+        stmt.query_row(params_from_iter(values.iter()), |r| r.get(0))
+            .map_err(sql_error)
+    };
+    // A list of host ids makes statement texts used once: not cached.
+    let (total, items) = if filter.host_ids.is_some() {
+        let total = count(&mut c.prepare(&count_sql).map_err(sql_error)?)?;
+        let mut stmt = c.prepare(&sql).map_err(sql_error)?;
+        let items = crate::collect_rows(
+            &mut stmt,
+            params_from_iter(values.iter()),
+            rows::host_summary,
+        )?;
+        (total, items)
+    } else {
+        let total = count(&mut *c.prepare_cached(&count_sql).map_err(sql_error)?)?;
+        let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
+        let items = crate::collect_rows(
+            &mut stmt,
+            params_from_iter(values.iter()),
+            rows::host_summary,
+        )?;
+        (total, items)
+    };
     Ok(Page {
         items,
         total: total as u64,

@@ -20,11 +20,13 @@ pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
 mod triage;
 
 pub use triage::{exceptions_add_list_remove, tags_and_assignments};
+mod host_sort;
 mod report_changes;
 mod repos;
 mod sessions;
 mod users;
 
+pub use host_sort::host_sorting_and_activity_filters;
 pub use report_changes::report_changes_over_time;
 pub use repos::{repo_snapshots_switch_atomically, repositories_add_list_enable_remove};
 pub use sessions::web_sessions;
@@ -46,7 +48,8 @@ macro_rules! conformance_tests {
             tags_and_assignments, exceptions_add_list_remove, package_sets_in_bulk,
             users_groups_and_grants, scoped_tokens_and_host_scope, web_sessions,
             repositories_add_list_enable_remove, repo_snapshots_switch_atomically,
-            report_changes_over_time);
+            report_changes_over_time,
+            host_sorting_and_activity_filters);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

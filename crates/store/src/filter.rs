@@ -20,8 +20,90 @@ pub struct HostFilter {
     pub last_seen_before: Option<Millis>,
     /// Exact hostname (case-insensitive).
     pub hostname: Option<String>,
+    /// Only hosts whose last report is at or after this (active hosts).
+    pub seen_since: Option<Millis>,
+    /// The client's reboot flag: `Some(true)` only hosts that said so,
+    /// `Some(false)` the others (including those that couldn't tell).
+    pub reboot_required: Option<bool>,
+    /// Only these hosts (a selection made outside SQL, such as the hosts
+    /// exposed to one CVE), still sorted and paged by the query.
+    pub host_ids: Option<Vec<i64>>,
+    pub sort: HostSort,
     pub limit: Option<u32>,
     pub offset: u32,
+}
+
+/// What a host list is ordered by; every order ends with the host id, so
+/// pages never overlap or skip a host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostSort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// The columns a host list can be sorted by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// Site, then hostname.
+    #[default]
+    Site,
+    Hostname,
+    /// Distribution, then release, then hostname.
+    Os,
+    LastSeen,
+    Packages,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 5] = [
+        SortKey::Hostname,
+        SortKey::Site,
+        SortKey::Os,
+        SortKey::LastSeen,
+        SortKey::Packages,
+    ];
+
+    /// The name used in URLs and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Site => "site",
+            SortKey::Hostname => "hostname",
+            SortKey::Os => "os",
+            SortKey::LastSeen => "last_seen",
+            SortKey::Packages => "packages",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The columns, from a fixed list: nothing of a request reaches the
+    /// `ORDER BY` text.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            SortKey::Site => &["s.name", "h.hostname"],
+            SortKey::Hostname => &["h.hostname"],
+            SortKey::Os => &["o.distro", "o.release", "h.hostname"],
+            SortKey::LastSeen => &["h.last_seen"],
+            SortKey::Packages => &["ps.package_count"],
+        }
+    }
+}
+
+impl HostSort {
+    /// `ORDER BY ...` over the aliases of [`HOST_SUMMARY_FROM`], the host
+    /// id last (ascending either way, so equal rows keep one order).
+    pub fn order_by(&self) -> String {
+        let dir = if self.descending { " DESC" } else { "" };
+        let cols: Vec<String> = self
+            .key
+            .columns()
+            .iter()
+            .map(|c| format!("{c}{dir}"))
+            .collect();
+        format!("ORDER BY {}, h.id", cols.join(", "))
+    }
 }
 
 impl HostFilter {
@@ -127,6 +209,26 @@ pub fn host_where(
         let p = bind(SqlValue::Int(before), &mut values);
         clauses.push(format!("h.last_seen < {p}"));
     }
+    if let Some(since) = filter.seen_since {
+        let p = bind(SqlValue::Int(since), &mut values);
+        clauses.push(format!("h.last_seen >= {p}"));
+    }
+    match filter.reboot_required {
+        // `IS [NOT] TRUE`: one text for SQLite's integer and PostgreSQL's
+        // boolean column, and NULL (unknown) counts as "not required".
+        Some(true) => clauses.push("h.reboot_required IS TRUE".to_owned()),
+        Some(false) => clauses.push("h.reboot_required IS NOT TRUE".to_owned()),
+        None => {}
+    }
+    if let Some(ids) = &filter.host_ids {
+        // Integers, inline like the scope.
+        if ids.is_empty() {
+            clauses.push("1 = 0".to_owned());
+        } else {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            clauses.push(format!("h.id IN ({})", list.join(", ")));
+        }
+    }
     if let Some(name) = &filter.hostname {
         let p = bind(SqlValue::Text(name.to_ascii_lowercase()), &mut values);
         clauses.push(format!("h.hostname = {p}"));
@@ -189,5 +291,35 @@ mod tests {
             host_where(&scoped(vec![]), |n| format!("?{n}")).0,
             "WHERE 1 = 0"
         );
+        let f = HostFilter {
+            seen_since: Some(9),
+            reboot_required: Some(false),
+            host_ids: Some(vec![4, 2]),
+            ..HostFilter::default()
+        };
+        assert_eq!(
+            host_where(&f, |n| format!("?{n}")).0,
+            "WHERE h.last_seen >= ?1 AND h.reboot_required IS NOT TRUE AND h.id IN (4, 2)"
+        );
+    }
+
+    #[test]
+    fn sort_orders_come_from_a_fixed_list() {
+        assert_eq!(
+            HostSort::default().order_by(),
+            "ORDER BY s.name, h.hostname, h.id"
+        );
+        let os = HostSort {
+            key: SortKey::parse("os").unwrap(),
+            descending: true,
+        };
+        assert_eq!(
+            os.order_by(),
+            "ORDER BY o.distro DESC, o.release DESC, h.hostname DESC, h.id"
+        );
+        assert_eq!(SortKey::parse("h.id; DROP TABLE hosts"), None);
+        for k in SortKey::ALL {
+            assert_eq!(SortKey::parse(k.as_str()), Some(k));
+        }
     }
 }

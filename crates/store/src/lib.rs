@@ -30,7 +30,10 @@ pub use feeds::{
     Feed, FeedKind, GENERATIONS_KEPT, Generation, ImportOutcome, NewFeed, SyncState,
     validate_feed_name, validate_sha256,
 };
-pub use filter::{HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, Page, SqlValue, host_where};
+pub use filter::{
+    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, HostSort, Page, SortKey, SqlValue,
+    host_where,
+};
 pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};
 pub use records::*;

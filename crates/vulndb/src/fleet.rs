@@ -524,21 +524,9 @@ impl FleetAssessment {
                 let mut excepted = false;
                 for e in &exposures[i..j] {
                     let p = &self.packages[e.package as usize];
-                    if triage.has_exceptions(name) {
-                        let scope =
-                            scope.get_or_insert_with(|| HostScope::new(site, groups, &key.os));
-                        let matched = if e.by_source {
-                            kernel::source_alias(&p.source_name)
-                        } else {
-                            Cow::Borrowed(p.name.as_str())
-                        };
-                        if triage
-                            .exception_matching(scope, name, &p.name, &matched, &p.evr())
-                            .is_some()
-                        {
-                            excepted = true;
-                            continue;
-                        }
+                    if self.is_excepted(e, name, triage, &mut scope, (site, groups, &key.os)) {
+                        excepted = true;
+                        continue;
                     }
                     open = true;
                     acc.severity = acc.severity.max(e.severity);
@@ -570,6 +558,85 @@ impl FleetAssessment {
                 .cmp(&(a.severity, a.hosts))
                 .then_with(|| a.cve.cmp(&b.cve))
         });
+        out
+    }
+}
+
+impl FleetAssessment {
+    /// Whether an exception covers exposure `e` (to CVE `name`) on a host
+    /// of this site and OS; the host's scope is built on first need.
+    fn is_excepted(
+        &self,
+        e: &Exposure,
+        name: &str,
+        triage: &Triage,
+        scope: &mut Option<HostScope>,
+        (site, groups, os): (&str, &OsGroups, &OsRelease),
+    ) -> bool {
+        if !triage.has_exceptions(name) {
+            return false;
+        }
+        let p = &self.packages[e.package as usize];
+        let scope = scope.get_or_insert_with(|| HostScope::new(site, groups, os));
+        let matched = if e.by_source {
+            kernel::source_alias(&p.source_name)
+        } else {
+            Cow::Borrowed(p.name.as_str())
+        };
+        triage
+            .exception_matching(scope, name, &p.name, &matched, &p.evr())
+            .is_some()
+    }
+
+    /// Which of `hosts` (their positions) have an open finding, one no
+    /// exception covers, of CVE `cve` and/or carrying CVE tag `tag`: the
+    /// hosts list's CVE filters, from the kept results (catch up first)
+    /// instead of assessing the hosts again. Hosts without a result are
+    /// left out, as in [`FleetAssessment::summaries`].
+    pub fn hosts_exposed(
+        &self,
+        hosts: &[HostSummary],
+        cve: Option<&str>,
+        tag: Option<&str>,
+        triage: &Triage,
+        groups: &OsGroups,
+    ) -> Vec<usize> {
+        let wanted_cve = match cve {
+            Some(c) => match self.cves.ids.get(c) {
+                Some(&id) => Some(id),
+                // No kept finding names it: no host is exposed.
+                None => return Vec::new(),
+            },
+            None => None,
+        };
+        let mut members: HashMap<(ResultKey, &str), Vec<usize>> = HashMap::new();
+        for (i, h) in hosts.iter().enumerate() {
+            members
+                .entry((ResultKey::of(h), &h.site))
+                .or_default()
+                .push(i);
+        }
+        let mut out = Vec::new();
+        for ((key, site), positions) in members {
+            let Some(exposures) = self.results.get(&key) else {
+                continue;
+            };
+            let mut scope: Option<HostScope> = None;
+            let exposed = exposures.iter().any(|e| {
+                if wanted_cve.is_some_and(|c| c != e.cve) {
+                    return false;
+                }
+                let name = self.cves.name(e.cve);
+                if tag.is_some_and(|t| !triage.tags_for(name, e.severity).iter().any(|x| x == t)) {
+                    return false;
+                }
+                !self.is_excepted(e, name, triage, &mut scope, (site, groups, &key.os))
+            });
+            if exposed {
+                out.extend(positions);
+            }
+        }
+        out.sort_unstable();
         out
     }
 }

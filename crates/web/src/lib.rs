@@ -52,6 +52,34 @@ pub fn routes() -> Router<AppState> {
         .route("/packages", get(pages::packages::search))
         .route("/packages/{name}", get(pages::packages::show))
         .layer(Extension(Arc::new(fleet::SnapshotCache::default())))
+        // Hosts list filters, tags and administration (issue 11).
+        .route("/tags", get(pages::tags::list).post(pages::tags::create))
+        .route("/tags/assign", post(pages::tags::assign))
+        .route("/tags/{name}/remove", post(pages::tags::remove))
+        .route(
+            "/tags/{name}/cves/{cve}/remove",
+            post(pages::tags::unassign),
+        )
+        .route("/tags/{name}/{action}", post(pages::tags::set_enabled))
+        .route("/admin", get(pages::admin::home))
+        .route(
+            "/admin/users",
+            get(pages::admin::users).post(pages::admin::add_user),
+        )
+        .route(
+            "/admin/users/{name}/remove",
+            post(pages::admin::remove_user),
+        )
+        .route("/admin/users/{name}/revoke", post(pages::admin::revoke))
+        .route("/admin/grant", post(pages::admin::grant))
+        .route(
+            "/admin/tokens",
+            get(pages::admin::tokens).post(pages::admin::create_token),
+        )
+        .route(
+            "/admin/tokens/{name}/revoke",
+            post(pages::admin::revoke_token),
+        )
         .route(page::STYLE_ROUTE, get(page::stylesheet))
         .layer(axum::middleware::from_fn(session::same_origin_posts))
         .layer(axum::middleware::from_fn(page::security_headers))

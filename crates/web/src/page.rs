@@ -80,6 +80,8 @@ pub struct Chrome {
     pub style: String,
     /// Which navigation entry is the current page.
     pub current: &'static str,
+    /// Whether the administration link is shown.
+    pub admin: bool,
 }
 
 /// A page, rendered; a template that fails to render is a 500 (logged).

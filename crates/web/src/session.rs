@@ -162,6 +162,10 @@ impl WebUser {
             csrf: self.csrf.clone(),
             style: style_url(),
             current,
+            admin: self
+                .caller
+                .access()
+                .allows_everywhere(patchwatch_auth::Action::Administer),
         }
     }
 

@@ -371,3 +371,182 @@ async fn a_triager_excepts_a_finding_in_a_real_browser() {
     assert_eq!(c.current_url().await.unwrap().path(), "/login");
     c.close().await.unwrap();
 }
+
+/// chromedriver and axe-core, or None (skip) outside CI when missing.
+fn browser_tools() -> Option<(PathBuf, Option<String>)> {
+    let chromedriver = required("chromedriver (chromium-driver)", on_path("chromedriver"))?;
+    required("chromium", on_path("chromium"))?;
+    let axe_file = axe_path();
+    let axe = match std::fs::read_to_string(&axe_file) {
+        Ok(js) => Some(js),
+        Err(e) => {
+            assert!(!in_ci(), "axe-core: {}: {e}", axe_file.display());
+            eprintln!(
+                "notice: no accessibility checks: {}: {e}",
+                axe_file.display()
+            );
+            None
+        }
+    };
+    Some((chromedriver, axe))
+}
+
+/// Logs in through the form and waits for the hosts list.
+async fn log_in(c: &Client, base: &str, user: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    for (id, value) in [("username", user), ("password", common::PASSWORD)] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("form.login button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/hosts").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sorts_hosts_tags_cves_and_makes_a_token_in_a_real_browser() {
+    let Some((chromedriver, axe)) = browser_tools() else {
+        return;
+    };
+    let axe = axe.as_deref();
+    let s = common::start().await;
+    for i in 10..13 {
+        s.report(&s.ingest, &common::alma_report("SITE", i)).await;
+    }
+    s.import(
+        "alma",
+        FeedKind::Osv,
+        "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz",
+    )
+    .await;
+    let (_driver, c) = browser(&chromedriver).await;
+    log_in(&c, &s.base, "admin").await;
+
+    // Sort by clicking the column header, twice for the other direction.
+    c.find(Locator::LinkText("Host"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        for _ in 0..100 {
+            if c.current_url().await.unwrap().query().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        wait_for_path(&c, "/hosts").await;
+        if source(&c).await.contains("aria-sort=\"descending\"") {
+            break;
+        }
+        c.find(Locator::LinkText("Host"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.query(), Some("sort=hostname&order=desc"), "{url}");
+    let list = source(&c).await;
+    let first = list.find("node000012").expect("node000012 listed");
+    assert!(first < list.find("node000010").unwrap(), "descending");
+    check_page(&c, axe, "hosts-sorted").await;
+
+    // Tag a CVE on the tags page; the hosts list filters by the tag.
+    c.goto(&format!("{}/tags", s.base)).await.unwrap();
+    c.find(Locator::Id("n-name"))
+        .await
+        .unwrap()
+        .send_keys("urgent")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[aria-label='Create a tag'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_path(&c, "/tags").await;
+    c.find(Locator::XPath(
+        "//select[@id='a-tag']/option[text()='urgent']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::Id("a-cve"))
+        .await
+        .unwrap()
+        .send_keys("CVE-2024-12797")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[aria-label='Tag a CVE'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut tags = String::new();
+    for _ in 0..100 {
+        tags = source(&c).await;
+        if tags.contains("href=\"/cves/CVE-2024-12797\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(tags.contains("href=\"/cves/CVE-2024-12797\""), "{tags}");
+    check_page(&c, axe, "tags").await;
+    c.goto(&format!("{}/hosts?cve_tag=urgent", s.base))
+        .await
+        .unwrap();
+    let tagged = source(&c).await;
+    assert!(tagged.contains("Hosts 1 to 3 of 3."), "{tagged}");
+
+    // Administration: users, then a token whose secret shows once.
+    c.goto(&format!("{}/admin/users", s.base)).await.unwrap();
+    assert!(source(&c).await.contains("admin everywhere"));
+    check_page(&c, axe, "admin-users").await;
+    c.goto(&format!("{}/admin/tokens", s.base)).await.unwrap();
+    c.find(Locator::Id("t-name"))
+        .await
+        .unwrap()
+        .send_keys("monitoring")
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "form[aria-label='Create an API token'] button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let mut created = String::new();
+    for _ in 0..100 {
+        created = source(&c).await;
+        if created.contains("class=\"secret\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(created.contains("shown only this once"), "{created}");
+    check_page(&c, axe, "admin-token-created").await;
+    c.goto(&format!("{}/admin/tokens", s.base)).await.unwrap();
+    let listed = source(&c).await;
+    assert!(listed.contains("monitoring") && !listed.contains("class=\"secret\""));
+    check_page(&c, axe, "admin-tokens").await;
+    c.close().await.unwrap();
+}

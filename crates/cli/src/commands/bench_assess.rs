@@ -25,7 +25,7 @@ use super::bench::scratch_location;
 use crate::cli::BenchAssessArgs;
 use crate::output::{Format, print_json};
 
-const ALMA: &str = "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz";
+pub(super) const ALMA: &str = "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz";
 /// Advisories the "vendor update" brings: about a week of AlmaLinux errata.
 const UPDATE_SIZE: usize = 50;
 
@@ -54,7 +54,14 @@ pub async fn run(ctx: Context, args: BenchAssessArgs) -> anyhow::Result<ExitCode
     let site_id = db.create_site(&site).await?.id;
 
     let start = Instant::now();
-    store_fleet(&db, site_id, &site, &args).await?;
+    store_fleet(
+        &db,
+        &[(site_id, site.clone())],
+        args.hosts,
+        args.drift,
+        args.concurrency,
+    )
+    .await?;
     eprintln!(
         "Stored {} hosts in {:.1} s.",
         args.hosts,
@@ -194,7 +201,7 @@ async fn run_step(
     ))
 }
 
-async fn import(
+pub(super) async fn import(
     db: &Arc<dyn Database>,
     feed_id: i64,
     name: &str,
@@ -240,35 +247,39 @@ fn without_newest(doc: &[u8], n: usize) -> anyhow::Result<(Vec<u8>, Vec<String>)
     Ok((out.into_inner()?, newest))
 }
 
-/// Writes the fleet's reports straight to the store, `concurrency` at a
-/// time; the reports are built on blocking threads in chunks.
-async fn store_fleet(
+/// Writes `hosts` reports of the fleet straight to the store (host `i`
+/// in site `i % sites.len()`), `concurrency` at a time; the reports are
+/// built on blocking threads in chunks.
+pub(super) async fn store_fleet(
     db: &Arc<dyn Database>,
-    site_id: i64,
-    site: &str,
-    args: &BenchAssessArgs,
+    sites: &[(i64, String)],
+    hosts: usize,
+    drift: u32,
+    concurrency: usize,
 ) -> anyhow::Result<()> {
     const CHUNK: usize = 2_000;
     let mut alma = Image::rhel9()?;
     alma.os.id = "almalinux".into();
     alma.os.pretty_name = "AlmaLinux 9.5 (Teal Serval)".into();
-    let mut fleet = Fleet::new(vec![alma, Image::debian12()?], 1).with_drift(args.drift);
-    fleet.site = site.to_owned();
-    let fleet = Arc::new(fleet);
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+    let fleet = Arc::new(Fleet::new(vec![alma, Image::debian12()?], 1).with_drift(drift));
+    let sites: Arc<[(i64, String)]> = sites.into();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     let mut from = 0;
     let mut last_note = Instant::now();
-    while from < args.hosts {
-        let to = (from + CHUNK).min(args.hosts);
+    while from < hosts {
+        let to = (from + CHUNK).min(hosts);
         let f = fleet.clone();
+        let sites = sites.clone();
         let requests = tokio::task::spawn_blocking(move || {
             (from..to)
                 .map(|i| {
-                    let report = f.report(i);
+                    let (site_id, site) = &sites[i % sites.len()];
+                    let mut report = f.report(i);
+                    report.site = Some(site.clone());
                     let os = os::normalise(&report.os, &report.os_string);
                     IngestRequest::new(
-                        site_id,
+                        *site_id,
                         report,
                         os,
                         now_millis(),
@@ -292,7 +303,7 @@ async fn store_fleet(
         }
         from = to;
         if last_note.elapsed() > Duration::from_secs(5) {
-            eprintln!("  {from} of {} hosts stored", args.hosts);
+            eprintln!("  {from} of {hosts} hosts stored");
             last_note = Instant::now();
         }
     }

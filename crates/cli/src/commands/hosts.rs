@@ -141,9 +141,8 @@ async fn list(ctx: &Context, db: &Arc<dyn Database>, args: HostFilterArgs) -> an
         last_seen_before: args
             .not_seen_days
             .map(|d| now_millis() - i64::from(d) * 86_400_000),
-        hostname: None,
         limit: args.limit,
-        offset: 0,
+        ..HostFilter::default()
     };
     let mut page = db.hosts(&filter).await?;
     let counts = if args.updates || args.with_security_updates {

@@ -1,16 +1,17 @@
 //! `GET /hosts` and `GET /hosts.csv`: the hosts the user may read,
 //! filtered by the URL's query (so a filtered list can be shared), paged.
 
-use std::collections::BTreeSet;
-
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use patchwatch_server::AppState;
-use patchwatch_store::{HostFilter, HostSummary, format_millis, now_millis, parse_cve_id};
-use patchwatch_vulndb::{Triage, fleet_findings, host_scopes};
+use patchwatch_server::repo_updates::hosts_with_security_updates;
+use patchwatch_store::{
+    HostFilter, HostSort, HostSummary, SortKey, StoreError, format_millis, now_millis, parse_cve_id,
+};
+use patchwatch_vulndb::Triage;
 use serde::Deserialize;
 
 use crate::page::{Chrome, WebError, render};
@@ -30,12 +31,25 @@ pub const MAX_CSV_ROWS: u32 = 200_000;
 #[serde(deny_unknown_fields)]
 pub struct HostsQuery {
     site: Option<String>,
+    /// A site group: its sites and those of its child groups.
+    group: Option<String>,
     os: Option<String>,
     tag: Option<String>,
     /// Comma-separated hostname suffixes: `.cz,.de`.
     domain: Option<String>,
     cve: Option<String>,
+    /// Hosts with an open finding of a CVE carrying this CVE tag.
+    cve_tag: Option<String>,
+    /// Reported within the last N days.
+    seen_within_days: Option<String>,
     not_seen_days: Option<String>,
+    /// `yes`: only hosts with pending security updates.
+    security_updates: Option<String>,
+    /// `yes` / `no`: the client's reboot flag.
+    reboot: Option<String>,
+    sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    order: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -59,15 +73,44 @@ fn number(name: &str, v: &Option<String>, min: u32, max: u32) -> Result<Option<u
     }
 }
 
+/// One of a few words, or nothing.
+fn choice(
+    name: &str,
+    v: &Option<String>,
+    allowed: &[&'static str],
+) -> Result<&'static str, WebError> {
+    let Some(text) = given(v) else {
+        return Ok("");
+    };
+    allowed
+        .iter()
+        .find(|a| **a == text)
+        .copied()
+        .ok_or_else(|| {
+            WebError::bad_request(format!(
+                "{name} must be one of {}, not {text:?}",
+                allowed.join(", ")
+            ))
+        })
+}
+
 /// The filters, checked, as the page shows them back.
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
     pub site: String,
+    pub group: String,
     pub os: String,
     pub tag: String,
     pub domain: String,
     pub cve: String,
+    pub cve_tag: String,
+    pub seen_within_days: String,
     pub not_seen_days: String,
+    /// `yes` or empty.
+    pub security_updates: &'static str,
+    /// `yes`, `no` or empty.
+    pub reboot: &'static str,
+    pub sort: HostSort,
     pub page: u32,
     pub per_page: u32,
 }
@@ -80,15 +123,36 @@ impl Filters {
             })?,
             None => String::new(),
         };
+        let days = |name, v| {
+            number(name, v, 0, 36_500).map(|d| d.map(|d| d.to_string()).unwrap_or_default())
+        };
+        let sort = match given(&q.sort) {
+            Some(key) => HostSort {
+                key: SortKey::parse(&key).ok_or_else(|| {
+                    let known: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
+                    WebError::bad_request(format!(
+                        "unknown sort key {key:?}; hosts sort by {}",
+                        known.join(", ")
+                    ))
+                })?,
+                descending: false,
+            },
+            None => HostSort::default(),
+        };
+        let descending = choice("order", &q.order, &["asc", "desc"])? == "desc";
         Ok(Filters {
             site: given(&q.site).unwrap_or_default(),
+            group: given(&q.group).unwrap_or_default(),
             os: given(&q.os).unwrap_or_default(),
             tag: given(&q.tag).unwrap_or_default(),
             domain: given(&q.domain).unwrap_or_default(),
             cve,
-            not_seen_days: number("not_seen_days", &q.not_seen_days, 0, 36_500)?
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
+            cve_tag: given(&q.cve_tag).unwrap_or_default(),
+            seen_within_days: days("seen_within_days", &q.seen_within_days)?,
+            not_seen_days: days("not_seen_days", &q.not_seen_days)?,
+            security_updates: choice("security_updates", &q.security_updates, &["yes"])?,
+            reboot: choice("reboot", &q.reboot, &["yes", "no"])?,
+            sort: HostSort { descending, ..sort },
             page: number("page", &q.page, 1, MAX_PAGE)?.unwrap_or(1),
             per_page: number("per_page", &q.per_page, 1, MAX_PER_PAGE)?.unwrap_or(DEFAULT_PER_PAGE),
         })
@@ -96,6 +160,7 @@ impl Filters {
 
     fn host_filter(&self) -> HostFilter {
         let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
+        let days_ago = |d: &String| d.parse::<i64>().ok().map(|d| now_millis() - d * 86_400_000);
         HostFilter {
             site: opt(&self.site),
             os: opt(&self.os),
@@ -107,29 +172,44 @@ impl Filters {
                 .filter(|d| !d.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            last_seen_before: self
-                .not_seen_days
-                .parse::<i64>()
-                .ok()
-                .map(|d| now_millis() - d * 86_400_000),
+            last_seen_before: days_ago(&self.not_seen_days),
+            seen_since: days_ago(&self.seen_within_days),
+            reboot_required: match self.reboot {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            sort: self.sort,
             ..HostFilter::default()
         }
     }
 
-    /// The query string for page `page` with these filters.
-    pub fn query(&self, page: u32) -> String {
+    /// The query string for page `page` with these filters, sorted by
+    /// `sort`.
+    pub fn query_sorted(&self, page: u32, sort: HostSort) -> String {
         let mut pairs = Vec::new();
         for (k, v) in [
-            ("site", &self.site),
+            ("site", self.site.as_str()),
+            ("group", &self.group),
             ("os", &self.os),
             ("tag", &self.tag),
             ("domain", &self.domain),
             ("cve", &self.cve),
+            ("cve_tag", &self.cve_tag),
+            ("seen_within_days", &self.seen_within_days),
             ("not_seen_days", &self.not_seen_days),
+            ("security_updates", self.security_updates),
+            ("reboot", self.reboot),
         ] {
             if !v.is_empty() {
                 pairs.push(format!("{k}={}", encode(v)));
             }
+        }
+        if sort.key != SortKey::default() {
+            pairs.push(format!("sort={}", sort.key.as_str()));
+        }
+        if sort.descending {
+            pairs.push("order=desc".to_owned());
         }
         if self.per_page != DEFAULT_PER_PAGE {
             pairs.push(format!("per_page={}", self.per_page));
@@ -138,6 +218,16 @@ impl Filters {
             pairs.push(format!("page={page}"));
         }
         pairs.join("&")
+    }
+
+    /// The query string for page `page` with these filters and this order.
+    pub fn query(&self, page: u32) -> String {
+        self.query_sorted(page, self.sort)
+    }
+
+    /// Whether a filter needs more than SQL: the findings or the updates.
+    fn computed(&self) -> bool {
+        !self.cve.is_empty() || !self.cve_tag.is_empty() || !self.security_updates.is_empty()
     }
 }
 
@@ -154,8 +244,25 @@ pub fn encode(v: &str) -> String {
     out
 }
 
+/// The sites of group `name` and of its child groups, or a 404 naming it.
+async fn group_sites(state: &AppState, name: &str) -> Result<Vec<i64>, WebError> {
+    let groups = state.db.site_groups().await?;
+    let group = groups
+        .iter()
+        .find(|g| g.name == name)
+        .ok_or_else(|| WebError::from(StoreError::NotFound(format!("site group {name:?}"))))?;
+    Ok(groups
+        .iter()
+        .filter(|g| g.id == group.id || g.parent_id == Some(group.id))
+        .flat_map(|g| g.site_ids.iter().copied())
+        .collect())
+}
+
 /// The filtered hosts in scope, one page of them (or all, for `None`),
-/// and how many there are.
+/// and how many there are. Every filter and the order are applied in SQL;
+/// the CVE, CVE tag and security update filters first select host ids
+/// (from the kept fleet assessment and the pending updates), which the
+/// query then sorts and pages.
 async fn filtered(
     state: &AppState,
     user: &WebUser,
@@ -164,47 +271,66 @@ async fn filtered(
 ) -> Result<(Vec<HostSummary>, u64), WebError> {
     user.caller.reader()?;
     let mut filter = user.caller.host_filter(f.host_filter());
-    if f.cve.is_empty() {
-        match window {
-            Some((limit, offset)) => {
-                filter.limit = Some(limit);
-                filter.offset = offset;
-            }
-            None => filter.limit = Some(MAX_CSV_ROWS),
-        }
-        let page = state.db.hosts(&filter).await?;
-        return Ok((page.items, page.total));
+    if !f.group.is_empty() {
+        // Narrows the caller's scope, never widens it.
+        let in_group = group_sites(state, &f.group).await?;
+        filter.site_ids = Some(match filter.site_ids.take() {
+            Some(scope) => scope.into_iter().filter(|s| in_group.contains(s)).collect(),
+            None => in_group,
+        });
     }
-    // Hosts exposed to one CVE, excepted findings left out: from the
-    // findings of that CVE over the hosts in scope.
-    let loaded = state.vulns.current(state.db.as_ref()).await?;
-    let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
-    let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter, Some(&f.cve)).await?;
-    let scopes = host_scopes(&loaded, &hosts);
-    let exposed: BTreeSet<usize> = by_cve
-        .get(&f.cve)
-        .into_iter()
-        .flatten()
-        .filter(|hf| {
-            triage
-                .classify_one(&scopes[hf.host], &hf.finding)
-                .exception
-                .is_none()
-        })
-        .map(|hf| hf.host)
-        .collect();
-    let mut list: Vec<HostSummary> = exposed.into_iter().map(|i| hosts[i].clone()).collect();
-    list.sort_by(|a, b| (&a.hostname, a.id).cmp(&(&b.hostname, b.id)));
-    let total = list.len() as u64;
-    let list = match window {
-        Some((limit, offset)) => list
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect(),
-        None => list,
-    };
-    Ok((list, total))
+    if f.computed() {
+        filter.host_ids = Some(selected_hosts(state, f, &filter).await?);
+    }
+    match window {
+        Some((limit, offset)) => {
+            filter.limit = Some(limit);
+            filter.offset = offset;
+        }
+        None => filter.limit = Some(MAX_CSV_ROWS),
+    }
+    let page = state.db.hosts(&filter).await?;
+    Ok((page.items, page.total))
+}
+
+/// The ids of the hosts in `filter` the computed filters keep.
+async fn selected_hosts(
+    state: &AppState,
+    f: &Filters,
+    filter: &HostFilter,
+) -> Result<Vec<i64>, WebError> {
+    let scope = filter.site_ids.clone();
+    let in_scope = |h: &HostSummary| scope.as_ref().is_none_or(|s| s.contains(&h.site_id));
+    let mut ids: Option<Vec<i64>> = None;
+    if !f.cve.is_empty() || !f.cve_tag.is_empty() {
+        let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
+        fn opt(s: &str) -> Option<&str> {
+            (!s.is_empty()).then_some(s)
+        }
+        ids = Some(
+            state
+                .vulns
+                .hosts_exposed(
+                    state.db.as_ref(),
+                    in_scope,
+                    opt(&f.cve),
+                    opt(&f.cve_tag),
+                    &triage,
+                )
+                .await?,
+        );
+    }
+    if !f.security_updates.is_empty() {
+        let with_updates = hosts_with_security_updates(state, filter).await?;
+        ids = Some(match ids {
+            Some(ids) => ids
+                .into_iter()
+                .filter(|i| with_updates.contains(i))
+                .collect(),
+            None => with_updates,
+        });
+    }
+    Ok(ids.unwrap_or_default())
 }
 
 /// A host row as the page shows it.
@@ -234,11 +360,46 @@ impl From<&HostSummary> for HostRow {
     }
 }
 
+/// A sortable column's header: its link and its `aria-sort`.
+pub struct SortHeader {
+    pub label: &'static str,
+    pub href: String,
+    /// `ascending`, `descending`, or empty when the list isn't sorted by it.
+    pub aria_sort: &'static str,
+}
+
+fn sort_headers(f: &Filters) -> Vec<SortHeader> {
+    [
+        (SortKey::Hostname, "Host"),
+        (SortKey::Site, "Site"),
+        (SortKey::Os, "OS"),
+        (SortKey::Packages, "Packages"),
+        (SortKey::LastSeen, "Last report"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        let current = f.sort.key == key;
+        // A second click on the current column reverses it.
+        let descending = current && !f.sort.descending;
+        SortHeader {
+            label,
+            href: format!("/hosts?{}", f.query_sorted(1, HostSort { key, descending })),
+            aria_sort: match (current, f.sort.descending) {
+                (false, _) => "",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+        }
+    })
+    .collect()
+}
+
 #[derive(Template)]
 #[template(path = "hosts.html")]
 struct HostsPage {
     chrome: Chrome,
     filters: Filters,
+    headers: Vec<SortHeader>,
     rows: Vec<HostRow>,
     total: u64,
     first: u64,
@@ -271,6 +432,7 @@ pub async fn list(
     let link = |page: u32| format!("/hosts?{}", f.query(page));
     Ok(render(&HostsPage {
         chrome: user.chrome("hosts"),
+        headers: sort_headers(&f),
         rows: hosts.iter().map(HostRow::from).collect(),
         total,
         first,
@@ -369,5 +531,40 @@ mod tests {
         let f = Filters::parse(&q).unwrap();
         assert_eq!(f.page, 1);
         assert_eq!(f.query(2), "site=a%20b%26c&page=2");
+    }
+
+    #[test]
+    fn sort_keys_are_checked_and_kept_in_links() {
+        let q = HostsQuery {
+            sort: Some("id; drop".into()),
+            ..HostsQuery::default()
+        };
+        let Err(WebError::Page { message, .. }) = Filters::parse(&q) else {
+            panic!("accepted");
+        };
+        assert!(
+            message.contains("unknown sort key \"id; drop\""),
+            "{message}"
+        );
+        assert!(message.contains("hostname, site, os, last_seen, packages"));
+        let q = HostsQuery {
+            sort: Some("last_seen".into()),
+            order: Some("desc".into()),
+            reboot: Some("yes".into()),
+            ..HostsQuery::default()
+        };
+        let f = Filters::parse(&q).unwrap();
+        assert_eq!(f.query(3), "reboot=yes&sort=last_seen&order=desc&page=3");
+        let headers = sort_headers(&f);
+        let last = headers.iter().find(|h| h.label == "Last report").unwrap();
+        assert_eq!(last.aria_sort, "descending");
+        // Clicking the current column again sorts it the other way.
+        assert_eq!(last.href, "/hosts?reboot=yes&sort=last_seen");
+        assert!(headers.iter().filter(|h| h.aria_sort.is_empty()).count() == 4);
+        let q = HostsQuery {
+            order: Some("sideways".into()),
+            ..HostsQuery::default()
+        };
+        assert!(Filters::parse(&q).is_err());
     }
 }

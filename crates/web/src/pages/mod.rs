@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod admin;
 pub mod cves;
 pub mod dashboard;
 pub mod exceptions;
@@ -9,3 +10,4 @@ pub mod hosts;
 pub mod login;
 pub mod packages;
 pub mod sites;
+pub mod tags;

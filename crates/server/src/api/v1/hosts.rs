@@ -111,7 +111,7 @@ pub async fn list(
         hostname: q.hostname,
         limit: Some(page_limit(q.limit)?),
         offset: q.offset.unwrap_or(0),
-        site_ids: None,
+        ..HostFilter::default()
     });
     let page = state.db.hosts(&filter).await?;
     Ok(Json(json!(page)))

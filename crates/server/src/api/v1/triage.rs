@@ -33,7 +33,7 @@ use crate::state::AppState;
 type Created = (StatusCode, Json<Value>);
 
 /// Tags are fleet-wide: changing one changes every site's findings.
-fn tag_manager(caller: &Caller) -> Result<(), ApiError> {
+pub fn tag_manager(caller: &Caller) -> Result<(), ApiError> {
     caller.require_everywhere(Action::Triage, "managing CVE tags")
 }
 
@@ -459,7 +459,7 @@ pub async fn visible_exceptions(
 /// hosts (excepted or not): the only tag assignments it is shown, so a
 /// tag does not reveal which CVEs other sites are exposed to. `None` for
 /// callers who read everything.
-async fn cves_in_scope(
+pub async fn cves_in_scope(
     state: &AppState,
     caller: &Caller,
 ) -> Result<Option<HashSet<String>>, ApiError> {
