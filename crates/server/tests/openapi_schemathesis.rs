@@ -5,9 +5,9 @@
 //! with an ingest token), with every check it has: no 5xx, documented
 //! status, content type, headers and schema, schema-invalid input refused,
 //! schema-valid input accepted, authentication enforced, unsupported
-//! methods refused. The
-//! server is thrown away after, so the DELETE and POST operations run too.
-//! Fixed seed and bounded examples: about a minute.
+//! methods refused. The server is thrown away after, so the DELETE and
+//! POST operations run too. Fixed seed and bounded examples: about a
+//! minute.
 //!
 //! Under `CI=true` a missing schemathesis fails the test; elsewhere it
 //! skips with a notice.
