@@ -58,10 +58,6 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
     if wire._format_version != FORMAT_VERSION {
         return Err(ReportError::UnsupportedVersion(wire._format_version));
     }
-    let mut packages = wire.packages;
-    for p in &mut packages {
-        p.normalise();
-    }
     let mut report = Report {
         protocol: Protocol::Native,
         hostname: wire.hostname,
@@ -71,14 +67,20 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
         os: wire.os,
         kernel: wire.kernel,
         arch: wire.arch,
-        packages: Some(packages),
+        packages: Some(wire.packages),
         repositories: Some(wire.repositories),
         module_streams: wire.module_streams,
         updates: Vec::new(),
         reboot: wire.reboot,
         client: wire.client,
     };
+    // The fields as sent are checked against the documented limits
+    // (docs/report.schema.json) before they are normalised: a padded or
+    // zero epoch past the limit is refused, not shortened into one.
     validate::report(&mut report)?;
+    for p in report.packages.iter_mut().flatten() {
+        p.normalise();
+    }
     Ok(report)
 }
 
@@ -176,6 +178,31 @@ mod tests {
         assert_eq!(pkgs[0].source_name, "glibc");
         let back = parse(&to_json(&r)).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn fields_are_checked_as_sent_then_normalised() {
+        // Found by schemathesis against the documented report schema: a
+        // zero epoch past the length limit, or a value padded with a
+        // control character, used to be normalised into an accepted one.
+        let long_zero = GOOD.replace(
+            r#""version":"2.36""#,
+            &format!(r#""version":"2.36","epoch":"{}""#, "0".repeat(1025)),
+        );
+        let err = parse(long_zero.as_bytes()).unwrap_err().to_string();
+        assert!(err.starts_with("packages[0].epoch: is 1025 bytes"), "{err}");
+        let tab = GOOD.replace(r#""release":"9+deb12u4""#, r#""release":"\t9+deb12u4""#);
+        let err = parse(tab.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("packages[0].release: contains a control"),
+            "{err}"
+        );
+        // Within the limits, normalising is unchanged: a zero epoch and
+        // surrounding spaces go.
+        let zero = GOOD.replace(r#""version":"2.36""#, r#""version":" 2.36 ","epoch":"0""#);
+        let r = parse(zero.as_bytes()).unwrap();
+        let p = &r.packages.as_ref().unwrap()[0];
+        assert_eq!((p.epoch.as_str(), p.evr().as_str()), ("", "2.36-9+deb12u4"));
     }
 
     #[test]

@@ -200,11 +200,70 @@ fn add_common_answers(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The native report's JSON Schema, the one `docs/report-format.md`
+/// defines and the shell client's test checks its output against.
+const REPORT_SCHEMA: &str = include_str!("../../../docs/report.schema.json");
+
+/// The document as served: [`document`] with the native report's schema
+/// as the body of `POST /api/v1/reports`, its `$defs` as components
+/// `Report.NAME` (utoipa's schema model has no place for all of its
+/// keywords, so it is merged as JSON).
+pub fn document_json() -> Result<serde_json::Value, String> {
+    let mut doc = serde_json::to_value(document()).map_err(|e| e.to_string())?;
+    let mut report: serde_json::Value =
+        serde_json::from_str(REPORT_SCHEMA).map_err(|e| format!("report.schema.json: {e}"))?;
+    let report_obj = report
+        .as_object_mut()
+        .ok_or("report.schema.json is not an object")?;
+    let defs = report_obj.remove("$defs").unwrap_or_default();
+    report_obj.remove("$schema");
+    report_obj.remove("$id");
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+        .ok_or("the document has no component schemas")?;
+    for (name, mut def) in defs.as_object().cloned().unwrap_or_default() {
+        rewrite_refs(&mut def);
+        schemas.insert(format!("Report.{name}"), def);
+    }
+    rewrite_refs(&mut report);
+    schemas.insert("Report".to_owned(), report);
+    let body = doc
+        .pointer_mut("/paths/~1api~1v1~1reports/post/requestBody/content/application~1json")
+        .and_then(serde_json::Value::as_object_mut)
+        .ok_or("the document has no report body")?;
+    body.insert(
+        "schema".to_owned(),
+        serde_json::json!({ "$ref": "#/components/schemas/Report" }),
+    );
+    Ok(doc)
+}
+
+/// `#/$defs/NAME` -> `#/components/schemas/Report.NAME`.
+fn rewrite_refs(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match (key.as_str(), value.as_str()) {
+                    ("$ref", Some(r)) => {
+                        if let Some(name) = r.strip_prefix("#/$defs/") {
+                            *value = format!("#/components/schemas/Report.{name}").into();
+                        }
+                    }
+                    _ => rewrite_refs(value),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
 /// The document as served, made once.
 static DOCUMENT: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
-    serde_json::to_vec(&document())
+    document_json()
+        .and_then(|d| serde_json::to_vec(&d).map_err(|e| e.to_string()))
         .map(Bytes::from)
-        .map_err(|e| e.to_string())
 });
 
 /// `GET /api/v1/openapi.json`
@@ -228,7 +287,7 @@ pub async fn serve() -> Response {
         )
             .into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "the OpenAPI document does not serialise");
+            tracing::error!(error = %e, "the OpenAPI document can't be made");
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }

@@ -207,6 +207,27 @@ async fn the_document_is_openapi_3_1_and_names_every_endpoint() {
             );
         }
     }
+    // Every reference resolves; the report body is the native report's
+    // JSON Schema (docs/report.schema.json).
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    for r in &refs {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("remote $ref {r}"));
+        let pointer = pointer.replace("~1", "/");
+        assert!(doc.pointer(&pointer).is_some(), "dangling $ref {r}");
+    }
+    assert_eq!(
+        doc["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/Report"
+    );
+    assert!(
+        refs.iter()
+            .any(|r| r == "#/components/schemas/Report.package")
+    );
+
     // Query bounds are in the document, as the handlers enforce them.
     let limit = doc["paths"]["/api/v1/hosts"]["get"]["parameters"]
         .as_array()
@@ -219,6 +240,21 @@ async fn the_document_is_openapi_3_1_and_names_every_endpoint() {
         (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
         (&json!(1), &json!(1000))
     );
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => out.push(r.to_owned()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
 
 /// Where a route is declared outside `routes!`, the document could miss

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use patchwatch_store::{Database, HostFilter};
 use patchwatch_updates::{
-    Catalogue, HostFacts, HostUpdate, Job, fleet_updates, package_counts, package_hosts,
+    Catalogue, HostFacts, HostUpdate, fleet_updates, package_counts, package_hosts,
 };
 use serde::Serialize;
 

@@ -121,7 +121,7 @@ pub async fn add_tag(
     operation_id = "remove_tag",
     tag = "triage",
     summary = "Delete a CVE tag and its assignments (triage rights on every site)",
-    params(("name" = String, Path, description = "The tag's name")),
+    params(("name" = String, Path, description = "The tag's name", min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$")),
     security(("api_token" = [])),
     responses(
         (status = 200, description = "Deleted", body = schemas::TagRemoved),
@@ -147,7 +147,7 @@ pub async fn remove_tag(
     operation_id = "enable_tag",
     tag = "triage",
     summary = "Enable a CVE tag (triage rights on every site)",
-    params(("name" = String, Path, description = "The tag's name")),
+    params(("name" = String, Path, description = "The tag's name", min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$")),
     security(("api_token" = [])),
     responses(
         (status = 200, description = "The tag", body = schemas::Tag),
@@ -172,7 +172,7 @@ pub async fn enable_tag(
     operation_id = "disable_tag",
     tag = "triage",
     summary = "Disable a CVE tag (triage rights on every site)",
-    params(("name" = String, Path, description = "The tag's name")),
+    params(("name" = String, Path, description = "The tag's name", min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$")),
     security(("api_token" = [])),
     responses(
         (status = 200, description = "The tag", body = schemas::Tag),
@@ -231,7 +231,7 @@ pub struct AssignBody {
     operation_id = "assign_cve",
     tag = "triage",
     summary = "Attach a CVE to a tag (triage rights on every site)",
-    params(("name" = String, Path, description = "The tag's name")),
+    params(("name" = String, Path, description = "The tag's name", min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$")),
     request_body = AssignBody,
     security(("api_token" = [])),
     responses(
@@ -270,7 +270,7 @@ pub async fn assign(
     tag = "triage",
     summary = "Detach a CVE from a tag (triage rights on every site)",
     params(
-        ("name" = String, Path, description = "The tag's name"),
+        ("name" = String, Path, description = "The tag's name", min_length = 1, max_length = 64, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$"),
         ("cve" = String, Path, description = "The CVE id", pattern = r"^\s*[Cc][Vv][Ee]-[0-9]{4}-[0-9]{4,}\s*$"),
     ),
     security(("api_token" = [])),
