@@ -20,8 +20,12 @@
 //!
 //! Disabled lines (`enabled: false`) never match.
 
+use std::collections::BTreeMap;
+
 use patchwatch_assess::{OsGroups, OsScope};
-use patchwatch_reports::{ModuleStream, OsRelease, PackageType, Repository as ReportedRepository};
+use patchwatch_reports::{
+    ApkPin, ModuleStream, OsRelease, PackageType, Repository as ReportedRepository,
+};
 use patchwatch_store::{Repository, RepositoryKind};
 
 fn normalise(url: &str) -> &str {
@@ -34,6 +38,8 @@ pub struct HostFacts<'a> {
     pub os: &'a OsRelease,
     /// As reported (`uname -m`: `x86_64`; dpkg's `amd64` is mapped).
     pub arch: &'a str,
+    /// apk world pins (`name@tag`).
+    pub apk_pins: &'a [ApkPin],
 }
 
 /// How the host's package manager uses one of the repositories it maps
@@ -58,6 +64,8 @@ pub struct HostSources {
     pub uses: Vec<RepositoryUse>,
     /// Enabled dnf module streams as `name:stream`, sorted.
     pub module_streams: Vec<String>,
+    /// apk world pins: package name -> tag.
+    pub apk_pins: BTreeMap<String, String>,
 }
 
 impl HostSources {
@@ -325,6 +333,11 @@ pub fn host_sources(
     groups: &OsGroups,
 ) -> HostSources {
     let mut sources = HostSources {
+        apk_pins: host
+            .apk_pins
+            .iter()
+            .map(|p| (p.name.clone(), p.tag.clone()))
+            .collect(),
         module_streams: module_streams
             .iter()
             .map(|m| format!("{}:{}", m.name, m.stream))
@@ -376,7 +389,11 @@ pub fn repositories_for_host(
     os: &OsRelease,
     groups: &OsGroups,
 ) -> Vec<usize> {
-    let host = HostFacts { os, arch: "" };
+    let host = HostFacts {
+        os,
+        arch: "",
+        apk_pins: &[],
+    };
     host_sources(configured, reported, &[], &host, groups).repositories
 }
 
@@ -514,6 +531,7 @@ mod tests {
         let host = HostFacts {
             os: &debian,
             arch: "x86_64",
+            apk_pins: &[],
         };
         let sources = |lines: &[ReportedRepository]| {
             host_sources(&configured, lines, &[], &host, &none).repositories
@@ -587,6 +605,7 @@ mod tests {
         let host = HostFacts {
             os: &centos,
             arch: "x86_64",
+            apk_pins: &[],
         };
         let line = |urls: &[&str], metalink: &str| ReportedRepository {
             id: "some-id".into(),
@@ -659,6 +678,7 @@ mod tests {
         let host = HostFacts {
             os: &alpine,
             arch: "x86_64",
+            apk_pins: &[],
         };
         let lines = [
             reported(
