@@ -1,13 +1,13 @@
 //! Where a host's updates come from, end to end: reports naming their
 //! repositories (mirrors of the configured ones, several suites in one
 //! deb822 stanza, a disabled line, `$basearch` left for the server, dnf
-//! module streams, apk tags) are ingested, and `hosts updates` uses exactly
+//! module streams, apk tags and world pins) are ingested, and `hosts updates` uses exactly
 //! those repositories, with the host's module streams and tags, on the
 //! real indexes of ../shared/data.
 
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::{
-    ModuleStream, OsInfo, Package, PackageType, Protocol, Report, Repository,
+    ApkPin, ModuleStream, OsInfo, Package, PackageType, Protocol, Report, Repository,
 };
 use serde_json::Value;
 
@@ -230,7 +230,7 @@ fn dnf_hosts_get_candidates_from_their_enabled_module_streams() {
     );
 }
 
-fn alpine_host(name: &str, tag: &str) -> Report {
+fn alpine_host(name: &str, tag: &str, pins: &[&str]) -> Report {
     let rel = "repos/alpine/hosts/quarantine_alpine-3.21.2-x86_64_lib-apk-db-installed";
     let text = std::fs::read_to_string(data(rel)).unwrap();
     let image = Image {
@@ -254,6 +254,13 @@ fn alpine_host(name: &str, tag: &str) -> Report {
         tag: tag.into(),
         ..Repository::new(PackageType::Apk)
     }]);
+    r.apk_pins = pins
+        .iter()
+        .map(|name| ApkPin {
+            name: (*name).into(),
+            tag: tag.into(),
+        })
+        .collect();
     r
 }
 
@@ -264,8 +271,9 @@ fn apk_tags_decide_which_packages_a_repository_serves() {
     env.ingest(
         "S",
         vec![
-            alpine_host("plain.alpine.example", ""),
-            alpine_host("tagged.alpine.example", "old"),
+            alpine_host("plain.alpine.example", "", &[]),
+            alpine_host("tagged.alpine.example", "old", &[]),
+            alpine_host("pinned.alpine.example", "old", &["libssl3"]),
         ],
     );
     env.ok(&[
@@ -287,4 +295,11 @@ fn apk_tags_decide_which_packages_a_repository_serves() {
     let v = env.json(&["hosts", "updates", "tagged.alpine.example"]);
     assert_eq!(repositories(&v), ["alpine-main"], "{v}");
     assert!(updates(&v).is_empty(), "{v}");
+    // `libssl3@old` in the world file: that package, and only it.
+    let v = env.json(&["hosts", "updates", "pinned.alpine.example"]);
+    let names: Vec<&str> = updates(&v)
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["libssl3"], "{v}");
 }

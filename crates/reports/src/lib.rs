@@ -27,6 +27,6 @@ pub use pakiti::{Mode, SecurityUpdate, TaggedFinding};
 
 pub use error::ReportError;
 pub use model::{
-    ClientInfo, ClientUpdate, Kernel, ModuleStream, OsInfo, OsRelease, Package, PackageType,
-    Protocol, RebootHint, Report, Repository,
+    ApkPin, ClientInfo, ClientUpdate, Kernel, ModuleStream, OsInfo, OsRelease, Package,
+    PackageType, Protocol, RebootHint, Report, Repository,
 };

@@ -385,6 +385,14 @@ pub struct ClientInfo {
     pub version: String,
 }
 
+/// An apk world pin (`name@tag` in `/etc/apk/world`): the package may come
+/// from the repositories tagged `tag` as well as the untagged ones.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ApkPin {
+    pub name: String,
+    pub tag: String,
+}
+
 /// What a host reported, whichever protocol it used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -407,6 +415,8 @@ pub struct Report {
     /// Enabled dnf module streams. They belong with the repositories: when
     /// those are unchanged (`None`), the host keeps its previous streams too.
     pub module_streams: Vec<ModuleStream>,
+    /// apk world pins; kept with the repositories as module streams are.
+    pub apk_pins: Vec<ApkPin>,
     pub updates: Vec<ClientUpdate>,
     pub reboot: RebootHint,
     pub client: ClientInfo,
@@ -427,6 +437,7 @@ impl Report {
             packages: Some(Vec::new()),
             repositories: Some(Vec::new()),
             module_streams: Vec::new(),
+            apk_pins: Vec::new(),
             updates: Vec::new(),
             reboot: RebootHint::default(),
             client: ClientInfo::default(),

@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use crate::error::ReportError;
 use crate::model::{
-    ClientInfo, Kernel, ModuleStream, OsInfo, Package, Protocol, RebootHint, Report, Repository,
+    ApkPin, ClientInfo, Kernel, ModuleStream, OsInfo, Package, Protocol, RebootHint, Report,
+    Repository,
 };
 use crate::validate;
 
@@ -33,6 +34,8 @@ struct Wire {
     repositories: Vec<Repository>,
     #[serde(default)]
     module_streams: Vec<ModuleStream>,
+    #[serde(default)]
+    apk_pins: Vec<ApkPin>,
     #[serde(default)]
     reboot: RebootHint,
     #[serde(default)]
@@ -70,6 +73,7 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
         packages: Some(wire.packages),
         repositories: Some(wire.repositories),
         module_streams: wire.module_streams,
+        apk_pins: wire.apk_pins,
         updates: Vec::new(),
         reboot: wire.reboot,
         client: wire.client,
@@ -138,6 +142,8 @@ pub fn to_json(report: &Report) -> Vec<u8> {
         repositories: &'a [Repository],
         #[serde(skip_serializing_if = "<[ModuleStream]>::is_empty")]
         module_streams: &'a [ModuleStream],
+        #[serde(skip_serializing_if = "<[ApkPin]>::is_empty")]
+        apk_pins: &'a [ApkPin],
         reboot: &'a RebootHint,
         client: &'a ClientInfo,
     }
@@ -152,6 +158,7 @@ pub fn to_json(report: &Report) -> Vec<u8> {
         packages: report.packages.as_deref().unwrap_or_default(),
         repositories: report.repositories.as_deref().unwrap_or_default(),
         module_streams: &report.module_streams,
+        apk_pins: &report.apk_pins,
         reboot: &report.reboot,
         client: &report.client,
     };

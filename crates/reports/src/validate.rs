@@ -23,6 +23,8 @@ pub const MAX_REPOSITORY_URLS: usize = 64;
 pub const MAX_REPOSITORY_VALUES: usize = 64;
 /// Most enabled module streams one report may list.
 pub const MAX_MODULE_STREAMS: usize = 1024;
+/// Most apk world pins one report may list.
+pub const MAX_APK_PINS: usize = 10_000;
 /// Most client-computed updates (Patchman) one report may list.
 pub const MAX_UPDATES: usize = 50_000;
 /// Most `reboot.reasons` one report may give.
@@ -75,6 +77,17 @@ pub fn report(r: &mut Report) -> Result<(), ReportError> {
             if let Some(problem) = problem {
                 return Err(ReportError::invalid(
                     format!("module_streams[{i}].{field}"),
+                    problem,
+                ));
+            }
+        }
+    }
+    bounded("apk_pins", r.apk_pins.len(), MAX_APK_PINS)?;
+    for (i, pin) in r.apk_pins.iter().enumerate() {
+        for (field, value) in [("name", &pin.name), ("tag", &pin.tag)] {
+            if let Some(problem) = required_problem(value) {
+                return Err(ReportError::invalid(
+                    format!("apk_pins[{i}].{field}"),
                     problem,
                 ));
             }
@@ -300,6 +313,11 @@ mod tests {
         );
         r.module_streams[0].stream = "18".into();
         assert_eq!(report(&mut r), Ok(()));
+        r.apk_pins = vec![crate::model::ApkPin {
+            name: "nodejs".into(),
+            tag: "".into(),
+        }];
+        assert_eq!(refused(&mut r), "apk_pins[0].tag: is empty");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The shell client's repository and module-stream collection: real-world
 //! configuration files (comments, `[arch=... signed-by=...]` options,
 //! deb822 stanzas with several URIs and suites, `Enabled: no`, dnf
-//! variables, continued `baseurl` lines, `@tag` apk lines) written into a
+//! variables, continued `baseurl` lines, `@tag` apk lines and world pins)
+//! written into a
 //! fake `/etc`, the client run against it without root, and its report read
 //! back with the server's native parser.
 
@@ -291,8 +292,18 @@ fn apk_repositories_with_tags() {
             "apk/repositories.d/local.list",
             "http://apk.example.org/v3.21/local\n",
         ),
+        (
+            "apk/world",
+            "alpine-base\nnodejs@testing ruby@testing>3.3 busybox\n",
+        ),
     ]);
     let report = report("apk", &etc);
+    let pins: Vec<(&str, &str)> = report
+        .apk_pins
+        .iter()
+        .map(|p| (p.name.as_str(), p.tag.as_str()))
+        .collect();
+    assert_eq!(pins, [("nodejs", "testing"), ("ruby", "testing")]);
     let got: Vec<(String, String, Vec<String>, String)> = report
         .repositories
         .unwrap()

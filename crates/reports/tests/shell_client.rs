@@ -1139,6 +1139,7 @@ fn documented_examples_and_schema_agree_with_the_parser() {
                 "packages" => "package",
                 "repositories" => "repository",
                 "module_streams" => "module_stream",
+                "apk_pins" => "apk_pin",
                 "os" | "kernel" | "reboot" | "client" => key,
                 _ => continue,
             };

@@ -1,6 +1,8 @@
 //! What the store returns: sites, hosts, reports, tokens.
 
-use patchwatch_reports::{ClientInfo, ClientUpdate, ModuleStream, OsInfo, OsRelease, Repository};
+use patchwatch_reports::{
+    ApkPin, ClientInfo, ClientUpdate, ModuleStream, OsInfo, OsRelease, Repository,
+};
 use serde::{Serialize, Serializer};
 
 use crate::{Millis, format_millis};
@@ -60,6 +62,8 @@ pub struct HostDetail {
     pub repositories: Vec<Repository>,
     /// Enabled dnf module streams (`name`, `stream`).
     pub module_streams: Vec<ModuleStream>,
+    /// apk world pins (`name`, `tag`).
+    pub apk_pins: Vec<ApkPin>,
     pub client_updates: Vec<ClientUpdate>,
     pub client: ClientInfo,
 }
@@ -139,6 +143,8 @@ pub struct HostDetails {
     pub repositories: Vec<Repository>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub module_streams: Vec<ModuleStream>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apk_pins: Vec<ApkPin>,
     #[serde(default)]
     pub client_updates: Vec<ClientUpdate>,
     #[serde(default)]
@@ -167,6 +173,10 @@ impl HostDetails {
                     .map(|p| p.module_streams.clone())
                     .unwrap_or_default(),
             },
+            apk_pins: match &report.repositories {
+                Some(_) => report.apk_pins.clone(),
+                None => previous.map(|p| p.apk_pins.clone()).unwrap_or_default(),
+            },
             client_updates: report.updates.clone(),
             client: report.client.clone(),
         }
@@ -190,6 +200,7 @@ impl HostDetails {
             reboot_reasons: self.reboot_reasons,
             repositories: self.repositories,
             module_streams: self.module_streams,
+            apk_pins: self.apk_pins,
             client_updates: self.client_updates,
             client: self.client,
         }

@@ -235,6 +235,8 @@ struct SetIndexes<'a> {
     apt: Option<(AptIndex, Vec<usize>)>,
     dnf: Option<(DnfIndex<'a>, Vec<usize>)>,
     apk: Option<(ApkIndex<'a>, Vec<usize>)>,
+    /// The host's apk world pins (name -> tag); empty for a shared set.
+    apk_pins: HashMap<String, String>,
 }
 
 /// dpkg's name for the architecture a host reports as `uname -m`.
@@ -333,7 +335,20 @@ impl<'a> SetIndexes<'a> {
                 .collect();
             (ApkIndex::new(&repos), indexes(&apk_repos))
         });
-        SetIndexes { apt, dnf, apk }
+        let apk_pins = sources
+            .map(|s| {
+                s.apk_pins
+                    .iter()
+                    .map(|(n, t)| (n.clone(), t.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        SetIndexes {
+            apt,
+            dnf,
+            apk,
+            apk_pins,
+        }
     }
 
     fn updates(&self, catalogue: &Catalogue, installed: &[Package], arch: &str) -> Vec<HostUpdate> {
@@ -362,7 +377,7 @@ impl<'a> SetIndexes<'a> {
         }
         if let Some((index, repos)) = &self.apk {
             push(
-                plain(index.updates(installed, &HashMap::new())),
+                plain(index.updates(installed, &self.apk_pins)),
                 repos,
                 Scheme::Apk,
             );

@@ -20,8 +20,12 @@
 //!
 //! Disabled lines (`enabled: false`) never match.
 
+use std::collections::BTreeMap;
+
 use patchwatch_assess::{OsGroups, OsScope};
-use patchwatch_reports::{ModuleStream, OsRelease, PackageType, Repository as ReportedRepository};
+use patchwatch_reports::{
+    ApkPin, ModuleStream, OsRelease, PackageType, Repository as ReportedRepository,
+};
 use patchwatch_store::{Repository, RepositoryKind};
 
 fn normalise(url: &str) -> &str {
@@ -34,6 +38,8 @@ pub struct HostFacts<'a> {
     pub os: &'a OsRelease,
     /// As reported (`uname -m`: `x86_64`; dpkg's `amd64` is mapped).
     pub arch: &'a str,
+    /// apk world pins (`name@tag`).
+    pub apk_pins: &'a [ApkPin],
 }
 
 /// How the host's package manager uses one of the repositories it maps
@@ -58,6 +64,8 @@ pub struct HostSources {
     pub uses: Vec<RepositoryUse>,
     /// Enabled dnf module streams as `name:stream`, sorted.
     pub module_streams: Vec<String>,
+    /// apk world pins: package name -> tag.
+    pub apk_pins: BTreeMap<String, String>,
 }
 
 impl HostSources {
@@ -325,6 +333,11 @@ pub fn host_sources(
     groups: &OsGroups,
 ) -> HostSources {
     let mut sources = HostSources {
+        apk_pins: host
+            .apk_pins
+            .iter()
+            .map(|p| (p.name.clone(), p.tag.clone()))
+            .collect(),
         module_streams: module_streams
             .iter()
             .map(|m| format!("{}:{}", m.name, m.stream))
@@ -376,313 +389,13 @@ pub fn repositories_for_host(
     os: &OsRelease,
     groups: &OsGroups,
 ) -> Vec<usize> {
-    let host = HostFacts { os, arch: "" };
+    let host = HostFacts {
+        os,
+        arch: "",
+        apk_pins: &[],
+    };
     host_sources(configured, reported, &[], &host, groups).repositories
 }
 
 #[cfg(test)]
-mod tests {
-    use patchwatch_reports::PackageType;
-    use patchwatch_store::repos::created_repository;
-    use patchwatch_store::{NewRepository, RepositoryKind};
-
-    use super::*;
-
-    fn repo(name: &str, kind: RepositoryKind, source: &str, suite: &str) -> Repository {
-        created_repository(
-            1,
-            &NewRepository {
-                name: name.into(),
-                kind,
-                source: source.into(),
-                suite: suite.into(),
-                components: vec![],
-                architectures: vec![],
-                priority: 0,
-                cost: 1000,
-                default_for: vec!["debian 12".into(), "rocky".into()],
-            },
-            0,
-        )
-    }
-
-    fn reported(kind: PackageType, name: &str, urls: &[&str]) -> ReportedRepository {
-        ReportedRepository {
-            kind,
-            name: name.into(),
-            id: String::new(),
-            priority: None,
-            urls: urls.iter().map(|u| (*u).to_owned()).collect(),
-            ..ReportedRepository::new(kind)
-        }
-    }
-
-    fn os(distro: &str, release: &str) -> OsRelease {
-        OsRelease {
-            distro: distro.into(),
-            release: release.into(),
-        }
-    }
-
-    #[test]
-    fn report_lines_match_by_name_or_any_mirror_and_apt_needs_the_suite() {
-        let security = repo(
-            "deb-sec",
-            RepositoryKind::Apt,
-            "http://deb.debian.org/debian-security/",
-            "bookworm-security",
-        );
-        let appstream = repo(
-            "appstream",
-            RepositoryKind::RpmMd,
-            "https://mirror.example/9/AppStream/x86_64/os",
-            "",
-        );
-        let configured = [&security, &appstream];
-        let none = OsGroups::none();
-        let debian = os("debian", "12.5");
-        let line = reported(
-            PackageType::Deb,
-            "",
-            &["http://deb.debian.org/debian-security bookworm-security/main"],
-        );
-        assert_eq!(
-            repositories_for_host(&configured, &[line], &debian, &none),
-            [0]
-        );
-        // The same archive, another suite: not this repository, so the
-        // OS defaults apply (both are defaults for debian 12).
-        let other_suite = reported(
-            PackageType::Deb,
-            "",
-            &["http://deb.debian.org/debian-security trixie-security/main"],
-        );
-        assert_eq!(
-            repositories_for_host(&configured, &[other_suite], &debian, &none),
-            [0, 1]
-        );
-        // A mirror list: any URL matches; and by name.
-        let mirrors = reported(
-            PackageType::Rpm,
-            "",
-            &[
-                "https://other.example/x",
-                "https://mirror.example/9/AppStream/x86_64/os/",
-            ],
-        );
-        assert_eq!(
-            repositories_for_host(&configured, &[mirrors], &os("rocky", "9.5"), &none),
-            [1]
-        );
-        let by_name = reported(PackageType::Rpm, "appstream", &[]);
-        assert_eq!(
-            repositories_for_host(&configured, &[by_name], &debian, &none),
-            [1]
-        );
-        // No match and no default: none.
-        assert!(repositories_for_host(&configured, &[], &os("alpine", "3.21.2"), &none).is_empty());
-        assert_eq!(os_group_names(&debian, &none), ["debian 12", "debian 12.5"]);
-    }
-
-    fn apt_line(urls: &[&str], suites: &[&str], components: &[&str]) -> ReportedRepository {
-        ReportedRepository {
-            suites: suites.iter().map(|s| (*s).to_owned()).collect(),
-            components: components.iter().map(|s| (*s).to_owned()).collect(),
-            ..reported(PackageType::Deb, "", urls)
-        }
-    }
-
-    #[test]
-    fn apt_mirrors_are_one_repository_by_suite_and_component() {
-        let mut main = repo(
-            "bookworm",
-            RepositoryKind::Apt,
-            "http://deb.debian.org/debian",
-            "bookworm",
-        );
-        main.default_for.clear();
-        let mut security = repo(
-            "bookworm-security",
-            RepositoryKind::Apt,
-            "http://deb.debian.org/debian-security/",
-            "bookworm-security",
-        );
-        security.default_for.clear();
-        let configured = [&main, &security];
-        let none = OsGroups::none();
-        let debian = os("debian", "12.5");
-        let host = HostFacts {
-            os: &debian,
-            arch: "x86_64",
-        };
-        let sources = |lines: &[ReportedRepository]| {
-            host_sources(&configured, lines, &[], &host, &none).repositories
-        };
-        // A national mirror, several URIs and suites in one stanza.
-        let stanza = apt_line(
-            &["http://ftp.cz.debian.org/debian/", "http://other.example/x"],
-            &["bookworm", "bookworm-updates"],
-            &["main", "contrib"],
-        );
-        assert_eq!(sources(std::slice::from_ref(&stanza)), [0]);
-        // security.debian.org is a mirror of deb.debian.org/debian-security.
-        let sec = apt_line(
-            &["http://security.debian.org/debian-security"],
-            &["bookworm-security"],
-            &["main"],
-        );
-        assert_eq!(sources(&[stanza.clone(), sec.clone()]), [0, 1]);
-        // Disabled, another component only, another suite, another archive:
-        // none of them.
-        let disabled = ReportedRepository {
-            enabled: Some(false),
-            ..stanza.clone()
-        };
-        let contrib_only = apt_line(
-            &["http://deb.debian.org/debian"],
-            &["bookworm"],
-            &["contrib"],
-        );
-        let trixie = apt_line(&["http://deb.debian.org/debian"], &["trixie"], &["main"]);
-        let ubuntu = apt_line(
-            &["http://archive.ubuntu.com/ubuntu"],
-            &["bookworm"],
-            &["main"],
-        );
-        for line in [disabled, contrib_only, trixie, ubuntu] {
-            assert!(sources(std::slice::from_ref(&line)).is_empty(), "{line:?}");
-        }
-        // Patchman's per-index URL on a mirror names the suite itself.
-        let patchman = reported(
-            PackageType::Deb,
-            "Debian 12 amd64",
-            &["http://ftp.cz.debian.org/debian/dists/bookworm/main/binary-amd64"],
-        );
-        assert_eq!(sources(&[patchman]), [0]);
-    }
-
-    #[test]
-    fn rpm_mirrors_by_path_tail_and_metalink_with_variables_expanded() {
-        let baseos = repo(
-            "c9s-baseos",
-            RepositoryKind::RpmMd,
-            "https://mirror.stream.centos.org/9-stream/BaseOS/x86_64/os/",
-            "",
-        );
-        let appstream = repo(
-            "c9s-appstream",
-            RepositoryKind::RpmMd,
-            "https://mirrors.centos.org/metalink?repo=centos-appstream-9-stream&arch=x86_64",
-            "",
-        );
-        let rocky = repo(
-            "rocky9-baseos",
-            RepositoryKind::RpmMd,
-            "https://dl.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os",
-            "",
-        );
-        let configured = [&baseos, &appstream, &rocky];
-        let none = OsGroups::none();
-        let centos = os("centos", "9");
-        let host = HostFacts {
-            os: &centos,
-            arch: "x86_64",
-        };
-        let line = |urls: &[&str], metalink: &str| ReportedRepository {
-            id: "some-id".into(),
-            metalink: metalink.into(),
-            priority: Some(10),
-            cost: Some(500),
-            ..reported(PackageType::Rpm, "", urls)
-        };
-        let streams = [ModuleStream {
-            name: "nodejs".into(),
-            stream: "18".into(),
-        }];
-        let got = host_sources(
-            &configured,
-            &[
-                line(
-                    &[
-                        "http://mirror.example.cz/pub/centos-stream/$releasever-stream/BaseOS/$basearch/os/",
-                    ],
-                    "",
-                ),
-                line(
-                    &[],
-                    "https://mirrors.centos.org/metalink?repo=centos-appstream-$releasever-stream&arch=${basearch}",
-                ),
-            ],
-            &streams,
-            &host,
-            &none,
-        );
-        assert_eq!(got.repositories, [0, 1]);
-        assert_eq!(got.module_streams, ["nodejs:18"]);
-        assert_eq!(
-            got.uses[0],
-            RepositoryUse {
-                tag: None,
-                priority: Some(10),
-                cost: Some(500)
-            }
-        );
-        // Rocky's BaseOS shares the tail `BaseOS/x86_64/os` only: another
-        // repository.
-        let rocky_line = line(&["https://mirror.example/9-stream/BaseOS/x86_64/os"], "");
-        assert_eq!(
-            host_sources(&configured, &[rocky_line], &[], &host, &none).repositories,
-            [0]
-        );
-        assert_eq!(
-            expand("a/$releasever/${basearch}/$unknown/${x/$", &host),
-            "a/9/x86_64/$unknown/${x/$"
-        );
-    }
-
-    #[test]
-    fn apk_lines_match_by_branch_and_keep_their_tag() {
-        let main = repo(
-            "alpine-main",
-            RepositoryKind::Apk,
-            "https://dl-cdn.alpinelinux.org/alpine/v3.21/main",
-            "",
-        );
-        let testing = repo(
-            "edge-testing",
-            RepositoryKind::Apk,
-            "/srv/mirror/alpine/edge/testing/x86_64/APKINDEX.tar.gz",
-            "",
-        );
-        let configured = [&main, &testing];
-        let alpine = os("alpine", "3.21.2");
-        let host = HostFacts {
-            os: &alpine,
-            arch: "x86_64",
-        };
-        let lines = [
-            reported(
-                PackageType::Apk,
-                "v3.21/main",
-                &["http://mirror.example.edu/alpine/v3.21/main/"],
-            ),
-            ReportedRepository {
-                tag: "testing".into(),
-                ..reported(
-                    PackageType::Apk,
-                    "@testing edge/testing",
-                    &["https://dl-cdn.alpinelinux.org/alpine/edge/testing"],
-                )
-            },
-            reported(
-                PackageType::Apk,
-                "v3.20/main",
-                &["https://dl-cdn.alpinelinux.org/alpine/v3.20/main"],
-            ),
-        ];
-        let got = host_sources(&configured, &lines, &[], &host, &OsGroups::none());
-        assert_eq!(got.repositories, [0, 1]);
-        assert_eq!(got.uses[0].tag, None);
-        assert_eq!(got.uses[1].tag.as_deref(), Some("testing"));
-    }
-}
+mod tests;

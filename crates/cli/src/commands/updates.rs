@@ -86,6 +86,7 @@ pub async fn host(
         &HostFacts {
             os: &h.summary.os,
             arch: &h.summary.arch,
+            apk_pins: &h.apk_pins,
         },
         &groups,
     );

@@ -196,6 +196,7 @@ async fn evaluate(
         &HostFacts {
             os: &host.os,
             arch: &host.arch,
+            apk_pins: &report.apk_pins,
         },
         state.repos.groups(),
     );

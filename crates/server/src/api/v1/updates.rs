@@ -61,6 +61,7 @@ pub async fn host(
         &HostFacts {
             os: &host.summary.os,
             arch: &host.summary.arch,
+            apk_pins: &host.apk_pins,
         },
         state.repos.groups(),
     );
