@@ -15,7 +15,7 @@ use patchwatch_store::{
     Database, FeedKind, HostFilter, HostSummary, Millis, format_millis, now_millis,
 };
 use patchwatch_vulndb::{
-    Arrival, CveSummary, FleetAssessment, LoadedIndex, OpenCve, Triage, UpdateStats,
+    Arrival, CveSummary, FleetAssessment, LoadedIndex, OpenCves, Triage, UpdateStats,
     load_index_since,
 };
 use serde::Serialize;
@@ -106,27 +106,22 @@ impl VulnIndex {
         db: &dyn Database,
         keys: &[(Arrival, String)],
         triage: &Triage,
-    ) -> Result<Vec<Vec<OpenCve>>, ApiError> {
+    ) -> Result<OpenCves, ApiError> {
         let mut guard = self.current.lock().await;
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
         if !has_feeds(current) {
-            return Ok(vec![Vec::new(); keys.len()]);
+            return Ok(OpenCves {
+                names: Vec::new(),
+                per_key: vec![Vec::new(); keys.len()],
+            });
         }
         current
             .fleet
             .assess_arrivals(db, &current.loaded, keys.iter().map(|(a, _)| a.clone()))
             .await?;
         self.record(current);
-        Ok(keys
-            .iter()
-            .map(|(a, site)| {
-                current
-                    .fleet
-                    .open_cves(a, site, triage, &self.groups)
-                    .unwrap_or_default()
-            })
-            .collect())
+        Ok(current.fleet.open_cves(keys, triage, &self.groups))
     }
 
     /// The admin's OS groups, as the index applies them.

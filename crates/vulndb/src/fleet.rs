@@ -103,13 +103,26 @@ impl Interner {
 }
 
 /// One CVE a host is exposed to (not excepted), how severe, and whether
-/// a tag names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// a tag names it; `cve` is a number into [`OpenCves::names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenCve {
-    pub cve: String,
+    pub cve: u32,
     /// The most severe of its findings on the host.
     pub severity: SeverityLevel,
     pub tagged: bool,
+}
+
+/// What [`FleetAssessment::open_cves`] found, a list per key asked.
+#[derive(Debug, Clone, Default)]
+pub struct OpenCves {
+    pub names: Vec<String>,
+    pub per_key: Vec<Vec<OpenCve>>,
+}
+
+impl OpenCves {
+    pub fn name(&self, c: &OpenCve) -> &str {
+        &self.names[c.cve as usize]
+    }
 }
 
 /// What an update did.
@@ -427,57 +440,74 @@ impl FleetAssessment {
         })
     }
 
-    /// The CVEs a host of `site` that runs `key` is exposed to, exceptions
-    /// applied, each with whether a tag names it (the web UI's dashboard
-    /// and trends); `None` when the key has no result (assess it first,
-    /// e.g. with [`FleetAssessment::assess_arrivals`]).
+    /// For each (package set, OS, kernel) and site: the CVEs a host of
+    /// that site running it is exposed to, exceptions applied, each with
+    /// its severity and whether a tag names it (the web UI's dashboard and
+    /// trends). CVEs are numbers into `names`, so that thousands of keys
+    /// cost no string each. A key without a result (assess it first, e.g.
+    /// with [`FleetAssessment::assess_arrivals`]) has an empty list.
     pub fn open_cves(
         &self,
-        key: &Arrival,
-        site: &str,
+        keys: &[(Arrival, String)],
         triage: &Triage,
         groups: &OsGroups,
-    ) -> Option<Vec<OpenCve>> {
-        let key = ResultKey {
-            set_id: key.set_id,
-            os: key.os.clone(),
-            kernel: key.kernel.clone(),
-        };
-        let exposures = self.results.get(&key)?;
-        let mut scope: Option<HostScope> = None;
-        let mut out: Vec<OpenCve> = Vec::new();
-        for e in exposures {
-            let name = self.cves.name(e.cve);
-            if triage.has_exceptions(name) {
-                let p = &self.packages[e.package as usize];
-                let scope = scope.get_or_insert_with(|| HostScope::new(site, groups, &key.os));
-                let matched = if e.by_source {
-                    kernel::source_alias(&p.source_name)
-                } else {
-                    Cow::Borrowed(p.name.as_str())
+    ) -> OpenCves {
+        // Whether a tag names (CVE, severity), asked once a pair.
+        let mut tagged_memo: HashMap<(u32, SeverityLevel), bool> = HashMap::new();
+        let per_key = keys
+            .iter()
+            .map(|(a, site)| {
+                let key = ResultKey {
+                    set_id: a.set_id,
+                    os: a.os.clone(),
+                    kernel: a.kernel.clone(),
                 };
-                if triage
-                    .exception_matching(scope, name, &p.name, &matched, &p.evr())
-                    .is_some()
-                {
-                    continue;
+                let Some(exposures) = self.results.get(&key) else {
+                    return Vec::new();
+                };
+                let mut scope: Option<HostScope> = None;
+                let mut out: Vec<OpenCve> = Vec::new();
+                for e in exposures {
+                    let name = self.cves.name(e.cve);
+                    if triage.has_exceptions(name) {
+                        let p = &self.packages[e.package as usize];
+                        let scope =
+                            scope.get_or_insert_with(|| HostScope::new(site, groups, &key.os));
+                        let matched = if e.by_source {
+                            kernel::source_alias(&p.source_name)
+                        } else {
+                            Cow::Borrowed(p.name.as_str())
+                        };
+                        if triage
+                            .exception_matching(scope, name, &p.name, &matched, &p.evr())
+                            .is_some()
+                        {
+                            continue;
+                        }
+                    }
+                    let tagged = *tagged_memo
+                        .entry((e.cve, e.severity))
+                        .or_insert_with(|| !triage.tags_for(name, e.severity).is_empty());
+                    // Sorted by CVE: a CVE's exposures are consecutive.
+                    match out.last_mut() {
+                        Some(last) if last.cve == e.cve => {
+                            last.tagged |= tagged;
+                            last.severity = last.severity.max(e.severity);
+                        }
+                        _ => out.push(OpenCve {
+                            cve: e.cve,
+                            severity: e.severity,
+                            tagged,
+                        }),
+                    }
                 }
-            }
-            let tagged = !triage.tags_for(name, e.severity).is_empty();
-            // Sorted by CVE: a CVE's exposures are consecutive.
-            match out.last_mut() {
-                Some(last) if last.cve == name => {
-                    last.tagged |= tagged;
-                    last.severity = last.severity.max(e.severity);
-                }
-                _ => out.push(OpenCve {
-                    cve: name.to_owned(),
-                    severity: e.severity,
-                    tagged,
-                }),
-            }
+                out
+            })
+            .collect();
+        OpenCves {
+            names: self.cves.names.iter().map(|n| n.to_string()).collect(),
+            per_key,
         }
-        Some(out)
     }
 
     /// Every CVE some of `hosts` is exposed to (hosts without a result are

@@ -5,11 +5,12 @@
 //! The store is read in bulk and kept in a [`FleetSnapshot`] for a short
 //! while (every host, the report changes of the last [`MAX_DAYS`] days,
 //! pending security updates), shared by every user: a page never runs a
-//! query per host. The snapshot is read again after [`SNAPSHOT_TTL`], or
-//! sooner when the kept assessment changed (a new report's set assessed, a
-//! feed change). Exposure comes from the server's kept assessment, per
-//! distinct (package set, OS, kernel) and site: historic sets are
-//! assessed once through the same code and kept with the rest.
+//! query per host. The snapshot is read again after [`SNAPSHOT_TTL`] (so a
+//! new report counts within a minute), or sooner when a repository
+//! snapshot changes. Exposure is not in it: it comes from the server's kept
+//! assessment at each request (so a feed change or an exception counts at
+//! once), per distinct (package set, OS, kernel) and site; historic sets
+//! are assessed once through the same code and kept with the rest.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use patchwatch_reports::OsRelease;
 use patchwatch_server::AppState;
 use patchwatch_server::caller::Caller;
 use patchwatch_store::{HostFilter, HostSummary, Millis, ReportChange, format_millis, now_millis};
-use patchwatch_updates::fleet_updates;
-use patchwatch_vulndb::{Arrival, OpenCve, Triage, covered};
+use patchwatch_updates::{Catalogue, fleet_updates};
+use patchwatch_vulndb::{Arrival, Triage, covered};
 use tokio::sync::Mutex;
 
 use crate::page::WebError;
@@ -36,8 +37,8 @@ const DAY: Millis = 86_400_000;
 /// The fleet as read from the store at one moment.
 pub struct FleetSnapshot {
     taken: Instant,
-    /// What the kept assessment looked like then.
-    stamp: (Option<String>, usize, usize),
+    /// The repository snapshots the security updates were computed from.
+    catalogue: Arc<Catalogue>,
     pub hosts: Vec<HostSummary>,
     pub site_names: HashMap<i64, String>,
     /// Report changes since `MAX_DAYS` days before today (see
@@ -52,11 +53,6 @@ pub struct FleetSnapshot {
 #[derive(Default)]
 pub struct SnapshotCache(Mutex<Option<Arc<FleetSnapshot>>>);
 
-fn stamp(state: &AppState) -> (Option<String>, usize, usize) {
-    let s = state.vulns.status();
-    (s.updated_at, s.assessments, s.advisories)
-}
-
 /// Midnight UTC of the day `at` falls in.
 pub fn day_start(at: Millis) -> Millis {
     at.div_euclid(DAY) * DAY
@@ -67,13 +63,14 @@ impl SnapshotCache {
     /// it rather than reading again.
     pub async fn get(&self, state: &AppState) -> Result<Arc<FleetSnapshot>, WebError> {
         let mut kept = self.0.lock().await;
+        let db = state.db.as_ref();
+        let catalogue = state.repos.current(db).await?;
         if let Some(s) = kept.as_ref()
             && s.taken.elapsed() < SNAPSHOT_TTL
-            && s.stamp == stamp(state)
+            && Arc::ptr_eq(&s.catalogue, &catalogue)
         {
             return Ok(s.clone());
         }
-        let db = state.db.as_ref();
         let hosts = db.hosts(&HostFilter::default()).await?.items;
         let site_names = db
             .sites()
@@ -83,7 +80,6 @@ impl SnapshotCache {
             .collect();
         let since = day_start(now_millis()) - i64::from(MAX_DAYS - 1) * DAY;
         let changes = db.report_changes_since(since).await?;
-        let catalogue = state.repos.current(db).await?;
         let security_updates = if catalogue.is_empty() {
             None
         } else {
@@ -99,7 +95,7 @@ impl SnapshotCache {
         };
         let snapshot = Arc::new(FleetSnapshot {
             taken: Instant::now(),
-            stamp: stamp(state),
+            catalogue,
             hosts,
             site_names,
             changes,
@@ -212,10 +208,10 @@ pub async fn host_states(
     let mut per_key = vec![0usize; distinct.keys.len()];
     for (h, &k) in hosts.iter().zip(&of_host) {
         per_key[k] += 1;
-        if !open[k].is_empty() {
+        if !open.per_key[k].is_empty() {
             states.vulnerable += 1;
         }
-        if open[k].iter().any(|c| c.tagged) {
+        if open.per_key[k].iter().any(|c| c.tagged) {
             states.vulnerable_tagged += 1;
         }
         if let (Some(n), Some(by_host)) =
@@ -234,11 +230,11 @@ pub async fn host_states(
             states.not_covered += 1;
         }
     }
-    let mut cves: HashMap<&str, CveCount> = HashMap::new();
-    for (list, &n) in open.iter().zip(&per_key) {
+    let mut cves: HashMap<u32, CveCount> = HashMap::new();
+    for (list, &n) in open.per_key.iter().zip(&per_key) {
         for c in list {
-            let count = cves.entry(c.cve.as_str()).or_insert_with(|| CveCount {
-                cve: c.cve.clone(),
+            let count = cves.entry(c.cve).or_insert_with(|| CveCount {
+                cve: open.name(c).to_owned(),
                 severity: c.severity,
                 hosts: 0,
             });
@@ -300,19 +296,11 @@ pub async fn trends(
         .vulns
         .open_cves(state.db.as_ref(), &distinct.keys, triage)
         .await?;
-    // Tagged CVEs as small numbers, per key.
-    let mut numbers: HashMap<&str, u32> = HashMap::new();
+    // Tagged CVEs (as numbers), per key.
     let tagged: Vec<Vec<u32>> = open
+        .per_key
         .iter()
-        .map(|list| {
-            list.iter()
-                .filter(|c: &&OpenCve| c.tagged)
-                .map(|c| {
-                    let next = numbers.len() as u32;
-                    *numbers.entry(c.cve.as_str()).or_insert(next)
-                })
-                .collect()
-        })
+        .map(|list| list.iter().filter(|c| c.tagged).map(|c| c.cve).collect())
         .collect();
     let today = day_start(now_millis());
     let first = today - i64::from(days - 1) * DAY;
@@ -333,7 +321,7 @@ pub async fn trends(
         let mut cves: HashSet<u32> = HashSet::new();
         let mut exposed = 0;
         for (k, &n) in count.iter().enumerate().filter(|(_, n)| **n > 0) {
-            if !open[k].is_empty() {
+            if !open.per_key[k].is_empty() {
                 exposed += n;
             }
             cves.extend(&tagged[k]);
