@@ -121,6 +121,42 @@ pub struct ReportedRepository {
     pub priority: i64,
     #[serde(default)]
     pub urls: Vec<String>,
+    /// apt suites; a deb822 stanza may name several.
+    #[serde(default)]
+    pub suites: Vec<String>,
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// Empty: the host's own architecture.
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    /// `false`: configured but disabled; absent: enabled.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub mirrorlist: String,
+    #[serde(default)]
+    pub metalink: String,
+    #[serde(default)]
+    pub cost: Option<i64>,
+    /// apk: the line's `@tag`, without the `@`.
+    #[serde(default)]
+    pub tag: String,
+}
+
+/// An enabled dnf module stream.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleStream {
+    pub name: String,
+    pub stream: String,
+}
+
+/// An apk world pin: `name@tag`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApkPin {
+    pub name: String,
+    pub tag: String,
 }
 
 /// An update the host computed itself (Patchman clients).
@@ -173,6 +209,10 @@ pub struct HostDetail {
     pub kernel_version: String,
     pub reboot_reasons: Vec<String>,
     pub repositories: Vec<ReportedRepository>,
+    /// Enabled dnf module streams.
+    pub module_streams: Vec<ModuleStream>,
+    /// apk world pins.
+    pub apk_pins: Vec<ApkPin>,
     pub client_updates: Vec<ClientUpdate>,
     pub client: ClientInfo,
 }
