@@ -350,6 +350,10 @@ pub struct BenchWebArgs {
     /// Requests per page.
     #[arg(long, default_value_t = 20)]
     pub requests: usize,
+    /// Stop requesting a page after this many seconds (at least three
+    /// requests are made); the output says how many were.
+    #[arg(long, default_value_t = 15)]
+    pub max_seconds_per_page: u64,
     /// Hosts in a thousand whose packages differ from their image.
     #[arg(long, default_value_t = 300)]
     pub drift: u32,

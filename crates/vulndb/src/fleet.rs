@@ -646,22 +646,39 @@ impl FleetAssessment {
                 .or_default()
                 .push(i);
         }
+        // Whether (CVE, severity) carries the tag, worked out once each.
+        let mut tagged: HashMap<(u32, SeverityLevel), bool> = HashMap::new();
         let mut out = Vec::new();
         for ((key, site), positions) in members {
             let Some(exposures) = self.results.get(&key) else {
                 continue;
             };
+            // Sorted by CVE: one CVE's exposures are a range.
+            let exposures = match wanted_cve {
+                Some(c) => {
+                    let from = exposures.partition_point(|e| e.cve < c);
+                    let to = exposures.partition_point(|e| e.cve <= c);
+                    &exposures[from..to]
+                }
+                None => &exposures[..],
+            };
             let mut scope: Option<HostScope> = None;
-            let exposed = exposures.iter().any(|e| {
-                if wanted_cve.is_some_and(|c| c != e.cve) {
-                    return false;
-                }
+            let mut exposed = false;
+            for e in exposures {
                 let name = self.cves.name(e.cve);
-                if tag.is_some_and(|t| !triage.tags_for(name, e.severity).iter().any(|x| x == t)) {
-                    return false;
+                if let Some(t) = tag {
+                    let has = *tagged.entry((e.cve, e.severity)).or_insert_with(|| {
+                        triage.tags_for(name, e.severity).iter().any(|x| x == t)
+                    });
+                    if !has {
+                        continue;
+                    }
                 }
-                !self.is_excepted(e, name, triage, &mut scope, (site, groups, &key.os))
-            });
+                if !self.is_excepted(e, name, triage, &mut scope, (site, groups, &key.os)) {
+                    exposed = true;
+                    break;
+                }
+            }
             if exposed {
                 out.extend(positions);
             }
