@@ -5,6 +5,7 @@
 //! assessment does, so identical hosts share one result.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use patchwatch_assess::OsGroups;
 use patchwatch_reports::{OsRelease, Package, Repository as ReportedRepository};
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::codec::{CodecError, decode};
 use crate::hostrepos::repositories_for_host;
+use crate::kernel::{KernelStatus, kernel_status};
 
 /// dnf's defaults, used where the stored repository says 0 (not given).
 const DNF_DEFAULT_PRIORITY: i32 = 99;
@@ -53,7 +55,9 @@ pub struct HostUpdate {
 /// The current snapshots of every enabled repository, decoded once.
 pub struct Catalogue {
     repositories: Vec<Repository>,
-    snapshots: Vec<RepoSnapshot>,
+    /// Shared with the catalogue this one was reloaded from, where the
+    /// snapshot is the same.
+    snapshots: Vec<Arc<RepoSnapshot>>,
 }
 
 /// One computation: a host's packages against a set of repositories.
@@ -69,16 +73,46 @@ pub struct Job<'a> {
 impl Catalogue {
     /// From [`patchwatch_store::Database::current_repo_snapshots`].
     pub fn new(stored: Vec<(Repository, Vec<u8>)>) -> Result<Catalogue, CodecError> {
+        Catalogue::empty().reload(stored)
+    }
+
+    /// A catalogue without repositories.
+    pub fn empty() -> Catalogue {
+        Catalogue {
+            repositories: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+
+    /// The catalogue of `stored`, decoding only the snapshots this one
+    /// does not hold already (a sync usually changes one repository).
+    pub fn reload(&self, stored: Vec<(Repository, Vec<u8>)>) -> Result<Catalogue, CodecError> {
         let mut repositories = Vec::with_capacity(stored.len());
         let mut snapshots = Vec::with_capacity(stored.len());
         for (repo, document) in stored {
-            snapshots.push(decode(&document)?);
+            let kept = snapshot_id(&repo).and_then(|id| {
+                self.repositories
+                    .iter()
+                    .position(|r| r.id == repo.id && snapshot_id(r) == Some(id))
+                    .map(|i| self.snapshots[i].clone())
+            });
+            snapshots.push(match kept {
+                Some(snapshot) => snapshot,
+                None => Arc::new(decode(&document)?),
+            });
             repositories.push(repo);
         }
         Ok(Catalogue {
             repositories,
             snapshots,
         })
+    }
+
+    /// What results computed from a repository depend on: its snapshot
+    /// and the configuration dnf reads (priority, cost).
+    pub(crate) fn fingerprint(&self, i: usize) -> (i64, Option<i64>, i64, i64) {
+        let r = &self.repositories[i];
+        (r.id, snapshot_id(r), r.priority, r.cost)
     }
 
     pub fn repositories(&self) -> &[Repository] {
@@ -98,6 +132,42 @@ impl Catalogue {
     ) -> Vec<usize> {
         let configured: Vec<&Repository> = self.repositories.iter().collect();
         repositories_for_host(&configured, reported, os, groups)
+    }
+
+    /// A host's kernels (running, newest installed, newest its
+    /// repositories offer) and whether it must reboot: see
+    /// [`crate::kernel::kernel_status`]. `reported` is the client's own
+    /// reboot flag, when it sent one. What the web UI calls for a host.
+    pub fn kernel_status(
+        &self,
+        repositories: &[usize],
+        installed: &[Package],
+        running: &str,
+        arch: &str,
+        reported: Option<bool>,
+    ) -> KernelStatus {
+        let available = repositories
+            .iter()
+            .flat_map(|&i| self.snapshots[i].packages.iter().map(|a| &a.package));
+        kernel_status(installed, running, arch, available, reported)
+    }
+
+    /// The names of the repositories among `repositories` that offer
+    /// exactly this installed package (name, architecture, version).
+    pub fn offering(&self, repositories: &[usize], installed: &Package) -> Vec<String> {
+        let evr = installed.evr();
+        repositories
+            .iter()
+            .filter(|&&i| {
+                self.snapshots[i].packages.iter().any(|a| {
+                    let p = &a.package;
+                    p.name == installed.name
+                        && (p.arch == installed.arch || p.arch == "all" || p.arch == "noarch")
+                        && p.evr() == evr
+                })
+            })
+            .map(|&i| self.repositories[i].name.clone())
+            .collect()
     }
 
     /// The updates of one host.
@@ -202,6 +272,10 @@ impl Catalogue {
     }
 }
 
+fn snapshot_id(repo: &Repository) -> Option<i64> {
+    repo.current.as_ref().map(|s| s.id)
+}
+
 /// The candidate indexes of one repository set, one per package format
 /// present in it (a host normally has one).
 struct SetIndexes<'a> {
@@ -241,8 +315,10 @@ impl<'a> SetIndexes<'a> {
         };
         let apt_repos = of_kind(RepositoryKind::Apt);
         let apt = (!apt_repos.is_empty()).then(|| {
-            let snapshots: Vec<&RepoSnapshot> =
-                apt_repos.iter().map(|&i| &catalogue.snapshots[i]).collect();
+            let snapshots: Vec<&RepoSnapshot> = apt_repos
+                .iter()
+                .map(|&i| &*catalogue.snapshots[i])
+                .collect();
             let index = AptIndex::build(&snapshots, &AptConfig::new(dpkg_arch(arch)));
             (index, apt_repos)
         });

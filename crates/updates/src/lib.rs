@@ -11,6 +11,9 @@ pub mod compute;
 pub mod fleet;
 pub mod hostrepos;
 pub mod import;
+pub mod kept;
+pub mod kernel;
+pub mod package_view;
 pub mod sync;
 
 pub use codec::{CodecError, decode, encode};
@@ -18,4 +21,7 @@ pub use compute::{Catalogue, HostUpdate, Job};
 pub use fleet::{FleetUpdates, HostUpdates, PackageCount, fleet_updates, package_counts};
 pub use hostrepos::repositories_for_host;
 pub use import::{ImportError, ImportSpec, read_snapshot};
+pub use kept::{FleetHost, KeptUpdates, SwitchStats};
+pub use kernel::{KernelPackage, KernelStatus, kernel_status};
+pub use package_view::{InstalledVersion, PackageHost, PackageState, package_view};
 pub use sync::{RepoSyncError, RepoSyncOutcome, sync_repository};

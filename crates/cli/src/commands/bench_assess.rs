@@ -240,27 +240,38 @@ fn without_newest(doc: &[u8], n: usize) -> anyhow::Result<(Vec<u8>, Vec<String>)
     Ok((out.into_inner()?, newest))
 }
 
-/// Writes the fleet's reports straight to the store, `concurrency` at a
-/// time; the reports are built on blocking threads in chunks.
+/// The AlmaLinux + Debian fleet, stored.
 async fn store_fleet(
     db: &Arc<dyn Database>,
     site_id: i64,
     site: &str,
     args: &BenchAssessArgs,
 ) -> anyhow::Result<()> {
-    const CHUNK: usize = 2_000;
     let mut alma = Image::rhel9()?;
     alma.os.id = "almalinux".into();
     alma.os.pretty_name = "AlmaLinux 9.5 (Teal Serval)".into();
     let mut fleet = Fleet::new(vec![alma, Image::debian12()?], 1).with_drift(args.drift);
     fleet.site = site.to_owned();
-    let fleet = Arc::new(fleet);
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+    store_reports(db, site_id, Arc::new(fleet), args.hosts, args.concurrency).await
+}
+
+/// Writes the first `hosts` reports of `fleet` straight to the store,
+/// `concurrency` at a time; the reports are built on blocking threads in
+/// chunks.
+pub(super) async fn store_reports(
+    db: &Arc<dyn Database>,
+    site_id: i64,
+    fleet: Arc<Fleet>,
+    hosts: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    const CHUNK: usize = 2_000;
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     let mut from = 0;
     let mut last_note = Instant::now();
-    while from < args.hosts {
-        let to = (from + CHUNK).min(args.hosts);
+    while from < hosts {
+        let to = (from + CHUNK).min(hosts);
         let f = fleet.clone();
         let requests = tokio::task::spawn_blocking(move || {
             (from..to)
@@ -292,7 +303,7 @@ async fn store_fleet(
         }
         from = to;
         if last_note.elapsed() > Duration::from_secs(5) {
-            eprintln!("  {from} of {} hosts stored", args.hosts);
+            eprintln!("  {from} of {hosts} hosts stored");
             last_note = Instant::now();
         }
     }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use patchwatch_store::{Database, HostFilter};
-use patchwatch_updates::{Catalogue, HostUpdate, Job, fleet_updates, package_counts};
+use patchwatch_updates::{
+    Catalogue, HostUpdate, KeptUpdates, KernelStatus, fleet_updates, package_counts, package_view,
+};
 use serde::Serialize;
 
 use super::Context;
@@ -14,8 +16,9 @@ use crate::cli::UpdatesCommand;
 use crate::cli_repos::HostUpdatesArgs;
 use crate::output::{Format, Table, print_json};
 
-/// Every enabled repository's current snapshot, decoded.
-async fn catalogue(db: &Arc<dyn Database>) -> anyhow::Result<Catalogue> {
+/// Every enabled repository's current snapshot, decoded, with no result
+/// computed yet.
+async fn kept(db: &Arc<dyn Database>) -> anyhow::Result<KeptUpdates> {
     let stored = db.current_repo_snapshots().await?;
     let catalogue = tokio::task::spawn_blocking(move || Catalogue::new(stored))
         .await?
@@ -26,7 +29,7 @@ async fn catalogue(db: &Arc<dyn Database>) -> anyhow::Result<Catalogue> {
              read its index with `patchwatch repos import`"
         );
     }
-    Ok(catalogue)
+    Ok(KeptUpdates::new(Arc::new(catalogue)))
 }
 
 #[derive(Serialize)]
@@ -35,6 +38,7 @@ struct HostUpdatesView<'a> {
     site: &'a str,
     repositories: Vec<&'a str>,
     updates: Vec<&'a HostUpdate>,
+    kernel: &'a KernelStatus,
     /// CVEs the feeds say are fixed in a version no repository of the host
     /// offers yet.
     fixes_not_in_repositories: Vec<String>,
@@ -76,9 +80,10 @@ pub async fn host(
     args: HostUpdatesArgs,
 ) -> anyhow::Result<()> {
     let h = super::hosts::resolve(db, &args.host).await?;
-    let catalogue = catalogue(db).await?;
+    let mut kept = kept(db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let repos = catalogue.for_host(&h.repositories, &h.summary.os, &groups);
+    let (repos, computed) = kept.host(db.as_ref(), &h, &groups).await?;
+    let catalogue = kept.catalogue().clone();
     if repos.is_empty() {
         bail!(
             "no configured repository applies to {} ({}): its report names none of them and \
@@ -89,12 +94,14 @@ pub async fn host(
         );
     }
     let packages = db.package_set(h.summary.package_set_id).await?;
-    let job = Job {
-        repositories: repos.clone(),
-        installed: &packages,
-        arch: h.summary.arch.clone(),
-    };
-    let mut updates = catalogue.updates(&job);
+    let mut updates: Vec<HostUpdate> = computed.as_ref().clone();
+    let kernel = catalogue.kernel_status(
+        &repos,
+        &packages,
+        &h.summary.kernel,
+        &h.summary.arch,
+        h.summary.reboot_required,
+    );
     let no_update = close_from_feeds(ctx, db, &h.summary, &packages, &mut updates).await?;
     let shown: Vec<&HostUpdate> = updates
         .iter()
@@ -109,6 +116,7 @@ pub async fn host(
                 .map(|&i| catalogue.repositories()[i].name.as_str())
                 .collect(),
             updates: shown,
+            kernel: &kernel,
             fixes_not_in_repositories: no_update,
         });
     }
@@ -146,15 +154,42 @@ pub async fn host(
             security
         );
     }
+    if ctx.format == Format::Table {
+        println!("{}", crate::output::escape(&kernel_line(&kernel)));
+    }
     Ok(())
+}
+
+/// `kernel: running R, newest installed N, newest available A; reboot
+/// required (...)`: one line under the `hosts updates` table.
+fn kernel_line(k: &KernelStatus) -> String {
+    let package = |p: &Option<patchwatch_updates::KernelPackage>| {
+        p.as_ref().map_or_else(
+            || "none".to_owned(),
+            |p| format!("{} {}", p.name, p.version),
+        )
+    };
+    let reboot = match (k.reboot_required_derived, k.reboot_required_reported) {
+        (true, Some(true)) => "reboot required (newer kernel installed; the client says so too)",
+        (true, _) => "reboot required (a newer kernel is installed)",
+        (false, Some(true)) => "reboot required (the client says so)",
+        (false, _) => "no reboot required",
+    };
+    format!(
+        "kernel: running {}, newest installed {}, newest available {}{}; {reboot}",
+        k.running,
+        package(&k.newest_installed),
+        package(&k.newest_available),
+        if k.update_available { " (newer)" } else { "" },
+    )
 }
 
 pub async fn fleet(ctx: Context, cmd: UpdatesCommand) -> anyhow::Result<ExitCode> {
     let UpdatesCommand::List { security } = cmd;
     let db = ctx.open().await?;
-    let catalogue = catalogue(&db).await?;
+    let mut kept = kept(&db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let fleet = fleet_updates(&*db, &HostFilter::default(), &catalogue, &groups).await?;
+    let fleet = fleet_updates(&*db, &HostFilter::default(), &mut kept, &groups).await?;
     let packages = package_counts(&fleet, security);
     if ctx.format == Format::Json {
         #[derive(Serialize)]
@@ -240,9 +275,9 @@ pub(super) async fn counts(
     db: &Arc<dyn Database>,
     filter: &HostFilter,
 ) -> anyhow::Result<std::collections::HashMap<i64, (usize, usize)>> {
-    let catalogue = catalogue(db).await?;
+    let mut kept = kept(db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let fleet = fleet_updates(&**db, filter, &catalogue, &groups).await?;
+    let fleet = fleet_updates(&**db, filter, &mut kept, &groups).await?;
     Ok(fleet
         .hosts
         .iter()
@@ -251,83 +286,21 @@ pub(super) async fn counts(
         .collect())
 }
 
-#[derive(Serialize)]
-struct PackageHost {
-    hostname: String,
-    site: String,
-    /// Installed `version arch` entries (several for multi-arch or
-    /// installonly packages); empty when the host lacks the package.
-    installed: Vec<String>,
-    /// `outdated`, `current`, `missing`, or `unknown` (no repository
-    /// applies to the host).
-    state: &'static str,
-    candidate: Option<String>,
-    repository: Option<String>,
-    security: bool,
-}
-
 /// `patchwatch packages show NAME`.
 pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::Result<ExitCode> {
     let crate::cli::PackagesCommand::Show { name, installed } = cmd;
     let db = ctx.open().await?;
-    let catalogue = catalogue(&db).await?;
+    let mut kept = kept(&db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let hosts = db.hosts(&HostFilter::default()).await?.items;
-    let fleet = fleet_updates(&*db, &HostFilter::default(), &catalogue, &groups).await?;
-    // Which stored packages are NAME, then which sets hold them: two bulk
-    // reads for the whole fleet.
-    let mut set_ids: Vec<i64> = hosts.iter().map(|h| h.package_set_id).collect();
-    set_ids.sort_unstable();
-    set_ids.dedup();
-    let members = db.package_set_members(&set_ids).await?;
-    let mut ids: Vec<i64> = members
-        .iter()
-        .flat_map(|(_, m)| m.iter().copied())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let named: std::collections::HashMap<i64, String> = db
-        .packages_by_id(&ids)
-        .await?
-        .into_iter()
-        .filter(|(_, p)| p.name == name)
-        .map(|(id, p)| (id, format!("{} {}", p.evr(), p.arch)))
-        .collect();
-    let by_set: std::collections::HashMap<i64, Vec<String>> = members
-        .iter()
-        .map(|(set, m)| {
-            (
-                *set,
-                m.iter().filter_map(|id| named.get(id).cloned()).collect(),
-            )
-        })
-        .collect();
-    let updates: std::collections::HashMap<i64, &patchwatch_updates::HostUpdates> =
-        fleet.hosts.iter().map(|h| (h.host_id, h)).collect();
-    let mut rows: Vec<PackageHost> = Vec::new();
-    for h in &hosts {
-        let versions = by_set.get(&h.package_set_id).cloned().unwrap_or_default();
-        if installed && versions.is_empty() {
-            continue;
-        }
-        let host_updates = updates.get(&h.id);
-        let update = host_updates.and_then(|u| u.updates.iter().find(|u| u.name == name));
-        let state = match (versions.is_empty(), update, host_updates) {
-            (true, _, _) => "missing",
-            (false, Some(_), _) => "outdated",
-            (false, None, Some(u)) if !u.repositories.is_empty() => "current",
-            _ => "unknown",
-        };
-        rows.push(PackageHost {
-            hostname: h.hostname.clone(),
-            site: h.site.clone(),
-            installed: versions,
-            state,
-            candidate: update.map(|u| u.candidate.clone()),
-            repository: update.map(|u| u.repository.clone()),
-            security: update.is_some_and(|u| u.security),
-        });
-    }
+    let rows = package_view(
+        &*db,
+        &HostFilter::default(),
+        &mut kept,
+        &groups,
+        &name,
+        installed,
+    )
+    .await?;
     if ctx.format == Format::Json {
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
@@ -336,6 +309,7 @@ pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::
         "HOST",
         "SITE",
         "INSTALLED",
+        "FROM",
         "STATE",
         "CANDIDATE",
         "REPOSITORY",
@@ -343,11 +317,27 @@ pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::
     ])
     .when_empty("no hosts");
     for r in &rows {
+        let state = serde_json::to_value(r.state)?;
         t.row(vec![
             r.hostname.clone(),
             r.site.clone(),
-            r.installed.join(", "),
-            r.state.to_owned(),
+            r.installed
+                .iter()
+                .map(|v| format!("{} {}", v.version, v.arch))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.installed
+                .iter()
+                .map(|v| {
+                    if v.from.is_empty() {
+                        "(no repository)".to_owned()
+                    } else {
+                        v.from.join(",")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            state.as_str().unwrap_or_default().to_owned(),
             r.candidate.clone().unwrap_or_default(),
             r.repository.clone().unwrap_or_default(),
             if r.security { "yes" } else { "no" }.to_owned(),

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hosts/{id}/updates", get(updates::host))
         .route("/updates", get(updates::fleet))
         .route("/repos", get(updates::repos))
+        .route("/packages/{name}", get(updates::package))
         .route("/assessment", get(vulns::assessment))
         .route("/cves", get(vulns::list))
         .route("/cves/{id}", get(vulns::show))
