@@ -340,6 +340,10 @@ pub enum BenchCommand {
     /// Request every web UI page many times over a synthetic fleet in
     /// SQLite, as an administrator, and print p50/p95 per page.
     Web(BenchWebArgs),
+    /// Compute the pending updates of a synthetic fleet from the real
+    /// bookworm suites, then again after the security suite changes
+    /// (kept results, only the groups using it), as the server does.
+    Updates(BenchUpdatesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -364,6 +368,22 @@ pub struct BenchWebArgs {
     /// for more.
     #[arg(long)]
     pub url: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchUpdatesArgs {
+    /// Distinct hosts in the fleet (nine in ten Debian 12, one in ten RHEL 9).
+    #[arg(long, default_value_t = 10_000)]
+    pub hosts: usize,
+    /// Hosts in a thousand whose packages differ from their image.
+    #[arg(long, default_value_t = 300)]
+    pub drift: u32,
+    /// Stored reports written at once while the fleet is loaded.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Times each step is run; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
 }
 
 #[derive(Debug, Args)]

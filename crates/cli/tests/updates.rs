@@ -259,9 +259,10 @@ fn debian_and_alpine_hosts_get_the_updates_their_package_managers_would_install(
     let rows = view.as_array().unwrap();
     let row = |host: &str| rows.iter().find(|r| r["hostname"] == host).unwrap().clone();
     let debian = row(DEBIAN_HOST);
+    // No repository of the host still offers the installed build.
     assert_eq!(
         debian["installed"],
-        serde_json::json!(["3.0.19-1~deb12u2 amd64"])
+        serde_json::json!([{"version": "3.0.19-1~deb12u2", "arch": "amd64", "from": []}])
     );
     assert_eq!(
         (

@@ -7,6 +7,7 @@
 //! deterministically from a seed.
 #![forbid(unsafe_code)]
 
+pub mod apt;
 pub mod inventory;
 
 use patchwatch_reports::{ClientInfo, Kernel, OsInfo, Package, Protocol, RebootHint, Report};

@@ -6,130 +6,21 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 use patchwatch_repos::apt::{AptConfig, AptIndex, InstalledOrigin, import_dist, parse_preferences};
-use patchwatch_versions::deb;
 
 use common::{SUITES, apt_lists, data, in_lists};
+use patchwatch_fleet::apt::{Upgradable, parse_upgradable as parse_list, run_apt as apt};
 
-/// Lays out a private apt root (lists, status, sources.list, empty config)
-/// and returns the `APT_CONFIG` file pointing apt at it.
-/// `security_flags` is inserted into the security suite's InRelease
-/// (`NotAutomatic: yes` ...); apt reads downloaded lists without checking
-/// their signature again.
 fn apt_root(root: &Path, security_flags: &str) -> std::path::PathBuf {
-    let lists = root.join("lists");
-    std::fs::create_dir_all(lists.join("partial")).unwrap();
-    for dir in [
-        "cache",
-        "etc/apt.conf.d",
-        "etc/preferences.d",
-        "state",
-        "log",
-    ] {
-        std::fs::create_dir_all(root.join(dir)).unwrap();
-    }
-    let mut sources = String::new();
-    for (prefix, dist) in SUITES {
-        let mut release =
-            std::fs::read_to_string(apt_lists().join(format!("{prefix}_InRelease"))).unwrap();
-        if dist.ends_with("-security") && !security_flags.is_empty() {
-            release = release.replacen(
-                "\nOrigin: Debian\n",
-                &format!("\nOrigin: Debian\n{security_flags}"),
-                1,
-            );
-        }
-        std::fs::write(lists.join(format!("{prefix}_InRelease")), release).unwrap();
-        let packages = in_lists(&apt_lists(), prefix, "main/binary-amd64/Packages.xz");
-        let mut text = Vec::new();
-        xz2::read::XzDecoder::new(std::fs::File::open(&packages).unwrap())
-            .read_to_end(&mut text)
-            .unwrap();
-        std::fs::write(in_lists(&lists, prefix, "main/binary-amd64/Packages"), text).unwrap();
-        let archive = if dist.ends_with("-security") {
-            "debian-security"
-        } else {
-            "debian"
-        };
-        sources.push_str(&format!(
-            "deb [trusted=yes] http://deb.debian.org/{archive} {dist} main\n"
-        ));
-    }
-    std::fs::write(root.join("etc/sources.list"), sources).unwrap();
-    std::fs::write(root.join("state/status"), status_text()).unwrap();
-    let r = root.display();
-    let config = format!(
-        "Dir \"{r}\";\nDir::State \"{r}/state\";\nDir::State::lists \"{r}/lists\";\n\
-         Dir::State::status \"{r}/state/status\";\nDir::Cache \"{r}/cache\";\n\
-         Dir::Etc \"{r}/etc\";\nDir::Etc::sourcelist \"{r}/etc/sources.list\";\n\
-         Dir::Etc::sourceparts \"{r}/etc/sources.list.d\";\nDir::Etc::parts \"{r}/etc/apt.conf.d\";\n\
-         Dir::Etc::preferences \"{r}/etc/preferences\";\n\
-         Dir::Etc::preferencesparts \"{r}/etc/preferences.d\";\nDir::Log \"{r}/log\";\n\
-         APT::Architecture \"amd64\";\nAPT::Architectures {{ \"amd64\"; }};\n\
-         Debug::NoLocking \"true\";\nAcquire::Check-Valid-Until \"false\";\n"
-    );
-    let path = root.join("apt.conf");
-    std::fs::write(&path, config).unwrap();
-    path
+    patchwatch_fleet::apt::apt_root(root, security_flags).unwrap()
 }
 
 fn status_text() -> String {
-    patchwatch_fleet::inventory::read_maybe_xz(&data("hosts/this-machine_debian12_dpkg-status.xz"))
+    patchwatch_fleet::inventory::read_maybe_xz(&data(patchwatch_fleet::apt::DEBIAN12_STATUS))
         .unwrap()
-}
-
-fn apt(config: &Path, program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .env("APT_CONFIG", config)
-        .env("LC_ALL", "C.UTF-8")
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// `name/arch1,arch2 candidate arch [upgradable from: installed]`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Upgradable {
-    name: String,
-    candidate: String,
-    candidate_arch: String,
-    archives: BTreeSet<String>,
-    installed: String,
-}
-
-fn parse_list(text: &str) -> Vec<Upgradable> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.is_empty() || line == "Listing..." {
-            continue;
-        }
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        assert!(
-            fields.len() == 6 && fields[3] == "[upgradable" && fields[4] == "from:",
-            "unexpected apt list line {line:?}"
-        );
-        let (name, archives) = fields[0].split_once('/').unwrap();
-        out.push(Upgradable {
-            name: name.to_owned(),
-            candidate: fields[1].to_owned(),
-            candidate_arch: fields[2].to_owned(),
-            archives: archives.split(',').map(str::to_owned).collect(),
-            installed: fields[5].trim_end_matches(']').to_owned(),
-        });
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -287,36 +178,10 @@ fn compare_with_apt(
 
     // Security: apt 2.6 does not print it, so apply apt's rule
     // (`IsSecurityUpdate`) to apt's own version tables.
-    let archive_of = file_archives(&apt(&config, "apt-cache", &["policy"]));
-    let names: Vec<&str> = apt_list.iter().map(|u| u.name.as_str()).collect();
-    let mut args = vec!["madison"];
-    args.extend(&names);
-    let madison = apt(&config, "apt-cache", &args);
-    let mut versions: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
-    for line in madison.lines() {
-        let f: Vec<&str> = line.split('|').map(str::trim).collect();
-        let [name, version, file] = f[..] else {
-            panic!("unexpected madison line {line:?}")
-        };
-        let archive = archive_of
-            .get(file)
-            .unwrap_or_else(|| panic!("no archive for {file:?}"));
-        versions.entry(name).or_default().push((version, archive));
-    }
-    let expected: BTreeMap<&str, bool> = apt_list
+    let expected = patchwatch_fleet::apt::security_by_apts_rule(&config, &apt_list);
+    let got: BTreeMap<String, bool> = updates
         .iter()
-        .map(|u| {
-            let security = versions[u.name.as_str()].iter().any(|(v, archive)| {
-                archive.ends_with("-security")
-                    && deb::compare(v, &u.installed).is_gt()
-                    && deb::compare(v, &u.candidate).is_le()
-            });
-            (u.name.as_str(), security)
-        })
-        .collect();
-    let got: BTreeMap<&str, bool> = updates
-        .iter()
-        .map(|u| (u.update.name.as_str(), u.update.security))
+        .map(|u| (u.update.name.clone(), u.update.security))
         .collect();
     assert_eq!(got, expected);
     let security = got.values().filter(|s| **s).count();
@@ -325,27 +190,4 @@ fn compare_with_apt(
         got.len()
     );
     Some((apt_list, security))
-}
-
-/// `apt-cache policy`'s file table: `http://... bookworm-security/main amd64
-/// Packages` to that file's archive (`a=` of its release line).
-fn file_archives(policy: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut file: Option<String> = None;
-    for line in policy.lines() {
-        let t = line.trim();
-        if let Some(release) = t.strip_prefix("release ") {
-            if let (Some(f), Some(a)) = (
-                file.take(),
-                release.split(',').find_map(|kv| kv.strip_prefix("a=")),
-            ) {
-                out.insert(f, a.to_owned());
-            }
-        } else if let Some((prio, rest)) = t.split_once(' ')
-            && prio.parse::<i32>().is_ok()
-        {
-            file = Some(rest.to_owned());
-        }
-    }
-    out
 }

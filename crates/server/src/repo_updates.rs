@@ -1,12 +1,17 @@
-//! The decoded repository snapshots the updates endpoints read, kept until
-//! a repository's current snapshot changes (an import or sync) or a
-//! repository is enabled, disabled or removed.
+//! The decoded repository snapshots and the fleet's pending updates the
+//! updates endpoints read, kept between requests. When a repository's
+//! current snapshot changes (an import or sync) or a repository is added,
+//! enabled, disabled or removed, only the changed snapshot is decoded and
+//! only the (package set, repository set, arch) groups using that
+//! repository are computed again (`patchwatch_updates::KeptUpdates`).
 
 use std::sync::Arc;
 
 use patchwatch_assess::OsGroups;
-use patchwatch_store::Database;
-use patchwatch_updates::Catalogue;
+use patchwatch_store::{Database, HostDetail, HostFilter};
+use patchwatch_updates::{
+    Catalogue, FleetUpdates, HostUpdate, KeptUpdates, PackageHost, SwitchStats, package_view,
+};
 use tokio::sync::Mutex;
 
 use crate::error::ApiError;
@@ -14,17 +19,25 @@ use crate::error::ApiError;
 /// (repository id, current snapshot id) of every enabled repository.
 type Key = Vec<(i64, i64)>;
 
-#[derive(Default)]
 pub struct RepoCatalogue {
-    current: Mutex<Option<(Key, Arc<Catalogue>)>>,
+    current: Mutex<(Key, KeptUpdates)>,
     groups: OsGroups,
+    /// What the last catalogue change recomputed (for logs and tests).
+    last_switch: std::sync::Mutex<Option<SwitchStats>>,
+}
+
+impl Default for RepoCatalogue {
+    fn default() -> RepoCatalogue {
+        RepoCatalogue::new(OsGroups::default())
+    }
 }
 
 impl RepoCatalogue {
     pub fn new(groups: OsGroups) -> RepoCatalogue {
         RepoCatalogue {
+            current: Mutex::new((Key::new(), KeptUpdates::new(Arc::new(Catalogue::empty())))),
             groups,
-            ..RepoCatalogue::default()
+            last_switch: std::sync::Mutex::new(None),
         }
     }
 
@@ -32,9 +45,78 @@ impl RepoCatalogue {
         &self.groups
     }
 
+    /// What the last change of repositories recomputed.
+    pub fn last_switch(&self) -> Option<SwitchStats> {
+        *self.last_switch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The catalogue of the current snapshots, decoded again only when
     /// they changed.
     pub async fn current(&self, db: &dyn Database) -> Result<Arc<Catalogue>, ApiError> {
+        let mut current = self.current.lock().await;
+        self.refresh(&mut current, db).await?;
+        Ok(current.1.catalogue().clone())
+    }
+
+    /// Every host `filter` selects with its updates, from the kept results.
+    pub async fn fleet(
+        &self,
+        db: &dyn Database,
+        filter: &HostFilter,
+    ) -> Result<FleetUpdates, ApiError> {
+        let mut current = self.current.lock().await;
+        self.refresh(&mut current, db).await?;
+        let fleet =
+            patchwatch_updates::fleet_updates(db, filter, &mut current.1, &self.groups).await?;
+        if *filter == HostFilter::default() {
+            // Every host was listed: sets none of them has any more are
+            // forgotten.
+            current
+                .1
+                .retain_sets(&fleet.hosts.iter().map(|h| h.package_set_id).collect());
+        }
+        Ok(fleet)
+    }
+
+    /// The fleet view of package `name` over the hosts `filter` selects.
+    pub async fn package(
+        &self,
+        db: &dyn Database,
+        filter: &HostFilter,
+        name: &str,
+        installed_only: bool,
+    ) -> Result<Vec<PackageHost>, ApiError> {
+        let mut current = self.current.lock().await;
+        self.refresh(&mut current, db).await?;
+        Ok(package_view(
+            db,
+            filter,
+            &mut current.1,
+            &self.groups,
+            name,
+            installed_only,
+        )
+        .await?)
+    }
+
+    /// One host's repositories (indexes into the returned catalogue) and
+    /// updates, from the kept results.
+    pub async fn host(
+        &self,
+        db: &dyn Database,
+        host: &HostDetail,
+    ) -> Result<(Arc<Catalogue>, Vec<usize>, Arc<Vec<HostUpdate>>), ApiError> {
+        let mut current = self.current.lock().await;
+        self.refresh(&mut current, db).await?;
+        let (repos, updates) = current.1.host(db, host, &self.groups).await?;
+        Ok((current.1.catalogue().clone(), repos, updates))
+    }
+
+    async fn refresh(
+        &self,
+        current: &mut (Key, KeptUpdates),
+        db: &dyn Database,
+    ) -> Result<(), ApiError> {
         let key = |repos: &mut dyn Iterator<Item = &patchwatch_store::Repository>| -> Key {
             repos
                 .filter(|r| r.enabled)
@@ -42,15 +124,13 @@ impl RepoCatalogue {
                 .collect()
         };
         let wanted = key(&mut db.repositories().await?.iter());
-        let mut current = self.current.lock().await;
-        if let Some((k, catalogue)) = current.as_ref()
-            && *k == wanted
-        {
-            return Ok(catalogue.clone());
+        if current.0 == wanted {
+            return Ok(());
         }
         let stored = db.current_repo_snapshots().await?;
         let loaded_key = key(&mut stored.iter().map(|(r, _)| r));
-        let catalogue = tokio::task::spawn_blocking(move || Catalogue::new(stored))
+        let previous = current.1.catalogue().clone();
+        let catalogue = tokio::task::spawn_blocking(move || previous.reload(stored))
             .await
             .map_err(|e| {
                 ApiError::new(
@@ -65,9 +145,14 @@ impl RepoCatalogue {
                     "a stored repository snapshot is unreadable",
                 )
             })?;
-        let catalogue = Arc::new(catalogue);
-        *current = Some((loaded_key, catalogue.clone()));
-        Ok(catalogue)
+        let stats = current.1.switch(Arc::new(catalogue));
+        tracing::info!(
+            ?stats,
+            "repositories changed; pending updates brought up to date"
+        );
+        *self.last_switch.lock().unwrap_or_else(|e| e.into_inner()) = Some(stats);
+        current.0 = loaded_key;
+        Ok(())
     }
 }
 
@@ -117,17 +202,7 @@ pub async fn security_update_lines(
     let Some(host) = state.db.host(host_id).await? else {
         return Ok(Vec::new());
     };
-    let catalogue = state.repos.current(state.db.as_ref()).await?;
-    let repos = catalogue.for_host(&host.repositories, &host.summary.os, state.repos.groups());
-    if repos.is_empty() {
-        return Ok(Vec::new());
-    }
-    let packages = state.db.package_set(host.summary.package_set_id).await?;
-    let updates = catalogue.updates(&patchwatch_updates::Job {
-        repositories: repos,
-        installed: &packages,
-        arch: host.summary.arch.clone(),
-    });
+    let (_, _, updates) = state.repos.host(state.db.as_ref(), &host).await?;
     Ok(updates
         .iter()
         .filter(|u| u.security)
@@ -156,13 +231,7 @@ pub async fn hosts_with_security_updates(
         offset: 0,
         ..filter.clone()
     };
-    let fleet = patchwatch_updates::fleet_updates(
-        state.db.as_ref(),
-        &all,
-        &catalogue,
-        state.repos.groups(),
-    )
-    .await?;
+    let fleet = state.repos.fleet(state.db.as_ref(), &all).await?;
     Ok(fleet
         .hosts
         .iter()

@@ -137,7 +137,7 @@ impl VulnIndex {
         db: &dyn Database,
         keep: impl Fn(&patchwatch_store::HostSummary) -> bool,
         cve: Option<&str>,
-        tag: Option<&str>,
+        tag: Option<patchwatch_vulndb::TagWanted<'_>>,
         triage: &Triage,
     ) -> Result<Vec<i64>, ApiError> {
         let mut guard = self.current.lock().await;

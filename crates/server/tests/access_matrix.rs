@@ -105,6 +105,7 @@ async fn run_matrix(db: Arc<dyn Database>) {
         "/api/v1/assessment",
         "/api/v1/updates",
         "/api/v1/repos",
+        "/api/v1/packages/openssl",
     ];
     let per_host = ["", "/packages", "/reports", "/vulnerabilities", "/updates"];
     let mut checked = 0;

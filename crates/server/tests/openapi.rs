@@ -31,6 +31,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/hosts/{id}/vulnerabilities"),
     ("get", "/api/v1/hosts/{id}/updates"),
     ("get", "/api/v1/updates"),
+    ("get", "/api/v1/packages/{name}"),
     ("get", "/api/v1/repos"),
     ("get", "/api/v1/assessment"),
     ("get", "/api/v1/cves"),

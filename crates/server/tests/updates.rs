@@ -235,3 +235,132 @@ async fn pakiti_report_back_lists_security_updates() {
     .await;
     assert_eq!(r.text, "OK\n");
 }
+
+/// `GET /api/v1/packages/{name}`: the fleet view of one package (who runs
+/// which version, who is outdated, who lacks it), cut to the caller's
+/// scope like every endpoint.
+#[tokio::test]
+async fn package_view_within_the_callers_scope() {
+    let s = start(open_config()).await;
+    let mut openssl_version = String::new();
+    for (site, token, without_openssl) in [
+        ("SITE", &s.ingest, false),
+        ("SITE", &s.ingest, true),
+        ("OTHER", &s.other_ingest, false),
+    ] {
+        let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
+        fleet.site = site.into();
+        fleet.domain = format!("{}.example", site.to_ascii_lowercase());
+        let mut report = fleet.report(usize::from(without_openssl));
+        let packages = report.packages.as_mut().unwrap();
+        let openssl = packages.iter().find(|p| p.name == "openssl").unwrap();
+        openssl_version = openssl.evr();
+        if without_openssl {
+            packages.retain(|p| p.name != "openssl");
+        }
+        let r = s.post(token, None, native::to_json(&report)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    }
+    // No repository: the installed ones are `unknown`, the other missing.
+    let v = s.get("/api/v1/packages/openssl").await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+    assert_eq!(
+        (v.json["unknown"].as_u64(), v.json["missing"].as_u64()),
+        (Some(2), Some(1))
+    );
+
+    add_bookworm(&s).await;
+    let v = s.get("/api/v1/packages/openssl").await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+    assert_eq!(v.json["hosts_total"], 3, "{}", v.json);
+    assert_eq!(
+        (v.json["outdated"].as_u64(), v.json["missing"].as_u64()),
+        (Some(2), Some(1)),
+        "{}",
+        v.json
+    );
+    let hosts = v.json["hosts"].as_array().unwrap();
+    let outdated: Vec<&serde_json::Value> =
+        hosts.iter().filter(|h| h["state"] == "outdated").collect();
+    for h in &outdated {
+        assert_eq!(
+            h["installed"][0]["version"],
+            openssl_version.as_str(),
+            "{h}"
+        );
+        assert_eq!(h["repository"], "bookworm-security", "{h}");
+        assert_eq!(h["security"], true, "{h}");
+    }
+    // The same as the host's own update list says.
+    let id = outdated[0]["host_id"].as_i64().unwrap();
+    let host = s.get(&format!("/api/v1/hosts/{id}/updates")).await;
+    let update = host.json["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "openssl")
+        .unwrap()
+        .clone();
+    assert_eq!(outdated[0]["candidate"], update["candidate"]);
+    let missing = hosts.iter().find(|h| h["state"] == "missing").unwrap();
+    assert_eq!(missing["installed"], serde_json::json!([]));
+    let installed = s.get("/api/v1/packages/openssl?installed=true").await;
+    assert_eq!(installed.json["hosts_total"], 2, "{}", installed.json);
+    let nobody = s.get("/api/v1/packages/no-such-package").await;
+    assert_eq!(nobody.json["missing"], 3, "{}", nobody.json);
+
+    // Bad input: 400 naming the problem.
+    let bad = s.get("/api/v1/packages/open%20ssl").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.json);
+    assert!(bad.json.to_string().contains("whitespace"), "{}", bad.json);
+    let bad = s.get("/api/v1/packages/openssl?instaled=1").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.json);
+    let long = "a".repeat(201);
+    let bad = s.get(&format!("/api/v1/packages/{long}")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.json);
+
+    // A viewer of SITE: SITE's two hosts only, nothing of OTHER's.
+    let site = s.db.site("SITE").await.unwrap().unwrap();
+    let t = NewToken::api("viewer", TokenAccess::Read, TokenScope::Site(site.id));
+    s.db.add_token(&t).await.unwrap();
+    let mine = get_as(&s, &t.secret, "/api/v1/packages/openssl").await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.json);
+    assert_eq!(mine.json["hosts_total"], 2, "{}", mine.json);
+    assert!(
+        mine.json["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["site"] == "SITE")
+    );
+    assert!(!mine.json.to_string().contains("other.example"));
+}
+
+/// The host endpoint's kernel block: the fleet's Debian host runs
+/// 6.1.0-27-amd64 with no kernel package installed (a container
+/// inventory); the newest 6.1 image the suites offer is named, and the
+/// client's reboot flag is honoured.
+#[tokio::test]
+async fn host_updates_name_the_kernels() {
+    let s = start(open_config()).await;
+    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
+    fleet.site = "SITE".into();
+    let mut report = fleet.report(0);
+    report.reboot.required = Some(true);
+    let r = s.post(&s.ingest, None, native::to_json(&report)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let id = r.json["host_id"].as_i64().unwrap();
+    add_bookworm(&s).await;
+    let v = s.get(&format!("/api/v1/hosts/{id}/updates")).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.json);
+    let kernel = &v.json["kernel"];
+    assert_eq!(kernel["running"], "6.1.0-27-amd64", "{kernel}");
+    assert_eq!(kernel["newest_installed"], serde_json::Value::Null);
+    assert_eq!(
+        kernel["newest_available"]["name"], "linux-image-6.1.0-56-amd64",
+        "{kernel}"
+    );
+    assert_eq!(kernel["reboot_required_derived"], false);
+    assert_eq!(kernel["reboot_required_reported"], true);
+    assert_eq!(kernel["reboot_required"], true);
+}

@@ -199,6 +199,10 @@ impl Database for PostgresStore {
         read::host(&*self.client().await?, id).await
     }
 
+    async fn host_details(&self, filter: &HostFilter) -> Result<Vec<HostDetail>, StoreError> {
+        read::host_details(&*self.client().await?, filter).await
+    }
+
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         let client = self.client().await?;
         // Reports and tags go with the host (ON DELETE CASCADE); its

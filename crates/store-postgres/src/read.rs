@@ -115,6 +115,46 @@ pub(crate) async fn host(c: &ClientWrapper, id: i64) -> Result<Option<HostDetail
     ))
 }
 
+pub(crate) async fn host_details(
+    c: &ClientWrapper,
+    filter: &HostFilter,
+) -> Result<Vec<HostDetail>, StoreError> {
+    let (where_sql, values) = host_where(filter, |n| format!("${n}"));
+    let n = values.len();
+    let mut params: Vec<Box<dyn ToSql + Sync + Send>> = values
+        .into_iter()
+        .map(|v| -> Box<dyn ToSql + Sync + Send> {
+            match v {
+                SqlValue::Text(s) => Box::new(s),
+                SqlValue::Int(i) => Box::new(i),
+            }
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {HOST_SUMMARY_COLUMNS}, h.details FROM {HOST_SUMMARY_FROM} {where_sql}
+         ORDER BY s.name, h.hostname LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let stmt = if filter.domains.len() <= MAX_CACHED_DOMAINS {
+        c.prepare_cached(&sql).await
+    } else {
+        c.prepare(&sql).await
+    }
+    .map_err(pg_error)?;
+    params.push(Box::new(filter.limit.map(i64::from)));
+    params.push(Box::new(i64::from(filter.offset)));
+    let refs: Vec<&(dyn ToSql + Sync)> =
+        params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+    let rows = c.query(&stmt, &refs).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|row| {
+            let details: &str = row.try_get(16).map_err(pg_error)?;
+            Ok(HostDetails::from_json(details)?.into_detail(rows::host_summary(&PgColumns(row))?))
+        })
+        .collect()
+}
+
 pub(crate) async fn package_set(
     c: &ClientWrapper,
     set_id: i64,

@@ -235,6 +235,11 @@ impl Database for SqliteStore {
         self.read(move |c| read::host(c, id)).await
     }
 
+    async fn host_details(&self, filter: &HostFilter) -> Result<Vec<HostDetail>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| read::host_details(c, &filter)).await
+    }
+
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         self.writer
             .write(move |c, _| {

@@ -118,6 +118,36 @@ pub(crate) fn host(c: &Connection, id: i64) -> Result<Option<HostDetail>, StoreE
     }
 }
 
+pub(crate) fn host_details(
+    c: &Connection,
+    filter: &HostFilter,
+) -> Result<Vec<HostDetail>, StoreError> {
+    let (where_sql, values) = host_where(filter, |n| format!("?{n}"));
+    let values = bind(values);
+    // LIMIT -1 is SQLite's "no limit".
+    let limit = filter.limit.map_or(-1, i64::from);
+    let sql = format!(
+        "SELECT {HOST_SUMMARY_COLUMNS}, h.details FROM {HOST_SUMMARY_FROM} {where_sql}
+         ORDER BY s.name, h.hostname LIMIT {limit} OFFSET {}",
+        filter.offset
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
+    let rows = stmt
+        .query_map(params_from_iter(values.iter()), |r| {
+            Ok((
+                rows::host_summary(&crate::SqliteColumns(r)),
+                r.get::<_, String>(16)?,
+            ))
+        })
+        .map_err(sql_error)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (summary, details) = row.map_err(sql_error)?;
+        out.push(HostDetails::from_json(&details)?.into_detail(summary?));
+    }
+    Ok(out)
+}
+
 pub(crate) fn package_set(c: &Connection, set_id: i64) -> Result<Vec<Package>, StoreError> {
     let blob: Option<Vec<u8>> = c
         .prepare_cached("SELECT package_ids FROM package_sets WHERE id = ?1")

@@ -49,7 +49,8 @@ macro_rules! conformance_tests {
             users_groups_and_grants, scoped_tokens_and_host_scope, web_sessions,
             repositories_add_list_enable_remove, repo_snapshots_switch_atomically,
             report_changes_over_time,
-            host_sorting_and_activity_filters);
+            host_sorting_and_activity_filters,
+            host_details_in_bulk);
     };
     (@each $open:path, $($name:ident),*) => {
         $(
@@ -207,6 +208,85 @@ pub async fn package_sets_in_bulk(db: Db) {
     }
     assert!(db.package_set_members(&[]).await.unwrap().is_empty());
     assert!(db.packages_by_id(&[]).await.unwrap().is_empty());
+}
+
+/// `host_details` answers for a whole filter what `host` answers for one
+/// host: reported repositories and kernels included, scope and paging
+/// applied, in `hosts`' order.
+pub async fn host_details_in_bulk(db: Db) {
+    let a = db.create_site("A").await.unwrap();
+    let b = db.create_site("B").await.unwrap();
+    let fleet = fleet();
+    for i in 0..5 {
+        let mut report = fleet.report(i);
+        report.repositories = Some(vec![patchwatch_reports::Repository {
+            kind: patchwatch_reports::PackageType::Deb,
+            name: format!("repo-{i}"),
+            id: String::new(),
+            priority: Some(500),
+            urls: vec![format!("http://mirror.example/debian bookworm-{i}/main")],
+            suites: Vec::new(),
+            components: Vec::new(),
+            architectures: Vec::new(),
+            enabled: None,
+            mirrorlist: String::new(),
+            metalink: String::new(),
+            cost: None,
+            tag: String::new(),
+        }]);
+        let site = if i % 2 == 0 { a.id } else { b.id };
+        ingest(&db, site, report, 1_000 + i as i64).await;
+    }
+    // A later report without a repository field keeps the ones reported.
+    let mut later = fleet.report(0);
+    later.repositories = None;
+    ingest(&db, a.id, later, 5_000).await;
+
+    let all = db.host_details(&HostFilter::default()).await.unwrap();
+    let summaries = db.hosts(&HostFilter::default()).await.unwrap().items;
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        all.iter().map(|d| d.summary.id).collect::<Vec<_>>(),
+        summaries.iter().map(|h| h.id).collect::<Vec<_>>(),
+        "hosts' order"
+    );
+    for detail in &all {
+        let one = db.host(detail.summary.id).await.unwrap().unwrap();
+        assert_eq!(detail, &one);
+        assert_eq!(detail.repositories.len(), 1);
+    }
+    let first = all
+        .iter()
+        .find(|d| d.summary.hostname == fleet.report(0).hostname)
+        .unwrap();
+    assert_eq!(first.repositories[0].name, "repo-0");
+
+    let scoped = db
+        .host_details(&HostFilter {
+            site_ids: Some(vec![b.id]),
+            ..HostFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(scoped.len(), 2);
+    assert!(scoped.iter().all(|d| d.summary.site == "B"));
+    let page = db
+        .host_details(&HostFilter {
+            limit: Some(2),
+            offset: 1,
+            ..HostFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page, all[1..3]);
+    let none = db
+        .host_details(&HostFilter {
+            site_ids: Some(vec![]),
+            ..HostFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }
 
 pub async fn repeat_records_history_cheaply(db: Db) {

@@ -96,6 +96,11 @@ pub trait Database: Send + Sync + 'static {
 
     async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError>;
     async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError>;
+    /// Every host `filter` selects (its scope, limit and offset included)
+    /// with its details, in one query and in [`Database::hosts`]' order:
+    /// how the fleet's reported repositories and kernels are read without
+    /// a query per host.
+    async fn host_details(&self, filter: &HostFilter) -> Result<Vec<HostDetail>, StoreError>;
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError>;
     /// The packages of a stored set, sorted by name, arch and version.
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError>;

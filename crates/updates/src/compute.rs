@@ -5,6 +5,7 @@
 //! assessment does, so identical hosts share one result.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use patchwatch_assess::OsGroups;
 use patchwatch_reports::{ModuleStream, OsRelease, Package, Repository as ReportedRepository};
@@ -20,6 +21,7 @@ use crate::codec::{CodecError, decode};
 use crate::hostrepos::{
     HostFacts, HostSources, RepositoryUse, host_sources, repositories_for_host,
 };
+use crate::kernel::{KernelStatus, kernel_status};
 
 /// dnf's defaults, used where the stored repository says 0 (not given).
 const DNF_DEFAULT_PRIORITY: i32 = 99;
@@ -55,7 +57,9 @@ pub struct HostUpdate {
 /// The current snapshots of every enabled repository, decoded once.
 pub struct Catalogue {
     repositories: Vec<Repository>,
-    snapshots: Vec<RepoSnapshot>,
+    /// Shared with the catalogue this one was reloaded from, where the
+    /// snapshot is the same.
+    snapshots: Vec<Arc<RepoSnapshot>>,
 }
 
 /// One computation: a host's packages against a set of repositories.
@@ -71,16 +75,46 @@ pub struct Job<'a> {
 impl Catalogue {
     /// From [`patchwatch_store::Database::current_repo_snapshots`].
     pub fn new(stored: Vec<(Repository, Vec<u8>)>) -> Result<Catalogue, CodecError> {
+        Catalogue::empty().reload(stored)
+    }
+
+    /// A catalogue without repositories.
+    pub fn empty() -> Catalogue {
+        Catalogue {
+            repositories: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+
+    /// The catalogue of `stored`, decoding only the snapshots this one
+    /// does not hold already (a sync usually changes one repository).
+    pub fn reload(&self, stored: Vec<(Repository, Vec<u8>)>) -> Result<Catalogue, CodecError> {
         let mut repositories = Vec::with_capacity(stored.len());
         let mut snapshots = Vec::with_capacity(stored.len());
         for (repo, document) in stored {
-            snapshots.push(decode(&document)?);
+            let kept = snapshot_id(&repo).and_then(|id| {
+                self.repositories
+                    .iter()
+                    .position(|r| r.id == repo.id && snapshot_id(r) == Some(id))
+                    .map(|i| self.snapshots[i].clone())
+            });
+            snapshots.push(match kept {
+                Some(snapshot) => snapshot,
+                None => Arc::new(decode(&document)?),
+            });
             repositories.push(repo);
         }
         Ok(Catalogue {
             repositories,
             snapshots,
         })
+    }
+
+    /// What results computed from a repository depend on: its snapshot
+    /// and the configuration dnf reads (priority, cost).
+    pub(crate) fn fingerprint(&self, i: usize) -> (i64, Option<i64>, i64, i64) {
+        let r = &self.repositories[i];
+        (r.id, snapshot_id(r), r.priority, r.cost)
     }
 
     pub fn repositories(&self) -> &[Repository] {
@@ -127,6 +161,42 @@ impl Catalogue {
             .updates(self, installed, arch)
     }
 
+    /// A host's kernels (running, newest installed, newest its
+    /// repositories offer) and whether it must reboot: see
+    /// [`crate::kernel::kernel_status`]. `reported` is the client's own
+    /// reboot flag, when it sent one. What the web UI calls for a host.
+    pub fn kernel_status(
+        &self,
+        repositories: &[usize],
+        installed: &[Package],
+        running: &str,
+        arch: &str,
+        reported: Option<bool>,
+    ) -> KernelStatus {
+        let available = repositories
+            .iter()
+            .flat_map(|&i| self.snapshots[i].packages.iter().map(|a| &a.package));
+        kernel_status(installed, running, arch, available, reported)
+    }
+
+    /// The names of the repositories among `repositories` that offer
+    /// exactly this installed package (name, architecture, version).
+    pub fn offering(&self, repositories: &[usize], installed: &Package) -> Vec<String> {
+        let evr = installed.evr();
+        repositories
+            .iter()
+            .filter(|&&i| {
+                self.snapshots[i].packages.iter().any(|a| {
+                    let p = &a.package;
+                    p.name == installed.name
+                        && (p.arch == installed.arch || p.arch == "all" || p.arch == "noarch")
+                        && p.evr() == evr
+                })
+            })
+            .map(|&i| self.repositories[i].name.clone())
+            .collect()
+    }
+
     /// The updates of one host.
     pub fn updates(&self, job: &Job<'_>) -> Vec<HostUpdate> {
         self.compute(std::slice::from_ref(job))
@@ -156,7 +226,8 @@ impl Catalogue {
 }
 
 impl Catalogue {
-    /// The updates of stored package sets against one repository set:
+    /// The updates of stored package sets against one host configuration
+    /// (repositories and how they are used):
     /// `packages` as `Database::packages_by_id` returns them, `sets` as
     /// `Database::package_set_members` does; `result[i]` belongs to
     /// `sets[i]`. An apt-only repository set takes the library's stored-set
@@ -164,12 +235,12 @@ impl Catalogue {
     /// are computed set by set.
     pub fn compute_sets(
         &self,
-        repositories: &[usize],
+        sources: &HostSources,
         arch: &str,
         packages: &[(i64, Package)],
         sets: &[(i64, Vec<i64>)],
     ) -> Vec<Vec<HostUpdate>> {
-        let indexes = SetIndexes::build(self, repositories, arch, None);
+        let indexes = SetIndexes::build(self, &sources.repositories, arch, Some(sources));
         if let (Some((index, repos)), None, None) = (&indexes.apt, &indexes.dnf, &indexes.apk) {
             let fleet = index.updates_for_sets(packages, sets);
             return (0..sets.len())
@@ -227,6 +298,10 @@ impl Catalogue {
             candidate_source_version,
         }
     }
+}
+
+fn snapshot_id(repo: &Repository) -> Option<i64> {
+    repo.current.as_ref().map(|s| s.id)
 }
 
 /// The candidate indexes of one repository set, one per package format
@@ -287,7 +362,7 @@ impl<'a> SetIndexes<'a> {
         let apt = (!apt_repos.is_empty()).then(|| {
             let snapshots: Vec<&RepoSnapshot> = apt_repos
                 .iter()
-                .map(|&(i, _)| &catalogue.snapshots[i])
+                .map(|&(i, _)| &*catalogue.snapshots[i])
                 .collect();
             let index = AptIndex::build(&snapshots, &AptConfig::new(dpkg_arch(arch)));
             (index, indexes(&apt_repos))

@@ -7,14 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use patchwatch_assess::OsGroups;
-use patchwatch_store::{Database, HostFilter, HostSummary, StoreError};
+use patchwatch_store::{Database, HostDetail, HostFilter, StoreError};
 use serde::Serialize;
 
-use crate::compute::{Catalogue, HostUpdate};
-
-/// (package set id, repository set, architecture): what a result is
-/// shared by.
-type ResultKey<'a> = (i64, &'a [usize], &'a str);
+use crate::compute::HostUpdate;
+use crate::kept::{FleetHost, KeptUpdates};
 
 /// One host's updates; hosts with the same packages and repositories
 /// share the `updates` list.
@@ -23,6 +20,7 @@ pub struct HostUpdates {
     pub host_id: i64,
     pub hostname: String,
     pub site: String,
+    pub package_set_id: i64,
     /// Names of the repositories used; empty when none applies.
     pub repositories: Vec<String>,
     pub updates: Arc<Vec<HostUpdate>>,
@@ -38,97 +36,45 @@ impl HostUpdates {
 #[derive(Debug, Clone)]
 pub struct FleetUpdates {
     pub hosts: Vec<HostUpdates>,
-    /// Distinct (package set, repository set, architecture) computed.
+    /// Distinct (package set, repository set, architecture) results kept.
     pub distinct: usize,
 }
 
 /// Every host `filter` selects (the caller's scope included), with its
-/// updates.
+/// updates from `kept` (results it lacks are computed and kept). Three
+/// kinds of bulk read: the hosts with their reported repositories, then
+/// the package sets and packages not kept yet.
 pub async fn fleet_updates(
     db: &dyn Database,
     filter: &HostFilter,
-    catalogue: &Catalogue,
+    kept: &mut KeptUpdates,
     groups: &OsGroups,
 ) -> Result<FleetUpdates, StoreError> {
-    let hosts: Vec<HostSummary> = db.hosts(filter).await?.items;
-    let mut keyed = Vec::with_capacity(hosts.len());
-    for h in &hosts {
-        // The repositories a host reports are in its details only.
-        let reported = match db.host(h.id).await? {
-            Some(detail) => detail.repositories,
-            None => continue,
-        };
-        let repos = catalogue.for_host(&reported, &h.os, groups);
-        keyed.push((h, repos));
-    }
-    // Distinct package sets per (repository set, arch).
-    let mut groups: HashMap<(&[usize], &str), Vec<i64>> = HashMap::new();
-    for (h, repos) in &keyed {
-        if !repos.is_empty() {
-            groups
-                .entry((repos.as_slice(), h.arch.as_str()))
-                .or_default()
-                .push(h.package_set_id);
-        }
-    }
-    let mut set_ids: Vec<i64> = Vec::new();
-    for sets in groups.values_mut() {
-        sets.sort_unstable();
-        sets.dedup();
-        set_ids.extend(sets.iter().copied());
-    }
-    set_ids.sort_unstable();
-    set_ids.dedup();
-    // Two queries for the whole fleet: the sets as package ids, and each
-    // distinct package once.
-    let members: HashMap<i64, Vec<i64>> = db
-        .package_set_members(&set_ids)
-        .await?
+    let hosts: Vec<HostDetail> = db.host_details(filter).await?;
+    let fleet_hosts: Vec<FleetHost> = hosts.iter().map(|h| kept.fleet_host(h, groups)).collect();
+    kept.load_missing(db, &fleet_hosts).await?;
+    let updates = kept.resolve(&fleet_hosts);
+    let catalogue = kept.catalogue();
+    let out = hosts
         .into_iter()
-        .collect();
-    let mut package_ids: Vec<i64> = members.values().flatten().copied().collect();
-    package_ids.sort_unstable();
-    package_ids.dedup();
-    let packages = db.packages_by_id(&package_ids).await?;
-    let mut results: HashMap<ResultKey<'_>, Arc<Vec<HostUpdate>>> = HashMap::new();
-    for (&(repos, arch), sets) in &groups {
-        let sets: Vec<(i64, Vec<i64>)> = sets
-            .iter()
-            .map(|id| (*id, members.get(id).cloned().unwrap_or_default()))
-            .collect();
-        let computed = catalogue.compute_sets(repos, arch, &packages, &sets);
-        for ((set_id, _), updates) in sets.iter().zip(computed) {
-            results.insert((*set_id, repos, arch), Arc::new(updates));
-        }
-    }
-    let empty = Arc::new(Vec::new());
-    let names = |repos: &[usize]| {
-        repos
-            .iter()
-            .map(|&i| catalogue.repositories()[i].name.clone())
-            .collect()
-    };
-    let out = keyed
-        .iter()
-        .map(|(h, repos)| {
-            let updates = if repos.is_empty() {
-                empty.clone()
-            } else {
-                let key = (h.package_set_id, repos.as_slice(), h.arch.as_str());
-                results.get(&key).cloned().unwrap_or_else(|| empty.clone())
-            };
-            HostUpdates {
-                host_id: h.id,
-                hostname: h.hostname.clone(),
-                site: h.site.clone(),
-                repositories: names(repos),
-                updates,
-            }
+        .zip(fleet_hosts)
+        .zip(updates)
+        .map(|((h, f), updates)| HostUpdates {
+            host_id: h.summary.id,
+            hostname: h.summary.hostname,
+            site: h.summary.site,
+            package_set_id: h.summary.package_set_id,
+            repositories: f
+                .repositories
+                .iter()
+                .map(|&i| catalogue.repositories()[i].name.clone())
+                .collect(),
+            updates,
         })
         .collect();
     Ok(FleetUpdates {
         hosts: out,
-        distinct: results.len(),
+        distinct: kept.len(),
     })
 }
 

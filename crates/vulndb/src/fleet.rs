@@ -619,7 +619,7 @@ impl FleetAssessment {
     }
 
     /// Which of `hosts` (their positions) have an open finding, one no
-    /// exception covers, of CVE `cve` and/or carrying CVE tag `tag`: the
+    /// exception covers, of CVE `cve` and/or carrying a CVE tag (`tag`): the
     /// hosts list's CVE filters, from the kept results (catch up first)
     /// instead of assessing the hosts again. Hosts without a result are
     /// left out, as in [`FleetAssessment::summaries`].
@@ -627,7 +627,7 @@ impl FleetAssessment {
         &self,
         hosts: &[HostSummary],
         cve: Option<&str>,
-        tag: Option<&str>,
+        tag: Option<TagWanted<'_>>,
         triage: &Triage,
         groups: &OsGroups,
     ) -> Vec<usize> {
@@ -668,7 +668,11 @@ impl FleetAssessment {
                 let name = self.cves.name(e.cve);
                 if let Some(t) = tag {
                     let has = *tagged.entry((e.cve, e.severity)).or_insert_with(|| {
-                        triage.tags_for(name, e.severity).iter().any(|x| x == t)
+                        let tags = triage.tags_for(name, e.severity);
+                        match t {
+                            TagWanted::Any => !tags.is_empty(),
+                            TagWanted::Named(t) => tags.iter().any(|x| x == t),
+                        }
                     });
                     if !has {
                         continue;
@@ -761,4 +765,12 @@ fn run_jobs(
         .into_iter()
         .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
+}
+
+/// The CVE tag a hosts filter asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagWanted<'a> {
+    /// Any enabled tag (the dashboard's "vulnerable to a tagged CVE").
+    Any,
+    Named(&'a str),
 }

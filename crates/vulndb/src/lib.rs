@@ -24,7 +24,7 @@ pub use feed::{
     sha256_hex,
 };
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
-pub use fleet::{Arrival, FleetAssessment, OpenCve, OpenCves, UpdateStats};
+pub use fleet::{Arrival, FleetAssessment, OpenCve, OpenCves, TagWanted, UpdateStats};
 pub use oval_feeds::{OvalFeed, covered, oval_feeds_for, oval_set_findings};
 pub use sync::{
     Download, Progress, SyncError, SyncOptions, SyncOutcome, Syncer, Validators,

@@ -22,7 +22,7 @@ use patchwatch_reports::OsRelease;
 use patchwatch_server::AppState;
 use patchwatch_server::caller::Caller;
 use patchwatch_store::{HostFilter, HostSummary, Millis, ReportChange, format_millis, now_millis};
-use patchwatch_updates::{Catalogue, fleet_updates};
+use patchwatch_updates::Catalogue;
 use patchwatch_vulndb::{Arrival, Triage, covered};
 use tokio::sync::Mutex;
 
@@ -83,8 +83,7 @@ impl SnapshotCache {
         let security_updates = if catalogue.is_empty() {
             None
         } else {
-            let fleet =
-                fleet_updates(db, &HostFilter::default(), &catalogue, state.repos.groups()).await?;
+            let fleet = state.repos.fleet(db, &HostFilter::default()).await?;
             Some(
                 fleet
                     .hosts
@@ -184,21 +183,7 @@ pub async fn host_states(
         .vulns
         .open_cves(state.db.as_ref(), &distinct.keys, triage)
         .await?;
-    // Coverage per distinct OS: one host's set stands for its OS, and is
-    // read only when OVAL feeds (which look at packages) are imported.
-    let loaded = state.vulns.current(state.db.as_ref()).await?;
-    let mut covered_os: HashMap<&OsRelease, bool> = HashMap::new();
-    for h in &hosts {
-        if covered_os.contains_key(&h.os) {
-            continue;
-        }
-        let packages = if loaded.oval.is_empty() {
-            Vec::new()
-        } else {
-            state.db.package_set(h.package_set_id).await?
-        };
-        covered_os.insert(&h.os, covered(&loaded, h, &packages));
-    }
+    let covered_os = coverage(state, &hosts).await?;
     let mut states = HostStates {
         total: hosts.len(),
         stale_days,
@@ -339,4 +324,27 @@ pub async fn trends(
 /// Whether the caller may read a site, by id.
 pub fn reads(caller: &Caller) -> impl Fn(i64) -> bool + '_ {
     move |site_id| caller.access().allows(Action::Read, site_id)
+}
+
+/// Whether any imported feed covers each OS among `hosts` (see
+/// `patchwatch_vulndb::covered`): one host's set stands for its OS, and is
+/// read only when OVAL feeds (which look at packages) are imported.
+pub async fn coverage<'h>(
+    state: &AppState,
+    hosts: &[&'h HostSummary],
+) -> Result<HashMap<&'h OsRelease, bool>, WebError> {
+    let loaded = state.vulns.current(state.db.as_ref()).await?;
+    let mut covered_os = HashMap::new();
+    for &h in hosts {
+        if covered_os.contains_key(&h.os) {
+            continue;
+        }
+        let packages = if loaded.oval.is_empty() {
+            Vec::new()
+        } else {
+            state.db.package_set(h.package_set_id).await?
+        };
+        covered_os.insert(&h.os, covered(&loaded, h, &packages));
+    }
+    Ok(covered_os)
 }

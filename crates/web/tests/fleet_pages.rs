@@ -192,12 +192,9 @@ async fn dashboard_counts_and_trends_within_scope() {
     assert_eq!(state_count(body, "All hosts"), "3 /hosts");
     assert_eq!(
         state_count(body, "Vulnerable to a tagged CVE"),
-        "1 /hosts?cve_tag=any"
+        "1 /hosts?tagged=yes"
     );
-    assert_eq!(
-        state_count(body, "Reboot required"),
-        "1 /hosts?reboot_required=yes"
-    );
+    assert_eq!(state_count(body, "Reboot required"), "1 /hosts?reboot=yes");
     assert_eq!(
         state_count(body, "Stale (no report for 7 days)"),
         "1 /hosts?not_seen_days=7"
@@ -298,7 +295,7 @@ async fn site_group_and_os_pages_within_scope() {
     assert_eq!(state_count(&site.body, "All hosts"), "1 /hosts?site=OTHER");
     assert_eq!(
         state_count(&site.body, "Vulnerable to a tagged CVE"),
-        "1 /hosts?cve_tag=any&site=OTHER"
+        "1 /hosts?tagged=yes&site=OTHER"
     );
     assert!(site.body.contains("NGI_X"));
     // Another site answers exactly as an unknown one.

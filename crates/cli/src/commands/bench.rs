@@ -28,6 +28,7 @@ pub async fn run(ctx: Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Ingest(args) => ingest(ctx, args).await,
         BenchCommand::Assess(args) => super::bench_assess::run(ctx, args).await,
         BenchCommand::Web(args) => super::bench_web::run(ctx, args).await,
+        BenchCommand::Updates(args) => super::bench_updates::run(ctx, args).await,
     }
 }
 

@@ -247,9 +247,8 @@ fn without_newest(doc: &[u8], n: usize) -> anyhow::Result<(Vec<u8>, Vec<String>)
     Ok((out.into_inner()?, newest))
 }
 
-/// Writes `hosts` reports of the fleet straight to the store (host `i`
-/// in site `i % sites.len()`), `concurrency` at a time; the reports are
-/// built on blocking threads in chunks.
+/// The AlmaLinux + Debian fleet, stored (host `i` in site
+/// `i % sites.len()`).
 pub(super) async fn store_fleet(
     db: &Arc<dyn Database>,
     sites: &[(i64, String)],
@@ -257,11 +256,24 @@ pub(super) async fn store_fleet(
     drift: u32,
     concurrency: usize,
 ) -> anyhow::Result<()> {
-    const CHUNK: usize = 2_000;
     let mut alma = Image::rhel9()?;
     alma.os.id = "almalinux".into();
     alma.os.pretty_name = "AlmaLinux 9.5 (Teal Serval)".into();
-    let fleet = Arc::new(Fleet::new(vec![alma, Image::debian12()?], 1).with_drift(drift));
+    let fleet = Fleet::new(vec![alma, Image::debian12()?], 1).with_drift(drift);
+    store_reports(db, sites, Arc::new(fleet), hosts, concurrency).await
+}
+
+/// Writes the first `hosts` reports of `fleet` straight to the store
+/// (host `i` in site `i % sites.len()`), `concurrency` at a time; the
+/// reports are built on blocking threads in chunks.
+pub(super) async fn store_reports(
+    db: &Arc<dyn Database>,
+    sites: &[(i64, String)],
+    fleet: Arc<Fleet>,
+    hosts: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    const CHUNK: usize = 2_000;
     let sites: Arc<[(i64, String)]> = sites.into();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut tasks = tokio::task::JoinSet::new();

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_assess;
+mod bench_updates;
 mod bench_web;
 mod contacts;
 mod doctor;

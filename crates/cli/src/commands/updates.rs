@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use patchwatch_store::{Database, HostFilter};
 use patchwatch_updates::{
-    Catalogue, HostFacts, HostUpdate, fleet_updates, package_counts, package_hosts,
+    Catalogue, HostUpdate, KeptUpdates, KernelStatus, fleet_updates, package_counts, package_view,
 };
 use serde::Serialize;
 
@@ -16,8 +16,9 @@ use crate::cli::UpdatesCommand;
 use crate::cli_repos::HostUpdatesArgs;
 use crate::output::{Format, Table, print_json};
 
-/// Every enabled repository's current snapshot, decoded.
-async fn catalogue(db: &Arc<dyn Database>) -> anyhow::Result<Catalogue> {
+/// Every enabled repository's current snapshot, decoded, with no result
+/// computed yet.
+async fn kept(db: &Arc<dyn Database>) -> anyhow::Result<KeptUpdates> {
     let stored = db.current_repo_snapshots().await?;
     let catalogue = tokio::task::spawn_blocking(move || Catalogue::new(stored))
         .await?
@@ -28,7 +29,7 @@ async fn catalogue(db: &Arc<dyn Database>) -> anyhow::Result<Catalogue> {
              read its index with `patchwatch repos import`"
         );
     }
-    Ok(catalogue)
+    Ok(KeptUpdates::new(Arc::new(catalogue)))
 }
 
 #[derive(Serialize)]
@@ -37,6 +38,7 @@ struct HostUpdatesView<'a> {
     site: &'a str,
     repositories: Vec<&'a str>,
     updates: Vec<&'a HostUpdate>,
+    kernel: &'a KernelStatus,
     /// CVEs the feeds say are fixed in a version no repository of the host
     /// offers yet.
     fixes_not_in_repositories: Vec<String>,
@@ -78,19 +80,10 @@ pub async fn host(
     args: HostUpdatesArgs,
 ) -> anyhow::Result<()> {
     let h = super::hosts::resolve(db, &args.host).await?;
-    let catalogue = catalogue(db).await?;
+    let mut kept = kept(db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let sources = catalogue.sources_for_host(
-        &h.repositories,
-        &h.module_streams,
-        &HostFacts {
-            os: &h.summary.os,
-            arch: &h.summary.arch,
-            apk_pins: &h.apk_pins,
-        },
-        &groups,
-    );
-    let repos = &sources.repositories;
+    let (repos, computed) = kept.host(db.as_ref(), &h, &groups).await?;
+    let catalogue = kept.catalogue().clone();
     if repos.is_empty() {
         bail!(
             "no configured repository applies to {} ({}): its report names none of them and \
@@ -101,7 +94,14 @@ pub async fn host(
         );
     }
     let packages = db.package_set(h.summary.package_set_id).await?;
-    let mut updates = catalogue.host_updates(&sources, &packages, &h.summary.arch);
+    let mut updates: Vec<HostUpdate> = computed.as_ref().clone();
+    let kernel = catalogue.kernel_status(
+        &repos,
+        &packages,
+        &h.summary.kernel,
+        &h.summary.arch,
+        h.summary.reboot_required,
+    );
     let no_update = close_from_feeds(ctx, db, &h.summary, &packages, &mut updates).await?;
     let shown: Vec<&HostUpdate> = updates
         .iter()
@@ -116,6 +116,7 @@ pub async fn host(
                 .map(|&i| catalogue.repositories()[i].name.as_str())
                 .collect(),
             updates: shown,
+            kernel: &kernel,
             fixes_not_in_repositories: no_update,
         });
     }
@@ -153,15 +154,42 @@ pub async fn host(
             security
         );
     }
+    if ctx.format == Format::Table {
+        println!("{}", crate::output::escape(&kernel_line(&kernel)));
+    }
     Ok(())
+}
+
+/// `kernel: running R, newest installed N, newest available A; reboot
+/// required (...)`: one line under the `hosts updates` table.
+fn kernel_line(k: &KernelStatus) -> String {
+    let package = |p: &Option<patchwatch_updates::KernelPackage>| {
+        p.as_ref().map_or_else(
+            || "none".to_owned(),
+            |p| format!("{} {}", p.name, p.version),
+        )
+    };
+    let reboot = match (k.reboot_required_derived, k.reboot_required_reported) {
+        (true, Some(true)) => "reboot required (newer kernel installed; the client says so too)",
+        (true, _) => "reboot required (a newer kernel is installed)",
+        (false, Some(true)) => "reboot required (the client says so)",
+        (false, _) => "no reboot required",
+    };
+    format!(
+        "kernel: running {}, newest installed {}, newest available {}{}; {reboot}",
+        k.running,
+        package(&k.newest_installed),
+        package(&k.newest_available),
+        if k.update_available { " (newer)" } else { "" },
+    )
 }
 
 pub async fn fleet(ctx: Context, cmd: UpdatesCommand) -> anyhow::Result<ExitCode> {
     let UpdatesCommand::List { security } = cmd;
     let db = ctx.open().await?;
-    let catalogue = catalogue(&db).await?;
+    let mut kept = kept(&db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let fleet = fleet_updates(&*db, &HostFilter::default(), &catalogue, &groups).await?;
+    let fleet = fleet_updates(&*db, &HostFilter::default(), &mut kept, &groups).await?;
     let packages = package_counts(&fleet, security);
     if ctx.format == Format::Json {
         #[derive(Serialize)]
@@ -247,9 +275,9 @@ pub(super) async fn counts(
     db: &Arc<dyn Database>,
     filter: &HostFilter,
 ) -> anyhow::Result<std::collections::HashMap<i64, (usize, usize)>> {
-    let catalogue = catalogue(db).await?;
+    let mut kept = kept(db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let fleet = fleet_updates(&**db, filter, &catalogue, &groups).await?;
+    let fleet = fleet_updates(&**db, filter, &mut kept, &groups).await?;
     Ok(fleet
         .hosts
         .iter()
@@ -262,12 +290,12 @@ pub(super) async fn counts(
 pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::Result<ExitCode> {
     let crate::cli::PackagesCommand::Show { name, installed } = cmd;
     let db = ctx.open().await?;
-    let catalogue = catalogue(&db).await?;
+    let mut kept = kept(&db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
-    let rows = package_hosts(
+    let rows = package_view(
         &*db,
         &HostFilter::default(),
-        &catalogue,
+        &mut kept,
         &groups,
         &name,
         installed,
@@ -281,6 +309,7 @@ pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::
         "HOST",
         "SITE",
         "INSTALLED",
+        "FROM",
         "STATE",
         "CANDIDATE",
         "REPOSITORY",
@@ -288,11 +317,27 @@ pub async fn package(ctx: Context, cmd: crate::cli::PackagesCommand) -> anyhow::
     ])
     .when_empty("no hosts");
     for r in &rows {
+        let state = serde_json::to_value(r.state)?;
         t.row(vec![
             r.hostname.clone(),
             r.site.clone(),
-            r.installed.join(", "),
-            r.state.as_str().to_owned(),
+            r.installed
+                .iter()
+                .map(|v| format!("{} {}", v.version, v.arch))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.installed
+                .iter()
+                .map(|v| {
+                    if v.from.is_empty() {
+                        "(no repository)".to_owned()
+                    } else {
+                        v.from.join(",")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            state.as_str().unwrap_or_default().to_owned(),
             r.candidate.clone().unwrap_or_default(),
             r.repository.clone().unwrap_or_default(),
             if r.security { "yes" } else { "no" }.to_owned(),

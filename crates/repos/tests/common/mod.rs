@@ -3,7 +3,7 @@
 //! external reference tools.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use patchwatch_repos::RepoSnapshot;
 use patchwatch_repos::apt::import_dist;
@@ -17,28 +17,8 @@ pub const APPSTREAM: &str = "repos/centos-stream-9/appstream-x86_64-2025-01-13";
 pub const BASEOS: &str = "repos/centos-stream-9/baseos-x86_64-2022-02-07";
 pub const OPENSUSE: &str = "repos/opensuse-11.0/update-2008-10-23";
 
-pub fn apt_lists() -> PathBuf {
-    data("debian/apt-lists")
-}
-
-/// The three bookworm suites as `(apt lists prefix, suite)`, in
-/// sources.list order.
-pub const SUITES: [(&str, &str); 3] = [
-    ("deb.debian.org_debian_dists_bookworm", "bookworm"),
-    (
-        "deb.debian.org_debian_dists_bookworm-updates",
-        "bookworm-updates",
-    ),
-    (
-        "deb.debian.org_debian-security_dists_bookworm-security",
-        "bookworm-security",
-    ),
-];
-
-/// apt's `lists/` naming: the path under `dists/SUITE` with `/` as `_`.
-pub fn in_lists(dir: &Path, prefix: &str, listed: &str) -> PathBuf {
-    dir.join(format!("{prefix}_{}", listed.replace('/', "_")))
-}
+#[allow(unused_imports)]
+pub use patchwatch_fleet::apt::{SUITES, apt_lists, in_lists};
 
 /// One suite read from the shared apt lists (main, amd64).
 pub fn suite(prefix: &str) -> RepoSnapshot {

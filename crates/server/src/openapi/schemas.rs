@@ -646,6 +646,92 @@ pub struct HostUpdates {
     pub updates: Vec<HostUpdate>,
     /// CVEs with a fix that no repository of the host offers yet.
     pub fixes_not_in_repositories: Vec<String>,
+    pub kernel: HostKernels,
+}
+
+/// One kernel package.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KernelPackage {
+    pub name: String,
+    /// `[epoch:]version[-release]`.
+    pub version: String,
+    pub arch: String,
+}
+
+/// A host's kernels and whether it must reboot.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostKernels {
+    /// `uname -r` as reported.
+    pub running: String,
+    /// The installed kernel package the running kernel is, if any.
+    #[schema(required = true)]
+    pub running_package: Option<KernelPackage>,
+    #[schema(required = true)]
+    pub newest_installed: Option<KernelPackage>,
+    /// The newest kernel of the same kind in the host's repositories.
+    #[schema(required = true)]
+    pub newest_available: Option<KernelPackage>,
+    /// A newer kernel than every installed one is available.
+    pub update_available: bool,
+    /// The running kernel is older than the newest installed one.
+    pub reboot_required_derived: bool,
+    /// What the client said, when it said it.
+    #[schema(required = true)]
+    pub reboot_required_reported: Option<bool>,
+    /// Either of the two.
+    pub reboot_required: bool,
+}
+
+/// One installed instance of a package on a host.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstalledVersion {
+    pub version: String,
+    pub arch: String,
+    /// The host's repositories offering exactly this version; empty when
+    /// none does.
+    pub from: Vec<String>,
+}
+
+/// Where a host stands with a package.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageState {
+    Outdated,
+    Current,
+    Missing,
+    Unknown,
+}
+
+/// One host in a package's fleet view.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageHost {
+    pub host_id: i64,
+    pub hostname: String,
+    pub site: String,
+    pub installed: Vec<InstalledVersion>,
+    pub state: PackageState,
+    #[schema(required = true)]
+    pub candidate: Option<String>,
+    #[schema(required = true)]
+    pub repository: Option<String>,
+    pub security: bool,
+}
+
+/// `GET /api/v1/packages/{name}`
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageView {
+    pub name: String,
+    pub hosts_total: u64,
+    pub outdated: u64,
+    pub current: u64,
+    pub missing: u64,
+    pub unknown: u64,
+    pub hosts: Vec<PackageHost>,
 }
 
 /// A host's update counts.

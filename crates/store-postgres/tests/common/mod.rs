@@ -165,6 +165,9 @@ impl Database for TestDb {
     async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError> {
         self.store.host(id).await
     }
+    async fn host_details(&self, filter: &HostFilter) -> Result<Vec<HostDetail>, StoreError> {
+        self.store.host_details(filter).await
+    }
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         self.store.delete_host(id).await
     }

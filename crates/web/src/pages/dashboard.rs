@@ -28,12 +28,11 @@ pub const TREND_DAYS: [u32; 2] = [30, 90];
 /// CVEs in the "most widespread" table.
 const TOP_CVES: usize = 10;
 
-/// Where each state's count links: the hosts list, filtered. Filters the
-/// hosts list does not know yet answer with a 400 naming them.
+/// Where each state's count links: the hosts list, filtered.
 pub mod links {
-    pub const VULNERABLE_TAGGED: &str = "/hosts?cve_tag=any";
+    pub const VULNERABLE_TAGGED: &str = "/hosts?tagged=yes";
     pub const SECURITY_UPDATES: &str = "/hosts?security_updates=yes";
-    pub const REBOOT_REQUIRED: &str = "/hosts?reboot_required=yes";
+    pub const REBOOT_REQUIRED: &str = "/hosts?reboot=yes";
     pub const NOT_COVERED: &str = "/hosts?covered=no";
 }
 

@@ -9,12 +9,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use patchwatch_assess::Finding;
 use patchwatch_auth::Action;
-use patchwatch_reports::Package;
 use patchwatch_server::AppState;
 use patchwatch_store::{
     HostDetail, PackageChange, PackageView, format_millis, host_history, now_millis,
 };
-use patchwatch_updates::{Job, closes};
+use patchwatch_updates::{HostUpdate, closes};
 use patchwatch_vulndb::{HostScope, Triage, covered, host_findings};
 
 use crate::page::{Chrome, WebError, render};
@@ -146,7 +145,7 @@ pub async fn show(
             open.push(row);
         }
     }
-    let (repositories, updates) = pending_updates(&state, &host, &packages, &findings).await?;
+    let (repositories, updates) = pending_updates(&state, &host, &findings).await?;
     // Tagged first; the findings' own order (most severe first) otherwise.
     open.sort_by_key(|r| r.tags.is_empty());
     let history = host_history(state.db.as_ref(), id, HISTORY, 0)
@@ -192,19 +191,13 @@ pub async fn show(
 async fn pending_updates(
     state: &AppState,
     host: &HostDetail,
-    packages: &[Package],
     findings: &[Finding],
 ) -> Result<(Vec<String>, Vec<UpdateRow>), WebError> {
-    let catalogue = state.repos.current(state.db.as_ref()).await?;
-    let repos = catalogue.for_host(&host.repositories, &host.summary.os, state.repos.groups());
+    let (catalogue, repos, kept) = state.repos.host(state.db.as_ref(), host).await?;
     if repos.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let mut updates = catalogue.updates(&Job {
-        repositories: repos.clone(),
-        installed: packages,
-        arch: host.summary.arch.clone(),
-    });
+    let mut updates: Vec<HostUpdate> = kept.as_ref().clone();
     closes::annotate(&mut updates, findings);
     updates.sort_by(|a, b| (!a.security, &a.name, &a.arch).cmp(&(!b.security, &b.name, &b.arch)));
     let names = repos

@@ -1,6 +1,8 @@
 //! `GET /hosts` and `GET /hosts.csv`: the hosts the user may read,
 //! filtered by the URL's query (so a filtered list can be shared), paged.
 
+use std::collections::HashSet;
+
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -11,7 +13,7 @@ use patchwatch_server::repo_updates::hosts_with_security_updates;
 use patchwatch_store::{
     HostFilter, HostSort, HostSummary, SortKey, StoreError, format_millis, now_millis, parse_cve_id,
 };
-use patchwatch_vulndb::Triage;
+use patchwatch_vulndb::{TagWanted, Triage};
 use serde::Deserialize;
 
 use crate::page::{Chrome, WebError, render};
@@ -40,6 +42,10 @@ pub struct HostsQuery {
     cve: Option<String>,
     /// Hosts with an open finding of a CVE carrying this CVE tag.
     cve_tag: Option<String>,
+    /// `yes`: hosts with an open finding of a CVE carrying any tag.
+    tagged: Option<String>,
+    /// `yes` / `no`: whether any imported feed covers the host's OS.
+    covered: Option<String>,
     /// Reported within the last N days.
     seen_within_days: Option<String>,
     not_seen_days: Option<String>,
@@ -104,6 +110,10 @@ pub struct Filters {
     pub domain: String,
     pub cve: String,
     pub cve_tag: String,
+    /// `yes` or empty.
+    pub tagged: &'static str,
+    /// `yes`, `no` or empty.
+    pub covered: &'static str,
     pub seen_within_days: String,
     pub not_seen_days: String,
     /// `yes` or empty.
@@ -148,6 +158,8 @@ impl Filters {
             domain: given(&q.domain).unwrap_or_default(),
             cve,
             cve_tag: given(&q.cve_tag).unwrap_or_default(),
+            tagged: choice("tagged", &q.tagged, &["yes"])?,
+            covered: choice("covered", &q.covered, &["yes", "no"])?,
             seen_within_days: days("seen_within_days", &q.seen_within_days)?,
             not_seen_days: days("not_seen_days", &q.not_seen_days)?,
             security_updates: choice("security_updates", &q.security_updates, &["yes"])?,
@@ -196,6 +208,8 @@ impl Filters {
             ("domain", &self.domain),
             ("cve", &self.cve),
             ("cve_tag", &self.cve_tag),
+            ("tagged", self.tagged),
+            ("covered", self.covered),
             ("seen_within_days", &self.seen_within_days),
             ("not_seen_days", &self.not_seen_days),
             ("security_updates", self.security_updates),
@@ -227,7 +241,11 @@ impl Filters {
 
     /// Whether a filter needs more than SQL: the findings or the updates.
     fn computed(&self) -> bool {
-        !self.cve.is_empty() || !self.cve_tag.is_empty() || !self.security_updates.is_empty()
+        !self.cve.is_empty()
+            || !self.cve_tag.is_empty()
+            || !self.tagged.is_empty()
+            || !self.covered.is_empty()
+            || !self.security_updates.is_empty()
     }
 }
 
@@ -301,36 +319,57 @@ async fn selected_hosts(
 ) -> Result<Vec<i64>, WebError> {
     let scope = filter.site_ids.clone();
     let in_scope = |h: &HostSummary| scope.as_ref().is_none_or(|s| s.contains(&h.site_id));
-    let mut ids: Option<Vec<i64>> = None;
-    if !f.cve.is_empty() || !f.cve_tag.is_empty() {
+    let mut ids: Option<HashSet<i64>> = None;
+    // Each computed filter narrows what the previous ones kept.
+    let mut narrow = |found: Vec<i64>| {
+        ids = Some(match ids.take() {
+            Some(kept) => found.into_iter().filter(|i| kept.contains(i)).collect(),
+            None => found.into_iter().collect(),
+        });
+    };
+    let tag = if !f.cve_tag.is_empty() {
+        Some(TagWanted::Named(&f.cve_tag))
+    } else if !f.tagged.is_empty() {
+        Some(TagWanted::Any)
+    } else {
+        None
+    };
+    if !f.cve.is_empty() || tag.is_some() {
         let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
-        fn opt(s: &str) -> Option<&str> {
-            (!s.is_empty()).then_some(s)
-        }
-        ids = Some(
+        let cve = (!f.cve.is_empty()).then_some(f.cve.as_str());
+        narrow(
             state
                 .vulns
-                .hosts_exposed(
-                    state.db.as_ref(),
-                    in_scope,
-                    opt(&f.cve),
-                    opt(&f.cve_tag),
-                    &triage,
-                )
+                .hosts_exposed(state.db.as_ref(), in_scope, cve, tag, &triage)
                 .await?,
         );
     }
     if !f.security_updates.is_empty() {
-        let with_updates = hosts_with_security_updates(state, filter).await?;
-        ids = Some(match ids {
-            Some(ids) => ids
-                .into_iter()
-                .filter(|i| with_updates.contains(i))
-                .collect(),
-            None => with_updates,
-        });
+        narrow(hosts_with_security_updates(state, filter).await?);
     }
-    Ok(ids.unwrap_or_default())
+    if !f.covered.is_empty() {
+        let in_scope = state
+            .db
+            .hosts(&HostFilter {
+                site_ids: filter.site_ids.clone(),
+                ..HostFilter::default()
+            })
+            .await?
+            .items;
+        let refs: Vec<&HostSummary> = in_scope.iter().collect();
+        let coverage = crate::fleet::coverage(state, &refs).await?;
+        let wanted = f.covered == "yes";
+        narrow(
+            in_scope
+                .iter()
+                .filter(|h| coverage.get(&h.os).copied().unwrap_or(false) == wanted)
+                .map(|h| h.id)
+                .collect(),
+        );
+    }
+    let mut ids: Vec<i64> = ids.unwrap_or_default().into_iter().collect();
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// A host row as the page shows it.

@@ -1,7 +1,7 @@
 //! `GET /packages/{name}`: one package across the user's hosts (which
 //! version each runs, whether a repository of the host offers a newer one,
 //! which hosts lack it), as `patchwatch packages show` computes it
-//! (`patchwatch_updates::package_hosts`). `GET /packages?name=` is the
+//! (`patchwatch_updates::package_view`, through the server's kept updates). `GET /packages?name=` is the
 //! form that leads there. A package none of the user's hosts has answers
 //! "not found", whether other sites' hosts have it or not.
 
@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use patchwatch_server::AppState;
 use patchwatch_store::HostFilter;
-use patchwatch_updates::{PackageHost, PackageState, package_hosts};
+use patchwatch_updates::{PackageHost, PackageState};
 use serde::Deserialize;
 
 use crate::page::{Chrome, WebError, render};
@@ -107,17 +107,11 @@ pub async fn show(
     user.caller.reader()?;
     let Path(raw) = name.map_err(|e| WebError::bad_request(e.body_text()))?;
     let name = check_name(&raw)?;
-    let catalogue = state.repos.current(state.db.as_ref()).await?;
     let filter = user.caller.host_filter(HostFilter::default());
-    let hosts = package_hosts(
-        state.db.as_ref(),
-        &filter,
-        &catalogue,
-        state.repos.groups(),
-        &name,
-        false,
-    )
-    .await?;
+    let hosts = state
+        .repos
+        .package(state.db.as_ref(), &filter, &name, false)
+        .await?;
     let missing = hosts
         .iter()
         .filter(|h| h.state == PackageState::Missing)
@@ -130,7 +124,7 @@ pub async fn show(
     let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
     for h in &hosts {
         for v in &h.installed {
-            *versions.entry(v.as_str()).or_default() += 1;
+            *versions.entry(v.version.as_str()).or_default() += 1;
         }
     }
     let versions = versions

@@ -27,6 +27,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(vulns::host))
         .routes(routes!(updates::host))
         .routes(routes!(updates::fleet))
+        .routes(routes!(updates::package))
         .routes(routes!(updates::repos))
         .routes(routes!(vulns::assessment))
         .routes(routes!(vulns::list))

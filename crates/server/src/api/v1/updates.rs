@@ -6,7 +6,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use patchwatch_assess::FindingState;
 use patchwatch_store::HostFilter;
-use patchwatch_updates::{HostFacts, HostUpdate, closes, fleet_updates, package_counts};
+use patchwatch_updates::{HostUpdate, PackageState, closes, package_counts};
 use patchwatch_vulndb::host_findings;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,7 +30,9 @@ pub struct UpdatesQuery {
 /// `GET /api/v1/hosts/{id}/updates?security=true`: what the host's package
 /// manager would install from its repositories (those its report names,
 /// else its OS group's defaults). `repositories` is empty when none
-/// applies: then "no updates" means "unknown".
+/// applies: then "no updates" means "unknown". `kernel`: running, newest
+/// installed and newest available kernel, and whether a reboot is
+/// required (derived from them, or the client's flag).
 #[utoipa::path(
     get,
     path = "/hosts/{id}/updates",
@@ -54,24 +56,16 @@ pub async fn host(
     let id = host_id(id)?;
     let q = query(q)?;
     let host = caller.host(&state, id).await?;
-    let catalogue = state.repos.current(state.db.as_ref()).await?;
-    let sources = catalogue.sources_for_host(
-        &host.repositories,
-        &host.module_streams,
-        &HostFacts {
-            os: &host.summary.os,
-            arch: &host.summary.arch,
-            apk_pins: &host.apk_pins,
-        },
-        state.repos.groups(),
-    );
-    let repos = &sources.repositories;
+    let (catalogue, repos, kept) = state.repos.host(state.db.as_ref(), &host).await?;
+    let mut updates: Vec<HostUpdate> = kept.as_ref().clone();
     let packages = state.db.package_set(host.summary.package_set_id).await?;
-    let mut updates = if repos.is_empty() {
-        Vec::new()
-    } else {
-        catalogue.host_updates(&sources, &packages, &host.summary.arch)
-    };
+    let kernel = catalogue.kernel_status(
+        &repos,
+        &packages,
+        &host.summary.kernel,
+        &host.summary.arch,
+        host.summary.reboot_required,
+    );
     // The CVEs each update closes, from the imported feeds; and the fixes
     // no repository of the host offers yet.
     let loaded = state.vulns.current(state.db.as_ref()).await?;
@@ -102,6 +96,7 @@ pub async fn host(
         "security": security,
         "updates": shown,
         "fixes_not_in_repositories": not_in_repositories,
+        "kernel": kernel,
     })))
 }
 
@@ -127,9 +122,8 @@ pub async fn fleet(
 ) -> Result<Json<Value>, ApiError> {
     caller.reader()?;
     let q = query(q)?;
-    let catalogue = state.repos.current(state.db.as_ref()).await?;
     let filter = caller.host_filter(HostFilter::default());
-    let fleet = fleet_updates(state.db.as_ref(), &filter, &catalogue, state.repos.groups()).await?;
+    let fleet = state.repos.fleet(state.db.as_ref(), &filter).await?;
     let security_only = q.security.unwrap_or(false);
     let packages = package_counts(&fleet, security_only);
     let hosts: Vec<Value> = fleet
@@ -153,6 +147,84 @@ pub async fn fleet(
         "hosts_with_security_updates": with_security,
         "hosts": hosts,
         "packages": packages,
+    })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PackageQuery {
+    /// Only the hosts that have the package installed.
+    installed: Option<bool>,
+}
+
+/// Package names as every package manager spells them: at most 200
+/// printable characters, no whitespace.
+fn package_name(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(name) =
+        p.map_err(|_| ApiError::bad_request("the package name in the path is not valid UTF-8"))?;
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "the package name must be 1 to 200 characters",
+        ));
+    }
+    if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(ApiError::bad_request(
+            "the package name must not contain whitespace or control characters",
+        ));
+    }
+    Ok(name)
+}
+
+/// `GET /api/v1/packages/{name}?installed=true`: the fleet view of one
+/// package over the hosts the caller may read: which version each host
+/// runs and which of its repositories offer it, who is outdated (with the
+/// candidate), current, or lacks it (`missing`), and `unknown` where no
+/// repository applies.
+#[utoipa::path(
+    get,
+    path = "/packages/{name}",
+    operation_id = "get_package",
+    tag = "updates",
+    summary = "One package across the fleet",
+    params(
+        ("name" = String, Path, description = "The package name: 1 to 200 characters, no whitespace or control characters", min_length = 1, max_length = 200, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$"),
+        PackageQuery,
+    ),
+    security(("api_token" = [])),
+    responses(
+        (status = 200, description = "Each host's versions, state and candidate", body = schemas::PackageView),
+        (status = 400, description = "The name is not valid, or a parameter is unknown or not a boolean", body = schemas::Error),
+    )
+)]
+pub async fn package(
+    State(state): State<AppState>,
+    caller: Caller,
+    name: Result<Path<String>, PathRejection>,
+    q: Result<Query<PackageQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.reader()?;
+    let name = package_name(name)?;
+    let q = query(q)?;
+    let filter = caller.host_filter(HostFilter::default());
+    let hosts = state
+        .repos
+        .package(
+            state.db.as_ref(),
+            &filter,
+            &name,
+            q.installed.unwrap_or(false),
+        )
+        .await?;
+    let count = |s: PackageState| hosts.iter().filter(|h| h.state == s).count();
+    Ok(Json(json!({
+        "name": name,
+        "hosts_total": hosts.len(),
+        "outdated": count(PackageState::Outdated),
+        "current": count(PackageState::Current),
+        "missing": count(PackageState::Missing),
+        "unknown": count(PackageState::Unknown),
+        "hosts": hosts,
     })))
 }
 

@@ -1,0 +1,154 @@
+//! The fleet view of one package (Pakiti v2's Outdated/Missing page;
+//! `packages show`, `GET /api/v1/packages/{name}`): which hosts run which
+//! version from which repository, who is outdated, who lacks it.
+
+use std::collections::HashMap;
+
+use patchwatch_assess::OsGroups;
+use patchwatch_reports::Package;
+use patchwatch_store::{Database, HostFilter, StoreError};
+use serde::Serialize;
+
+use crate::fleet::fleet_updates;
+use crate::kept::KeptUpdates;
+
+/// Sets read from the store per query.
+const SETS_PER_READ: usize = 1_000;
+
+/// Where a host stands with the package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageState {
+    /// Installed, and its repositories offer a newer version.
+    Outdated,
+    /// Installed, and no repository of the host offers a newer version.
+    Current,
+    /// Not installed.
+    Missing,
+    /// Installed, but no repository applies to the host.
+    Unknown,
+}
+
+impl PackageState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageState::Outdated => "outdated",
+            PackageState::Current => "current",
+            PackageState::Missing => "missing",
+            PackageState::Unknown => "unknown",
+        }
+    }
+}
+
+/// One installed instance (several for multi-arch or installonly
+/// packages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstalledVersion {
+    pub version: String,
+    pub arch: String,
+    /// The host's repositories offering exactly this version; empty when
+    /// none does (a local build, or a version no longer published).
+    pub from: Vec<String>,
+}
+
+/// One host's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageHost {
+    pub host_id: i64,
+    pub hostname: String,
+    pub site: String,
+    pub installed: Vec<InstalledVersion>,
+    pub state: PackageState,
+    pub candidate: Option<String>,
+    pub repository: Option<String>,
+    pub security: bool,
+}
+
+/// The view of package `name` over every host `filter` selects (the
+/// caller's scope included); `installed_only` leaves out the hosts that
+/// lack it. Bulk reads only: the hosts, their sets and the packages.
+pub async fn package_view(
+    db: &dyn Database,
+    filter: &HostFilter,
+    kept: &mut KeptUpdates,
+    groups: &OsGroups,
+    name: &str,
+    installed_only: bool,
+) -> Result<Vec<PackageHost>, StoreError> {
+    let fleet = fleet_updates(db, filter, kept, groups).await?;
+    let mut set_ids: Vec<i64> = fleet.hosts.iter().map(|h| h.package_set_id).collect();
+    set_ids.sort_unstable();
+    set_ids.dedup();
+    let mut members = Vec::new();
+    for chunk in set_ids.chunks(SETS_PER_READ) {
+        members.extend(db.package_set_members(chunk).await?);
+    }
+    let mut ids: Vec<i64> = members
+        .iter()
+        .flat_map(|(_, m)| m.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let named: HashMap<i64, Package> = db
+        .packages_by_id(&ids)
+        .await?
+        .into_iter()
+        .filter(|(_, p)| p.name == name)
+        .collect();
+    let by_set: HashMap<i64, Vec<&Package>> = members
+        .iter()
+        .map(|(set, m)| (*set, m.iter().filter_map(|id| named.get(id)).collect()))
+        .collect();
+    let catalogue = kept.catalogue().clone();
+    let position: HashMap<&str, usize> = catalogue
+        .repositories()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.as_str(), i))
+        .collect();
+    let mut origins: HashMap<(Vec<usize>, String, String), Vec<String>> = HashMap::new();
+    let mut rows = Vec::new();
+    for h in &fleet.hosts {
+        let versions = by_set.get(&h.package_set_id).cloned().unwrap_or_default();
+        if installed_only && versions.is_empty() {
+            continue;
+        }
+        let repos: Vec<usize> = h
+            .repositories
+            .iter()
+            .filter_map(|n| position.get(n.as_str()).copied())
+            .collect();
+        let installed = versions
+            .iter()
+            .map(|p| {
+                let from = origins
+                    .entry((repos.clone(), p.evr(), p.arch.clone()))
+                    .or_insert_with(|| catalogue.offering(&repos, p))
+                    .clone();
+                InstalledVersion {
+                    version: p.evr(),
+                    arch: p.arch.clone(),
+                    from,
+                }
+            })
+            .collect::<Vec<_>>();
+        let update = h.updates.iter().find(|u| u.name == name);
+        let state = match (installed.is_empty(), update) {
+            (true, _) => PackageState::Missing,
+            (false, Some(_)) => PackageState::Outdated,
+            (false, None) if !h.repositories.is_empty() => PackageState::Current,
+            _ => PackageState::Unknown,
+        };
+        rows.push(PackageHost {
+            host_id: h.host_id,
+            hostname: h.hostname.clone(),
+            site: h.site.clone(),
+            installed,
+            state,
+            candidate: update.map(|u| u.candidate.clone()),
+            repository: update.map(|u| u.repository.clone()),
+            security: update.is_some_and(|u| u.security),
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,229 @@
+//! The kept fleet updates on the real data: a fleet built from the real
+//! Debian 12 and RHEL 9 inventories, the real bookworm suites and the real
+//! CentOS Stream 9 BaseOS. After one repository's snapshot changes, only
+//! the groups using it are computed again, and the result equals a full
+//! recomputation from scratch.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use patchwatch_assess::OsGroups;
+use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_reports::os;
+use patchwatch_repos::RepoSnapshot;
+use patchwatch_store::{Database, HostFilter, IngestRequest, NewRepository, RepositoryKind};
+use patchwatch_store_sqlite::SqliteStore;
+use patchwatch_updates::{
+    Catalogue, FleetUpdates, ImportSpec, KeptUpdates, encode, fleet_updates, read_snapshot,
+};
+
+const HOSTS: usize = 300;
+
+fn lists() -> PathBuf {
+    shared_data_dir().join("debian/apt-lists")
+}
+
+fn suite(name: &str) -> RepoSnapshot {
+    read_snapshot(&ImportSpec {
+        kind: RepositoryKind::Apt,
+        path: &lists(),
+        suite: name,
+        components: &[],
+        arch: "amd64",
+    })
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+async fn add(db: &dyn Database, name: &str, kind: RepositoryKind, default_for: &str) -> i64 {
+    db.add_repository(&NewRepository {
+        name: name.into(),
+        kind,
+        source: format!("/srv/mirror/{name}"),
+        suite: if kind == RepositoryKind::Apt {
+            name.into()
+        } else {
+            String::new()
+        },
+        components: vec![],
+        architectures: vec![],
+        priority: 0,
+        cost: 1000,
+        default_for: vec![default_for.into()],
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+async fn import(db: &dyn Database, id: i64, snapshot: &RepoSnapshot) {
+    let (document, sha256) = encode(snapshot).unwrap();
+    db.import_repo_snapshot(id, document, &sha256, snapshot.packages.len() as i64)
+        .await
+        .unwrap();
+}
+
+async fn catalogue(db: &dyn Database) -> Catalogue {
+    Catalogue::new(db.current_repo_snapshots().await.unwrap()).unwrap()
+}
+
+/// (host, repositories, updates) of every host, for comparison.
+fn view(f: &FleetUpdates) -> Vec<(i64, Vec<String>, Vec<patchwatch_updates::HostUpdate>)> {
+    f.hosts
+        .iter()
+        .map(|h| {
+            (
+                h.host_id,
+                h.repositories.clone(),
+                h.updates.as_ref().clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_repository_changed_recomputes_only_its_groups_and_equals_a_full_recompute() {
+    let scratch = tempfile::tempdir().unwrap();
+    let db: Arc<dyn Database> =
+        Arc::new(SqliteStore::open(scratch.path().join("pw.sqlite")).unwrap());
+    let site = db.create_site("S").await.unwrap();
+    let fleet = Fleet::new(
+        vec![Image::debian12().unwrap(), Image::rhel9().unwrap()],
+        11,
+    )
+    .with_drift(300);
+    for i in 0..HOSTS {
+        let report = fleet.report(i);
+        let normalised = os::normalise(&report.os, &report.os_string);
+        db.ingest(IngestRequest::new(
+            site.id,
+            report,
+            normalised,
+            1_000,
+            "127.0.0.1".into(),
+            "test".into(),
+        ))
+        .await
+        .unwrap();
+    }
+    let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
+    let rhel = hosts.iter().find(|h| h.os.distro != "debian").unwrap();
+    let rhel_os = format!("{} {}", rhel.os.distro, rhel.os.release);
+
+    // The security suite first without openssl's and libssl3's updates,
+    // as it was before a DSA.
+    let security = suite("bookworm-security");
+    let mut before_dsa = security.clone();
+    before_dsa
+        .packages
+        .retain(|p| !p.package.name.contains("ssl"));
+    assert!(before_dsa.packages.len() < security.packages.len());
+    for name in ["bookworm", "bookworm-updates"] {
+        let id = add(db.as_ref(), name, RepositoryKind::Apt, "debian 12").await;
+        import(db.as_ref(), id, &suite(name)).await;
+    }
+    let security_id = add(
+        db.as_ref(),
+        "bookworm-security",
+        RepositoryKind::Apt,
+        "debian 12",
+    )
+    .await;
+    import(db.as_ref(), security_id, &before_dsa).await;
+    let baseos_id = add(db.as_ref(), "baseos", RepositoryKind::RpmMd, &rhel_os).await;
+    let baseos = read_snapshot(&ImportSpec {
+        kind: RepositoryKind::RpmMd,
+        path: &shared_data_dir().join("repos/centos-stream-9/baseos-x86_64-2022-02-07"),
+        suite: "",
+        components: &[],
+        arch: "x86_64",
+    })
+    .unwrap();
+    import(db.as_ref(), baseos_id, &baseos).await;
+
+    let groups = OsGroups::none();
+    let mut kept = KeptUpdates::new(Arc::new(catalogue(db.as_ref()).await));
+    let before = fleet_updates(db.as_ref(), &HostFilter::default(), &mut kept, &groups)
+        .await
+        .unwrap();
+    assert_eq!(before.hosts.len(), HOSTS);
+    let rhel_hosts = before
+        .hosts
+        .iter()
+        .filter(|h| h.repositories == ["baseos"])
+        .count();
+    assert!(rhel_hosts > 0 && rhel_hosts < HOSTS, "{rhel_hosts}");
+    assert!(
+        before
+            .hosts
+            .iter()
+            .filter(|h| h.repositories == ["baseos"])
+            .any(|h| !h.updates.is_empty()),
+        "the RHEL hosts have BaseOS updates"
+    );
+    let openssl_from_security = |f: &FleetUpdates| {
+        f.hosts
+            .iter()
+            .flat_map(|h| h.updates.iter())
+            .filter(|u| u.name == "openssl" && u.repository == "bookworm-security")
+            .count()
+    };
+    assert_eq!(openssl_from_security(&before), 0);
+
+    // The DSA arrives: only the security suite changed.
+    import(db.as_ref(), security_id, &security).await;
+    let reloaded = kept
+        .catalogue()
+        .reload(db.current_repo_snapshots().await.unwrap())
+        .unwrap();
+    let stats = kept.switch(Arc::new(reloaded));
+    assert_eq!(stats.changed_repositories, 1, "{stats:?}");
+    assert_eq!(stats.groups_recomputed, 1, "{stats:?}");
+    assert_eq!(stats.groups_kept, 1, "the BaseOS group is kept: {stats:?}");
+    let debian_sets: std::collections::HashSet<i64> = before
+        .hosts
+        .iter()
+        .filter(|h| h.repositories.len() == 3)
+        .map(|h| h.package_set_id)
+        .collect();
+    assert_eq!(stats.sets_recomputed, debian_sets.len());
+    let after = fleet_updates(db.as_ref(), &HostFilter::default(), &mut kept, &groups)
+        .await
+        .unwrap();
+    assert!(openssl_from_security(&after) > 0);
+
+    // From scratch: the same.
+    let mut fresh = KeptUpdates::new(Arc::new(catalogue(db.as_ref()).await));
+    let full = fleet_updates(db.as_ref(), &HostFilter::default(), &mut fresh, &groups)
+        .await
+        .unwrap();
+    assert_eq!(view(&after), view(&full));
+    assert_eq!(after.distinct, full.distinct);
+
+    // A repository disabled: its groups are dropped, the hosts move to
+    // the set without it, computed on request, again as from scratch.
+    assert!(
+        db.set_repository_enabled("bookworm-updates", false)
+            .await
+            .unwrap()
+    );
+    let reloaded = kept
+        .catalogue()
+        .reload(db.current_repo_snapshots().await.unwrap())
+        .unwrap();
+    let stats = kept.switch(Arc::new(reloaded));
+    assert_eq!(stats.changed_repositories, 1, "{stats:?}");
+    let after = fleet_updates(db.as_ref(), &HostFilter::default(), &mut kept, &groups)
+        .await
+        .unwrap();
+    let mut fresh = KeptUpdates::new(Arc::new(catalogue(db.as_ref()).await));
+    let full = fleet_updates(db.as_ref(), &HostFilter::default(), &mut fresh, &groups)
+        .await
+        .unwrap();
+    assert_eq!(view(&after), view(&full));
+    assert!(
+        after
+            .hosts
+            .iter()
+            .all(|h| !h.repositories.contains(&"bookworm-updates".to_owned()))
+    );
+}
