@@ -11,7 +11,7 @@ use patchwatch_auth::{TokenAccess, TokenScope};
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::native;
 use patchwatch_store::{NewRepository, NewToken, RepositoryKind};
-use patchwatch_updates::{ImportSpec, encode, read_snapshot};
+use patchwatch_updates::import_files;
 
 async fn add_bookworm(s: &TestServer) {
     let lists = shared_data_dir().join("debian/apt-lists");
@@ -34,18 +34,7 @@ async fn add_bookworm(s: &TestServer) {
             })
             .await
             .unwrap();
-        let snapshot = read_snapshot(&ImportSpec {
-            kind: RepositoryKind::Apt,
-            path: &lists,
-            suite,
-            components: &repo.components,
-            arch: "amd64",
-        })
-        .unwrap();
-        let (doc, sha) = encode(&snapshot).unwrap();
-        s.db.import_repo_snapshot(repo.id, doc, &sha, snapshot.packages.len() as i64)
-            .await
-            .unwrap();
+        import_files(s.db.as_ref(), &repo, &lists).await.unwrap();
     }
 }
 

@@ -15,8 +15,10 @@
 use std::path::{Path, PathBuf};
 
 use patchwatch_repos::{RepoError, RepoSnapshot, apk, apt, rpmmd};
-use patchwatch_store::RepositoryKind;
+use patchwatch_store::{Database, RepoImportOutcome, Repository, RepositoryKind, StoreError};
 use thiserror::Error;
+
+use crate::codec::{CodecError, encode};
 
 #[derive(Debug, Error)]
 pub enum ImportError {
@@ -185,4 +187,52 @@ fn read_apk(spec: &ImportSpec<'_>) -> Result<RepoSnapshot, ImportError> {
         source,
     })?;
     Ok(apk::parse_apkindex(&bytes, &name)?)
+}
+
+/// Why [`import_files`] stored nothing.
+#[derive(Debug, Error)]
+pub enum ImportFilesError {
+    #[error(transparent)]
+    Read(#[from] ImportError),
+    #[error(transparent)]
+    Encode(#[from] CodecError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the import task failed: {0}")]
+    Task(String),
+}
+
+/// Reads `repo`'s index from the files at `path`, as its kind, suite,
+/// components and first architecture say, and makes it the repository's
+/// current snapshot if it all parses (`repos import`; the tests' and
+/// benchmarks' repositories). Reading runs on a blocking thread. Returns
+/// what the store did and the number of packages read.
+pub async fn import_files(
+    db: &dyn Database,
+    repo: &Repository,
+    path: &Path,
+) -> Result<(RepoImportOutcome, usize), ImportFilesError> {
+    let (repo_id, spec_repo, files) = (repo.id, repo.clone(), path.to_owned());
+    let (document, sha256, packages) = tokio::task::spawn_blocking(move || {
+        let arch = spec_repo
+            .architectures
+            .first()
+            .map(String::as_str)
+            .unwrap_or("");
+        let snapshot = read_snapshot(&ImportSpec {
+            kind: spec_repo.kind,
+            path: &files,
+            suite: &spec_repo.suite,
+            components: &spec_repo.components,
+            arch,
+        })?;
+        let (document, sha256) = encode(&snapshot)?;
+        Ok::<_, ImportFilesError>((document, sha256, snapshot.packages.len()))
+    })
+    .await
+    .map_err(|e| ImportFilesError::Task(e.to_string()))??;
+    let outcome = db
+        .import_repo_snapshot(repo_id, document, &sha256, packages as i64)
+        .await?;
+    Ok((outcome, packages))
 }

@@ -21,7 +21,7 @@ pub use codec::{CodecError, decode, encode};
 pub use compute::{Catalogue, HostUpdate, Job};
 pub use fleet::{FleetUpdates, HostUpdates, PackageCount, fleet_updates, package_counts};
 pub use hostrepos::{HostFacts, HostSources, RepositoryUse, host_sources, repositories_for_host};
-pub use import::{ImportError, ImportSpec, read_snapshot};
+pub use import::{ImportError, ImportFilesError, ImportSpec, import_files, read_snapshot};
 pub use kept::{FleetHost, KeptUpdates, SwitchStats};
 pub use kernel::{KernelPackage, KernelStatus, kernel_status};
 pub use package_view::{InstalledVersion, PackageHost, PackageState, package_view};

@@ -11,7 +11,7 @@ use patchwatch_reports::{Report, os};
 use patchwatch_store::{
     FeedKind, IngestRequest, NewAssignment, NewRepository, RepositoryKind, SyncState, now_millis,
 };
-use patchwatch_updates::{ImportSpec, encode, read_snapshot};
+use patchwatch_updates::import_files;
 use reqwest::StatusCode;
 
 const DAY: i64 = 86_400_000;
@@ -56,18 +56,7 @@ async fn add_bookworm(s: &Running) {
             })
             .await
             .unwrap();
-        let snapshot = read_snapshot(&ImportSpec {
-            kind: RepositoryKind::Apt,
-            path: &lists,
-            suite,
-            components: &repo.components,
-            arch: "amd64",
-        })
-        .unwrap();
-        let (doc, sha) = encode(&snapshot).unwrap();
-        s.db.import_repo_snapshot(repo.id, doc, &sha, snapshot.packages.len() as i64)
-            .await
-            .unwrap();
+        import_files(s.db.as_ref(), &repo, &lists).await.unwrap();
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use patchwatch_store::{Database, NewRepository, RepoImportOutcome, Repository, RepositoryKind};
-use patchwatch_updates::{ImportSpec, encode, read_snapshot};
+use patchwatch_updates::import_files;
 
 use super::Context;
 use crate::cli::ReposCommand;
@@ -207,34 +207,15 @@ async fn import(
         ),
         None => PathBuf::from(&repo.source),
     };
-    let arch = repo.architectures.first().cloned().unwrap_or_default();
     let started = std::time::Instant::now();
-    let (snapshot, document, sha256) = {
-        let repo = repo.clone();
-        let files = path.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let snapshot = read_snapshot(&ImportSpec {
-                kind: repo.kind,
-                path: &files,
-                suite: &repo.suite,
-                components: &repo.components,
-                arch: &arch,
-            })?;
-            let (document, sha256) = encode(&snapshot)?;
-            Ok((snapshot, document, sha256))
-        })
-        .await?
+    let (outcome, _) = import_files(db.as_ref(), &repo, &path)
+        .await
         .with_context(|| {
             format!(
                 "importing repository {name} from {}; its current snapshot is unchanged",
                 path.display()
             )
-        })?
-    };
-    let packages = snapshot.packages.len() as i64;
-    let outcome = db
-        .import_repo_snapshot(repo.id, document, &sha256, packages)
-        .await?;
+        })?;
     if ctx.format == Format::Json {
         return print_json(&outcome);
     }

@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode};
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::native;
 use patchwatch_store::{FeedKind, NewFeed, NewRepository, RepositoryKind};
-use patchwatch_updates::{ImportSpec, encode, read_snapshot};
+use patchwatch_updates::import_files;
 use serde_json::{Value, json};
 
 use crate::common::{Reply, TestServer};
@@ -201,18 +201,7 @@ async fn add_debian_repositories(s: &TestServer) {
             })
             .await
             .unwrap();
-        let snapshot = read_snapshot(&ImportSpec {
-            kind: RepositoryKind::Apt,
-            path: &lists,
-            suite,
-            components: &repo.components,
-            arch: "amd64",
-        })
-        .unwrap();
-        let (doc, sha) = encode(&snapshot).unwrap();
-        s.db.import_repo_snapshot(repo.id, doc, &sha, snapshot.packages.len() as i64)
-            .await
-            .unwrap();
+        import_files(s.db.as_ref(), &repo, &lists).await.unwrap();
     }
     s.db.add_repository(&NewRepository {
         name: "alma-baseos".into(),
