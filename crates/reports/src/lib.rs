@@ -27,6 +27,6 @@ pub use pakiti::{Mode, SecurityUpdate, TaggedFinding};
 
 pub use error::ReportError;
 pub use model::{
-    ApkPin, ClientInfo, ClientUpdate, Kernel, ModuleStream, OsInfo, OsRelease, Package,
-    PackageType, Protocol, RebootHint, Report, Repository,
+    ApkPin, AptPreferences, ClientInfo, ClientUpdate, Kernel, ModuleStream, OsInfo, OsRelease,
+    Package, PackageType, Protocol, RebootHint, Report, Repository,
 };

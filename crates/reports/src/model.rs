@@ -393,6 +393,15 @@ pub struct ApkPin {
     pub tag: String,
 }
 
+/// One apt preferences file of the host (`/etc/apt/preferences` or a file
+/// of `/etc/apt/preferences.d` that apt reads), as the client read it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AptPreferences {
+    /// Its path on the host (`/etc/apt/preferences.d/backports`).
+    pub file: String,
+    pub content: String,
+}
+
 /// What a host reported, whichever protocol it used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -417,6 +426,9 @@ pub struct Report {
     pub module_streams: Vec<ModuleStream>,
     /// apk world pins; kept with the repositories as module streams are.
     pub apk_pins: Vec<ApkPin>,
+    /// apt preferences files (pins), in the order apt reads them; kept
+    /// with the repositories as module streams are.
+    pub apt_preferences: Vec<AptPreferences>,
     pub updates: Vec<ClientUpdate>,
     pub reboot: RebootHint,
     pub client: ClientInfo,
@@ -438,6 +450,7 @@ impl Report {
             repositories: Some(Vec::new()),
             module_streams: Vec::new(),
             apk_pins: Vec::new(),
+            apt_preferences: Vec::new(),
             updates: Vec::new(),
             reboot: RebootHint::default(),
             client: ClientInfo::default(),

@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::error::ReportError;
 use crate::model::{
-    ApkPin, ClientInfo, Kernel, ModuleStream, OsInfo, Package, Protocol, RebootHint, Report,
-    Repository,
+    ApkPin, AptPreferences, ClientInfo, Kernel, ModuleStream, OsInfo, Package, Protocol,
+    RebootHint, Report, Repository,
 };
 use crate::validate;
 
@@ -36,6 +36,8 @@ struct Wire {
     module_streams: Vec<ModuleStream>,
     #[serde(default)]
     apk_pins: Vec<ApkPin>,
+    #[serde(default)]
+    apt_preferences: Vec<AptPreferences>,
     #[serde(default)]
     reboot: RebootHint,
     #[serde(default)]
@@ -74,6 +76,7 @@ pub fn parse(body: &[u8]) -> Result<Report, ReportError> {
         repositories: Some(wire.repositories),
         module_streams: wire.module_streams,
         apk_pins: wire.apk_pins,
+        apt_preferences: wire.apt_preferences,
         updates: Vec::new(),
         reboot: wire.reboot,
         client: wire.client,
@@ -144,6 +147,8 @@ pub fn to_json(report: &Report) -> Vec<u8> {
         module_streams: &'a [ModuleStream],
         #[serde(skip_serializing_if = "<[ApkPin]>::is_empty")]
         apk_pins: &'a [ApkPin],
+        #[serde(skip_serializing_if = "<[AptPreferences]>::is_empty")]
+        apt_preferences: &'a [AptPreferences],
         reboot: &'a RebootHint,
         client: &'a ClientInfo,
     }
@@ -159,6 +164,7 @@ pub fn to_json(report: &Report) -> Vec<u8> {
         repositories: report.repositories.as_deref().unwrap_or_default(),
         module_streams: &report.module_streams,
         apk_pins: &report.apk_pins,
+        apt_preferences: &report.apt_preferences,
         reboot: &report.reboot,
         client: &report.client,
     };

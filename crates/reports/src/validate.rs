@@ -25,6 +25,12 @@ pub const MAX_REPOSITORY_VALUES: usize = 64;
 pub const MAX_MODULE_STREAMS: usize = 1024;
 /// Most apk world pins one report may list.
 pub const MAX_APK_PINS: usize = 10_000;
+/// Most apt preferences files one report may carry.
+pub const MAX_APT_PREFERENCES: usize = 64;
+/// Largest apt preferences file.
+pub const MAX_APT_PREFERENCES_BYTES: usize = 64 * 1024;
+/// Most bytes of all apt preferences files of one report together.
+pub const MAX_APT_PREFERENCES_TOTAL: usize = 512 * 1024;
 /// Most client-computed updates (Patchman) one report may list.
 pub const MAX_UPDATES: usize = 50_000;
 /// Most `reboot.reasons` one report may give.
@@ -93,6 +99,7 @@ pub fn report(r: &mut Report) -> Result<(), ReportError> {
             }
         }
     }
+    apt_preferences(r)?;
     bounded("updates", r.updates.len(), MAX_UPDATES)?;
     for (i, update) in r.updates.iter().enumerate() {
         for (field, value) in [
@@ -169,6 +176,51 @@ fn repository(i: usize, repo: &Repository) -> Result<(), ReportError> {
             if let Some(problem) = required_problem(value) {
                 return Err(ReportError::invalid(format!("{at}[{j}]"), problem));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Bounded in number, size and total size; the content may hold newlines
+/// and tabs (it is a file), no other control character.
+fn apt_preferences(r: &Report) -> Result<(), ReportError> {
+    bounded(
+        "apt_preferences",
+        r.apt_preferences.len(),
+        MAX_APT_PREFERENCES,
+    )?;
+    let mut total = 0;
+    for (i, p) in r.apt_preferences.iter().enumerate() {
+        if let Some(problem) = required_problem(&p.file) {
+            return Err(ReportError::invalid(
+                format!("apt_preferences[{i}].file"),
+                problem,
+            ));
+        }
+        let content = &p.content;
+        let problem = if content.len() > MAX_APT_PREFERENCES_BYTES {
+            Some(format!(
+                "is {} bytes long; at most {MAX_APT_PREFERENCES_BYTES} allowed",
+                content.len()
+            ))
+        } else {
+            content
+                .chars()
+                .find(|&c| c.is_control() && c != '\n' && c != '\t')
+                .map(|c| format!("contains a control character (U+{:04X})", u32::from(c)))
+        };
+        if let Some(problem) = problem {
+            return Err(ReportError::invalid(
+                format!("apt_preferences[{i}].content"),
+                problem,
+            ));
+        }
+        total += content.len();
+        if total > MAX_APT_PREFERENCES_TOTAL {
+            return Err(ReportError::invalid(
+                "apt_preferences",
+                format!("holds more than {MAX_APT_PREFERENCES_TOTAL} bytes of content"),
+            ));
         }
     }
     Ok(())
@@ -318,6 +370,34 @@ mod tests {
             tag: "".into(),
         }];
         assert_eq!(refused(&mut r), "apk_pins[0].tag: is empty");
+    }
+
+    #[test]
+    fn apt_preferences_are_bounded_and_keep_only_newlines_and_tabs() {
+        let file = |content: &str| crate::model::AptPreferences {
+            file: "/etc/apt/preferences.d/updates".into(),
+            content: content.into(),
+        };
+        let mut r = base();
+        r.apt_preferences = vec![file("Package: *\nPin: release a=x\n\tPin-Priority: 100\n")];
+        assert_eq!(report(&mut r), Ok(()));
+        r.apt_preferences = vec![file("Package: *\r\n")];
+        assert_eq!(
+            refused(&mut r),
+            "apt_preferences[0].content: contains a control character (U+000D)"
+        );
+        r.apt_preferences = vec![file(&"x".repeat(MAX_APT_PREFERENCES_BYTES + 1))];
+        assert!(refused(&mut r).starts_with("apt_preferences[0].content: is 65537 bytes"));
+        r.apt_preferences = vec![file(&"x".repeat(MAX_APT_PREFERENCES_BYTES)); 9];
+        assert!(refused(&mut r).starts_with("apt_preferences: holds more than 524288"));
+        r.apt_preferences = vec![file(""); MAX_APT_PREFERENCES + 1];
+        assert!(refused(&mut r).starts_with("apt_preferences: has 65 entries"));
+        r.apt_preferences = vec![file("")];
+        r.apt_preferences[0].file = "a\u{1b}b".into();
+        assert_eq!(
+            refused(&mut r),
+            "apt_preferences[0].file: contains a control character (U+001B)"
+        );
     }
 
     #[test]

@@ -348,3 +348,49 @@ fn apk_repositories_with_tags() {
         ]
     );
 }
+
+#[test]
+fn apt_preferences_files_as_apt_reads_them() {
+    let pin = "Package: *\nPin: release a=bookworm-backports\n\tPin-Priority: 100\n";
+    let etc = FakeEtc::new(&[
+        (
+            "apt/sources.list",
+            "deb http://deb.debian.org/debian bookworm main\n",
+        ),
+        ("apt/preferences", "# nothing pinned here\n"),
+        (
+            "apt/preferences.d/zz-hold.pref",
+            "Package: openssl\nPin: version 3.0.15*\nPin-Priority: 1001\n",
+        ),
+        ("apt/preferences.d/backports", pin),
+        // apt skips other extensions and names outside [A-Za-z0-9_.-].
+        ("apt/preferences.d/old.dpkg-old", pin),
+        ("apt/preferences.d/backup~", pin),
+        // The server refuses control characters but tab and newline.
+        ("apt/preferences.d/escape", "Explanation: \u{1b}[31m\n"),
+    ]);
+    let report = report("dpkg", &etc);
+    let got: Vec<(&str, &str)> = report
+        .apt_preferences
+        .iter()
+        .map(|p| (p.file.as_str(), p.content.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("/etc/apt/preferences", "# nothing pinned here\n"),
+            ("/etc/apt/preferences.d/backports", pin),
+            (
+                "/etc/apt/preferences.d/zz-hold.pref",
+                "Package: openssl\nPin: version 3.0.15*\nPin-Priority: 1001\n"
+            ),
+        ]
+    );
+    // An rpm host sends none.
+    assert!(report_without_prefs().is_empty());
+}
+
+fn report_without_prefs() -> Vec<patchwatch_reports::AptPreferences> {
+    let etc = FakeEtc::new(&[("apt/preferences", "Package: *\n")]);
+    report("rpm", &etc).apt_preferences
+}

@@ -1140,6 +1140,7 @@ fn documented_examples_and_schema_agree_with_the_parser() {
                 "repositories" => "repository",
                 "module_streams" => "module_stream",
                 "apk_pins" => "apk_pin",
+                "apt_preferences" => "apt_preferences",
                 "os" | "kernel" | "reboot" | "client" => key,
                 _ => continue,
             };

@@ -1,7 +1,7 @@
 //! What the store returns: sites, hosts, reports, tokens.
 
 use patchwatch_reports::{
-    ApkPin, ClientInfo, ClientUpdate, ModuleStream, OsInfo, OsRelease, Repository,
+    ApkPin, AptPreferences, ClientInfo, ClientUpdate, ModuleStream, OsInfo, OsRelease, Repository,
 };
 use serde::{Serialize, Serializer};
 
@@ -64,6 +64,8 @@ pub struct HostDetail {
     pub module_streams: Vec<ModuleStream>,
     /// apk world pins (`name`, `tag`).
     pub apk_pins: Vec<ApkPin>,
+    /// apt preferences files (`file`, `content`), in apt's reading order.
+    pub apt_preferences: Vec<AptPreferences>,
     pub client_updates: Vec<ClientUpdate>,
     pub client: ClientInfo,
 }
@@ -145,6 +147,8 @@ pub struct HostDetails {
     pub module_streams: Vec<ModuleStream>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apk_pins: Vec<ApkPin>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apt_preferences: Vec<AptPreferences>,
     #[serde(default)]
     pub client_updates: Vec<ClientUpdate>,
     #[serde(default)]
@@ -177,6 +181,12 @@ impl HostDetails {
                 Some(_) => report.apk_pins.clone(),
                 None => previous.map(|p| p.apk_pins.clone()).unwrap_or_default(),
             },
+            apt_preferences: match &report.repositories {
+                Some(_) => report.apt_preferences.clone(),
+                None => previous
+                    .map(|p| p.apt_preferences.clone())
+                    .unwrap_or_default(),
+            },
             client_updates: report.updates.clone(),
             client: report.client.clone(),
         }
@@ -201,6 +211,7 @@ impl HostDetails {
             repositories: self.repositories,
             module_streams: self.module_streams,
             apk_pins: self.apk_pins,
+            apt_preferences: self.apt_preferences,
             client_updates: self.client_updates,
             client: self.client,
         }

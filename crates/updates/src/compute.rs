@@ -364,7 +364,9 @@ impl<'a> SetIndexes<'a> {
                 .iter()
                 .map(|&(i, _)| &*catalogue.snapshots[i])
                 .collect();
-            let index = AptIndex::build(&snapshots, &AptConfig::new(dpkg_arch(arch)));
+            let mut config = AptConfig::new(dpkg_arch(arch));
+            config.pins = sources.map(|s| s.apt_pins.clone()).unwrap_or_default();
+            let index = AptIndex::build(&snapshots, &config);
             (index, indexes(&apt_repos))
         });
         let dnf_repos = of_kind(RepositoryKind::RpmMd);

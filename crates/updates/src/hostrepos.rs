@@ -19,13 +19,19 @@
 //!   parts.
 //!
 //! Disabled lines (`enabled: false`) never match.
+//!
+//! apt pins come from the reported preferences files, parsed as apt reads
+//! them; a file that does not parse is ignored whole (its pins are not
+//! applied) and named with the reason in [`HostSources::ignored_preferences`],
+//! so the report is still stored and `hosts updates` says why.
 
 use std::collections::BTreeMap;
 
 use patchwatch_assess::{OsGroups, OsScope};
 use patchwatch_reports::{
-    ApkPin, ModuleStream, OsRelease, PackageType, Repository as ReportedRepository,
+    ApkPin, AptPreferences, ModuleStream, OsRelease, PackageType, Repository as ReportedRepository,
 };
+use patchwatch_repos::apt::{Pin, parse_preferences};
 use patchwatch_store::{Repository, RepositoryKind};
 
 fn normalise(url: &str) -> &str {
@@ -40,6 +46,8 @@ pub struct HostFacts<'a> {
     pub arch: &'a str,
     /// apk world pins (`name@tag`).
     pub apk_pins: &'a [ApkPin],
+    /// apt preferences files, in the order apt reads them.
+    pub apt_preferences: &'a [AptPreferences],
 }
 
 /// How the host's package manager uses one of the repositories it maps
@@ -66,6 +74,11 @@ pub struct HostSources {
     pub module_streams: Vec<String>,
     /// apk world pins: package name -> tag.
     pub apk_pins: BTreeMap<String, String>,
+    /// apt pins of the host's preferences files, in apt's order (the
+    /// first matching pin wins).
+    pub apt_pins: Vec<Pin>,
+    /// Preferences files whose pins are not applied: `file: reason`.
+    pub ignored_preferences: Vec<String>,
 }
 
 impl HostSources {
@@ -346,6 +359,12 @@ pub fn host_sources(
     };
     sources.module_streams.sort();
     sources.module_streams.dedup();
+    for p in host.apt_preferences {
+        match parse_preferences(&p.file, &p.content) {
+            Ok(pins) => sources.apt_pins.extend(pins),
+            Err(e) => sources.ignored_preferences.push(e.to_string()),
+        }
+    }
     for (i, c) in configured.iter().enumerate() {
         let mut lines = reported.iter().filter(|r| reported_matches(c, r, host));
         let Some(first) = lines.next() else {
@@ -393,6 +412,7 @@ pub fn repositories_for_host(
         os,
         arch: "",
         apk_pins: &[],
+        apt_preferences: &[],
     };
     host_sources(configured, reported, &[], &host, groups).repositories
 }

@@ -21,6 +21,8 @@ use patchwatch_store::{Database, HostDetail, StoreError};
 use serde::Serialize;
 
 use crate::compute::{Catalogue, HostUpdate};
+use patchwatch_repos::apt::Pin;
+
 use crate::hostrepos::{HostFacts, HostSources, RepositoryUse};
 
 /// Sets read from the store per query.
@@ -39,6 +41,7 @@ struct GroupKey {
     uses: Vec<RepositoryUse>,
     module_streams: Vec<String>,
     apk_pins: BTreeMap<String, String>,
+    apt_pins: Vec<Pin>,
     arch: String,
 }
 
@@ -117,6 +120,7 @@ impl KeptUpdates {
                 os: &host.summary.os,
                 arch: &host.summary.arch,
                 apk_pins: &host.apk_pins,
+                apt_preferences: &host.apt_preferences,
             },
             groups,
         );
@@ -138,6 +142,7 @@ impl KeptUpdates {
             uses: sources.uses.clone(),
             module_streams: sources.module_streams.clone(),
             apk_pins: sources.apk_pins.clone(),
+            apt_pins: sources.apt_pins.clone(),
             arch: arch.to_owned(),
         }
     }
@@ -294,6 +299,8 @@ impl KeptUpdates {
                 uses: key.uses.clone(),
                 module_streams: key.module_streams.clone(),
                 apk_pins: key.apk_pins.clone(),
+                apt_pins: key.apt_pins.clone(),
+                ignored_preferences: Vec::new(),
             };
             let mut sets: Vec<i64> = kept.into_keys().collect();
             sets.sort_unstable();

@@ -42,6 +42,9 @@ struct HostUpdatesView<'a> {
     /// CVEs the feeds say are fixed in a version no repository of the host
     /// offers yet.
     fixes_not_in_repositories: Vec<String>,
+    /// apt preferences files whose pins were not applied: `file: reason`.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    ignored_preferences: &'a [String],
 }
 
 /// Adds the CVEs each update closes according to the imported feeds (none
@@ -83,6 +86,7 @@ pub async fn host(
     let mut kept = kept(db).await?;
     let groups = ctx.config.server.os_groups().context("[server] os_group")?;
     let (repos, computed) = kept.host(db.as_ref(), &h, &groups).await?;
+    let ignored_preferences = kept.fleet_host(&h, &groups).sources.ignored_preferences;
     let catalogue = kept.catalogue().clone();
     if repos.is_empty() {
         bail!(
@@ -118,6 +122,7 @@ pub async fn host(
             updates: shown,
             kernel: &kernel,
             fixes_not_in_repositories: no_update,
+            ignored_preferences: &ignored_preferences,
         });
     }
     let mut t = Table::new(vec![
@@ -156,6 +161,16 @@ pub async fn host(
     }
     if ctx.format == Format::Table {
         println!("{}", crate::output::escape(&kernel_line(&kernel)));
+    }
+    // On stderr for CSV, so the rows stay machine-readable.
+    for ignored in &ignored_preferences {
+        let line = format!("apt preferences ignored (its pins are not applied): {ignored}");
+        let line = crate::output::escape(&line);
+        if ctx.format == Format::Table {
+            println!("{line}");
+        } else {
+            eprintln!("warning: {line}");
+        }
     }
     Ok(())
 }

@@ -53,7 +53,7 @@ impl AptConfig {
 }
 
 /// One `/etc/apt/preferences` record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pin {
     /// `Package:` names or globs (`*` matches any run of characters);
     /// empty for `Package: *`, a pin of whole repositories.
@@ -63,7 +63,7 @@ pub struct Pin {
     pub priority: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PinTarget {
     /// `Pin: release a=...,n=...,o=...,l=...,v=...,c=...`.
     Release(ReleaseMatch),
@@ -72,7 +72,7 @@ pub enum PinTarget {
 }
 
 /// The fields of `Pin: release`; every given one must match (globs allowed).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ReleaseMatch {
     /// `a=`: the Release `Suite`.
     pub archive: Option<String>,

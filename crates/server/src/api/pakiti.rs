@@ -197,6 +197,7 @@ async fn evaluate(
             os: &host.os,
             arch: &host.arch,
             apk_pins: &report.apk_pins,
+            apt_preferences: &report.apt_preferences,
         },
         state.repos.groups(),
     );

@@ -159,6 +159,15 @@ pub struct ApkPin {
     pub tag: String,
 }
 
+/// An apt preferences file of the host, as the client read it.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AptPreferences {
+    /// Its path on the host (`/etc/apt/preferences.d/backports`).
+    pub file: String,
+    pub content: String,
+}
+
 /// An update the host computed itself (Patchman clients).
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -213,6 +222,8 @@ pub struct HostDetail {
     pub module_streams: Vec<ModuleStream>,
     /// apk world pins.
     pub apk_pins: Vec<ApkPin>,
+    /// apt preferences files (pins), in the order apt reads them.
+    pub apt_preferences: Vec<AptPreferences>,
     pub client_updates: Vec<ClientUpdate>,
     pub client: ClientInfo,
 }

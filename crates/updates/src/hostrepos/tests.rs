@@ -133,6 +133,7 @@ fn apt_mirrors_are_one_repository_by_suite_and_component() {
         os: &debian,
         arch: "x86_64",
         apk_pins: &[],
+        apt_preferences: &[],
     };
     let sources = |lines: &[ReportedRepository]| {
         host_sources(&configured, lines, &[], &host, &none).repositories
@@ -207,6 +208,7 @@ fn rpm_mirrors_by_path_tail_and_metalink_with_variables_expanded() {
         os: &centos,
         arch: "x86_64",
         apk_pins: &[],
+        apt_preferences: &[],
     };
     let line = |urls: &[&str], metalink: &str| ReportedRepository {
         id: "some-id".into(),
@@ -280,6 +282,7 @@ fn apk_lines_match_by_branch_and_keep_their_tag() {
         os: &alpine,
         arch: "x86_64",
         apk_pins: &[],
+        apt_preferences: &[],
     };
     let lines = [
         reported(
@@ -305,4 +308,52 @@ fn apk_lines_match_by_branch_and_keep_their_tag() {
     assert_eq!(got.repositories, [0, 1]);
     assert_eq!(got.uses[0].tag, None);
     assert_eq!(got.uses[1].tag.as_deref(), Some("testing"));
+}
+
+#[test]
+fn apt_pins_in_file_order_and_an_unparsable_file_ignored_by_name() {
+    let main = repo(
+        "bookworm",
+        RepositoryKind::Apt,
+        "http://deb.debian.org/debian",
+        "bookworm",
+    );
+    let debian = os("debian", "12");
+    let file = |file: &str, content: &str| AptPreferences {
+        file: file.into(),
+        content: content.into(),
+    };
+    let preferences = [
+        file(
+            "/etc/apt/preferences",
+            "Package: *\nPin: release a=bookworm-updates\nPin-Priority: 100\n",
+        ),
+        file(
+            "/etc/apt/preferences.d/mirror",
+            "Package: *\nPin: origin mirror.example\nPin-Priority: 990\n",
+        ),
+        file(
+            "/etc/apt/preferences.d/hold.pref",
+            "Package: openssl\nPin: version 3.0.15*\nPin-Priority: 1001\n",
+        ),
+    ];
+    let host = HostFacts {
+        os: &debian,
+        arch: "amd64",
+        apk_pins: &[],
+        apt_preferences: &preferences,
+    };
+    let got = host_sources(&[&main], &[], &[], &host, &OsGroups::none());
+    let priorities: Vec<i32> = got.apt_pins.iter().map(|p| p.priority).collect();
+    assert_eq!(priorities, [100, 1001]);
+    assert_eq!(got.apt_pins[1].packages, ["openssl"]);
+    assert_eq!(
+        got.ignored_preferences,
+        [
+            "/etc/apt/preferences.d/mirror: line 2: `Pin: origin` (the repository's host) is not supported"
+        ]
+    );
+    // Equal preferences, equal sources: one candidate index for both hosts.
+    let again = host_sources(&[&main], &[], &[], &host, &OsGroups::none());
+    assert_eq!(got, again);
 }
