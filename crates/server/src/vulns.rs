@@ -153,6 +153,43 @@ impl VulnIndex {
         Ok(positions.into_iter().map(|i| hosts[i].id).collect())
     }
 
+    /// The hosts that `keep` accepts with a kept finding of `cve`: those
+    /// with an open one (no exception covers it) first, then those whose
+    /// findings are all excepted, each in the store's host order. From the
+    /// kept assessment brought up to date first, so a CVE page assesses
+    /// only the hosts it shows.
+    pub async fn cve_hosts(
+        &self,
+        db: &dyn Database,
+        keep: impl Fn(&patchwatch_store::HostSummary) -> bool,
+        cve: &str,
+        triage: &Triage,
+    ) -> Result<CveHosts, ApiError> {
+        let mut guard = self.current.lock().await;
+        refresh(&mut guard, db, &self.groups).await?;
+        let current = guard.as_mut().expect("refreshed");
+        let mut hosts = all_hosts(db).await?;
+        catch_up(current, db, &hosts).await?;
+        self.record(current);
+        hosts.retain(|h| keep(h));
+        let open = current
+            .fleet
+            .hosts_exposed(&hosts, Some(cve), None, triage, &self.groups);
+        let any = current.fleet.hosts_with_cve(&hosts, cve);
+        let open_ids: Vec<i64> = open.iter().map(|&i| hosts[i].id).collect();
+        let mut ordered = open_ids.clone();
+        let open: std::collections::HashSet<usize> = open.into_iter().collect();
+        ordered.extend(
+            any.into_iter()
+                .filter(|i| !open.contains(i))
+                .map(|i| hosts[i].id),
+        );
+        Ok(CveHosts {
+            exposed: open_ids.len(),
+            hosts: ordered,
+        })
+    }
+
     /// Brings the kept assessment up to date: index and every host.
     pub async fn update(&self, db: &dyn Database) -> Result<UpdateStats, ApiError> {
         let mut guard = self.current.lock().await;
@@ -254,6 +291,15 @@ async fn catch_up(
 /// No feeds: nothing to assess against.
 fn has_feeds(current: &Current) -> bool {
     current.loaded.advisories > 0 || !current.loaded.oval.is_empty()
+}
+
+/// The hosts with a kept finding of one CVE (see [`VulnIndex::cve_hosts`]).
+#[derive(Debug, Clone, Default)]
+pub struct CveHosts {
+    /// How many have an open finding (they come first in `hosts`).
+    pub exposed: usize,
+    /// Their ids: exposed hosts first, then the excepted-only ones.
+    pub hosts: Vec<i64>,
 }
 
 /// What `GET /api/v1/assessment` reports: how far the kept assessment is.

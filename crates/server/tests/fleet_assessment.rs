@@ -279,6 +279,19 @@ async fn kept_summaries_agree_with_the_full_triage() {
         (0, 16),
         "{openssl:?}"
     );
+    // A CVE page's hosts, from the kept results: exactly those the full
+    // assessment finds, excepted ones included.
+    for (cve, list) in &by_cve {
+        let want: std::collections::BTreeSet<i64> = list.iter().map(|hf| all[hf.host].id).collect();
+        let got: std::collections::BTreeSet<i64> = kept
+            .hosts_with_cve(&hosts, cve)
+            .into_iter()
+            .map(|i| hosts[i].id)
+            .collect();
+        assert_eq!(got, want, "{cve}");
+    }
+    assert_eq!(kept.hosts_with_cve(&hosts, "CVE-2024-12797").len(), 16);
+    assert!(kept.hosts_with_cve(&hosts, "CVE-1999-0001").is_empty());
     // Severity tags come by themselves.
     assert!(
         got.iter()

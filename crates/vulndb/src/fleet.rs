@@ -618,6 +618,36 @@ impl FleetAssessment {
             .is_some()
     }
 
+    /// Which of `hosts` (their positions) have any kept finding of CVE
+    /// `cve`, open or covered by an exception: the hosts a CVE page lists
+    /// (and pages) before assessing only the shown ones in full. Hosts
+    /// without a result are left out, as in [`FleetAssessment::summaries`].
+    pub fn hosts_with_cve(&self, hosts: &[HostSummary], cve: &str) -> Vec<usize> {
+        let Some(&wanted) = self.cves.ids.get(cve) else {
+            return Vec::new();
+        };
+        // Hosts sharing a result share the answer: look each key up once.
+        let mut has: HashMap<ResultKey, bool> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, h) in hosts.iter().enumerate() {
+            let key = ResultKey::of(h);
+            let found = match has.get(&key) {
+                Some(&found) => found,
+                None => {
+                    let found = self.results.get(&key).is_some_and(|exposures| {
+                        exposures.binary_search_by(|e| e.cve.cmp(&wanted)).is_ok()
+                    });
+                    has.insert(key, found);
+                    found
+                }
+            };
+            if found {
+                out.push(i);
+            }
+        }
+        out
+    }
+
     /// Which of `hosts` (their positions) have an open finding, one no
     /// exception covers, of CVE `cve` and/or carrying a CVE tag (`tag`): the
     /// hosts list's CVE filters, from the kept results (catch up first)

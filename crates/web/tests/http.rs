@@ -285,6 +285,19 @@ async fn except_a_finding_from_the_host_page() {
         cve.body.contains("1:3.2.2-6.el9_5.1"),
         "fixed version shown"
     );
+    // Paged: the one in-scope host is on page 1, there is no page 2.
+    assert!(cve.body.contains("Hosts 1–1 of 1"), "{}", cve.body);
+    assert!(!cve.body.contains("rel=\"next\""));
+    let first = b.get("/cves/CVE-2024-12797?page=1").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains(&format!("href=\"/hosts/{id}\"")));
+    let beyond = b.get("/cves/CVE-2024-12797?page=2").await;
+    assert_eq!(beyond.status, StatusCode::NOT_FOUND, "{}", beyond.body);
+    assert!(beyond.body.contains("no page 2"), "{}", beyond.body);
+    for bad in ["page=0", "page=x", "page=10001", "sort=x"] {
+        let r = b.get(&format!("/cves/CVE-2024-12797?{bad}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+    }
     assert_eq!(
         b.get("/cves/CVE-1999-0001").await.status,
         StatusCode::NOT_FOUND
@@ -343,6 +356,11 @@ async fn except_a_finding_from_the_host_page() {
     );
     // One finding fewer is open.
     assert_eq!(open_count(&page.body), before - 1);
+    // The CVE page, from the kept assessment, lists the finding apart.
+    let cve = b.get("/cves/CVE-2024-12797").await;
+    assert_eq!(cve.status, StatusCode::OK, "{}", cve.body);
+    assert!(cve.body.contains("Excepted (1)"), "{}", cve.body);
+    assert!(cve.body.contains("mitigated &#60;by&#62; config"));
 
     // Not on a site the user can't triage: that site is "not found".
     let refused = b

@@ -4,7 +4,7 @@
 //! findings apart). Only the user's hosts are counted or shown, as in the
 //! API.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -79,18 +79,7 @@ pub async fn list(
     let Query(q) =
         q.map_err(|e| WebError::bad_request(format!("invalid filter: {}", e.body_text())))?;
     let site = q.site.unwrap_or_default().trim().to_owned();
-    let page = match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => p
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                WebError::bad_request(format!(
-                    "page must be a whole number from 1 to {MAX_PAGE}, not {p:?}"
-                ))
-            })?,
-    };
+    let page = parse_page(q.page.as_deref())?;
     let filter = site_filter(&state, &user, &site).await?;
     let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
     let access = user.caller.access();
@@ -155,31 +144,108 @@ struct CvePage {
     chrome: Chrome,
     cve: String,
     severity: String,
+    /// Hosts with an open finding, and with any finding (excepted too).
     hosts: usize,
+    with_findings: usize,
+    /// The hosts shown on this page (1-based, inclusive).
+    first: usize,
+    last: usize,
     open: Vec<CveHostRow>,
     excepted: Vec<CveHostRow>,
+    previous: Option<String>,
+    next: Option<String>,
 }
 
-/// `GET /cves/{id}`: a CVE none of the user's hosts has is "not found".
+/// Hosts per CVE page: each shown host is assessed in full (findings with
+/// explanations), so a page stays small however many hosts are exposed.
+const HOSTS_PER_PAGE: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CveQuery {
+    page: Option<String>,
+}
+
+fn parse_page(raw: Option<&str>) -> Result<u32, WebError> {
+    match raw.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(1),
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                WebError::bad_request(format!(
+                    "page must be a whole number from 1 to {MAX_PAGE}, not {p:?}"
+                ))
+            }),
+    }
+}
+
+/// `GET /cves/{id}?page=`: a CVE none of the user's hosts has is "not
+/// found". The hosts come from the kept fleet assessment (exposed ones
+/// first, then the excepted ones), a page at a time; only the page's
+/// hosts are assessed again for their findings and explanations.
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
     id: Result<Path<String>, PathRejection>,
+    q: Result<Query<CveQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     user.caller.reader()?;
     let Path(raw) = id.map_err(|e| WebError::bad_request(e.body_text()))?;
     let cve = parse_cve_id(&raw)
         .ok_or_else(|| WebError::bad_request(format!("{raw:?} is not a CVE id (CVE-YYYY-N)")))?;
-    let filter = site_filter(&state, &user, "").await?;
+    let Query(q) =
+        q.map_err(|e| WebError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let page = parse_page(q.page.as_deref())?;
     let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
+    let access = user.caller.access();
+    let found = state
+        .vulns
+        .cve_hosts(
+            state.db.as_ref(),
+            |h| access.allows(Action::Read, h.site_id),
+            &cve,
+            &triage,
+        )
+        .await?;
+    if found.hosts.is_empty() {
+        return Err(WebError::not_found(format!(
+            "none of your hosts is exposed to {cve}"
+        )));
+    }
+    let skip = (page as usize - 1) * HOSTS_PER_PAGE;
+    if skip >= found.hosts.len() {
+        return Err(WebError::not_found(format!(
+            "{cve} has {} of your hosts: there is no page {page}",
+            found.hosts.len()
+        )));
+    }
+    let shown: Vec<i64> = found
+        .hosts
+        .iter()
+        .skip(skip)
+        .take(HOSTS_PER_PAGE)
+        .copied()
+        .collect();
+    // Still scoped by the caller's sites, and only the page's hosts.
+    let filter = user.caller.host_filter(HostFilter {
+        host_ids: Some(shown.clone()),
+        ..HostFilter::default()
+    });
     let loaded = state.vulns.current(state.db.as_ref()).await?;
     let (hosts, by_cve) = fleet_findings(state.db.as_ref(), &loaded, &filter, Some(&cve)).await?;
-    let list = by_cve
-        .get(&cve)
-        .ok_or_else(|| WebError::not_found(format!("none of your hosts is exposed to {cve}")))?;
     let scopes = host_scopes(&loaded, &hosts);
+    // Rows in the kept order: exposed hosts first, as counted.
+    let rank: HashMap<i64, usize> = shown.iter().enumerate().map(|(r, &id)| (id, r)).collect();
+    let mut list: Vec<_> = by_cve
+        .get(&cve)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .collect();
+    list.sort_by_key(|hf| rank.get(&hosts[hf.host].id).copied().unwrap_or(usize::MAX));
     let (mut open, mut excepted) = (Vec::new(), Vec::new());
-    let mut exposed = BTreeSet::new();
     let mut severity = String::new();
     for hf in list {
         let c = triage.classify_one(&scopes[hf.host], &hf.finding);
@@ -204,16 +270,21 @@ pub async fn show(
         if row.excepted.is_some() {
             excepted.push(row);
         } else {
-            exposed.insert(hf.host);
             open.push(row);
         }
     }
+    let link = |p: u32| format!("/cves/{cve}?page={p}");
     Ok(render(&CvePage {
         chrome: user.chrome("cves"),
-        cve,
         severity,
-        hosts: exposed.len(),
+        hosts: found.exposed,
+        with_findings: found.hosts.len(),
+        first: skip + 1,
+        last: skip + shown.len(),
         open,
         excepted,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (skip + HOSTS_PER_PAGE < found.hosts.len()).then(|| link(page + 1)),
+        cve,
     }))
 }
