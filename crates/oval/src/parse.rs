@@ -202,7 +202,9 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, String> {
     for a in e.attributes() {
         let a = a.map_err(|e| e.to_string())?;
         if a.key.local_name().as_ref() == name.as_bytes() {
-            let v = a.unescape_value().map_err(|e| e.to_string())?;
+            let v = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| e.to_string())?;
             return Ok(Some(v.into_owned()));
         }
     }

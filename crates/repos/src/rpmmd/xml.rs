@@ -19,7 +19,7 @@ pub(crate) fn attr(
         let a = a.map_err(|err| RepoError::malformed(file, format!("bad attribute: {err}")))?;
         if a.key.local_name().as_ref() == name {
             let v = a
-                .unescape_value()
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|err| RepoError::malformed(file, format!("bad attribute value: {err}")))?;
             return Ok(Some(v.into_owned()));
         }
