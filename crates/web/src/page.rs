@@ -167,3 +167,19 @@ impl IntoResponse for WebError {
         }
     }
 }
+
+/// A POSTed form's fields, or a 400 page naming what is missing or wrong.
+pub fn form<T>(
+    f: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, WebError> {
+    f.map(|axum::Form(f)| f)
+        .map_err(|e| WebError::bad_request(format!("the form is incomplete: {}", e.body_text())))
+}
+
+/// A path parameter, or a 400 page naming the problem.
+pub fn path<T>(
+    p: Result<axum::extract::Path<T>, axum::extract::rejection::PathRejection>,
+) -> Result<T, WebError> {
+    p.map(|axum::extract::Path(p)| p)
+        .map_err(|e| WebError::bad_request(format!("invalid path: {}", e.body_text())))
+}

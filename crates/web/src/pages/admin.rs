@@ -18,7 +18,7 @@ use patchwatch_store::{
 };
 use serde::Deserialize;
 
-use crate::page::{Chrome, WebError, render};
+use crate::page::{Chrome, WebError, form, path, render};
 use crate::pages::hosts::encode;
 use crate::session::WebUser;
 
@@ -27,16 +27,6 @@ fn admin(user: &WebUser) -> Result<(), WebError> {
     user.caller
         .require_everywhere(Action::Administer, "the administration pages")?;
     Ok(())
-}
-
-fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
-    f.map(|Form(f)| f)
-        .map_err(|e| WebError::bad_request(format!("the form is incomplete: {}", e.body_text())))
-}
-
-fn path(p: Result<Path<String>, PathRejection>) -> Result<String, WebError> {
-    p.map(|Path(p)| p)
-        .map_err(|e| WebError::bad_request(format!("invalid path: {}", e.body_text())))
 }
 
 /// An optional form field: blank is absent.

@@ -14,7 +14,7 @@ use patchwatch_server::api::v1::triage::visible_exceptions;
 use patchwatch_store::{NewException, StoreError, format_millis, parse_expiry};
 use serde::Deserialize;
 
-use crate::page::{Chrome, WebError, render};
+use crate::page::{Chrome, WebError, form, render};
 use crate::session::WebUser;
 
 pub struct ExceptionRow {
@@ -90,11 +90,6 @@ pub struct NewExceptionForm {
     site: String,
     reason: String,
     expires: Option<String>,
-}
-
-fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
-    f.map(|Form(f)| f)
-        .map_err(|e| WebError::bad_request(format!("the form is incomplete: {}", e.body_text())))
 }
 
 /// `POST /exceptions`: an exception on the finding's site, then back to

@@ -15,7 +15,7 @@ use patchwatch_server::api::v1::triage::{cves_in_scope, tag_manager};
 use patchwatch_store::{NewAssignment, format_millis};
 use serde::Deserialize;
 
-use crate::page::{Chrome, WebError, render};
+use crate::page::{Chrome, WebError, form, path, render};
 use crate::pages::hosts::encode;
 use crate::session::WebUser;
 
@@ -83,16 +83,6 @@ pub async fn list(State(state): State<AppState>, user: WebUser) -> Result<Respon
         assignments,
         may_manage: tag_manager(&user.caller).is_ok(),
     }))
-}
-
-fn form<T>(f: Result<Form<T>, FormRejection>) -> Result<T, WebError> {
-    f.map(|Form(f)| f)
-        .map_err(|e| WebError::bad_request(format!("the form is incomplete: {}", e.body_text())))
-}
-
-fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, WebError> {
-    p.map(|Path(p)| p)
-        .map_err(|e| WebError::bad_request(format!("invalid path: {}", e.body_text())))
 }
 
 fn back() -> Response {
