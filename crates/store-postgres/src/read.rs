@@ -7,7 +7,8 @@ use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
-    Page, ReportRecord, Site, SqlValue, StoreError, TokenRecord, host_where, sort_packages,
+    HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError, TokenRecord,
+    host_list_sql, host_where, sort_packages,
 };
 use tokio_postgres::types::ToSql;
 
@@ -46,39 +47,34 @@ pub(crate) async fn tokens(
 /// aren't kept in the per-connection statement cache.
 const MAX_CACHED_DOMAINS: usize = 4;
 
-pub(crate) async fn hosts(
-    c: &ClientWrapper,
-    filter: &HostFilter,
-) -> Result<Page<HostSummary>, StoreError> {
-    let (where_sql, values) = host_where(filter, |n| format!("${n}"));
-    let n = values.len();
-    let mut params: Vec<Box<dyn ToSql + Sync + Send>> = values
+fn boxed(values: Vec<SqlValue>) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    values
         .into_iter()
         .map(|v| -> Box<dyn ToSql + Sync + Send> {
             match v {
                 SqlValue::Text(s) => Box::new(s),
                 SqlValue::Int(i) => Box::new(i),
+                SqlValue::IntList(ids) => Box::new(ids),
             }
         })
-        .collect();
-    let count_sql = format!("SELECT COUNT(*) FROM {HOST_SUMMARY_FROM} {where_sql}");
-    // LIMIT NULL is PostgreSQL's "no limit"; binding both keeps the
-    // statement text the same for every page.
-    let page_sql = format!(
-        "SELECT {HOST_SUMMARY_COLUMNS} FROM {HOST_SUMMARY_FROM} {where_sql}
-         {} LIMIT ${} OFFSET ${}",
-        filter.sort.order_by(),
-        n + 1,
-        n + 2
-    );
-    // A list of host ids makes statement texts used once: not cached.
-    let cache = filter.domains.len() <= MAX_CACHED_DOMAINS && filter.host_ids.is_none();
-    let (count_stmt, page_stmt) = if cache {
-        tokio::try_join!(c.prepare_cached(&count_sql), c.prepare_cached(&page_sql))
+        .collect()
+}
+
+pub(crate) async fn hosts(
+    c: &ClientWrapper,
+    filter: &HostFilter,
+) -> Result<Page<HostSummary>, StoreError> {
+    let sql = host_list_sql(filter, SqlDialect::Postgres);
+    let n = sql.values.len();
+    let mut params = boxed(sql.values);
+    let (count_stmt, page_stmt) = if filter.domains.len() <= MAX_CACHED_DOMAINS {
+        tokio::try_join!(c.prepare_cached(&sql.count), c.prepare_cached(&sql.page))
     } else {
-        tokio::try_join!(c.prepare(&count_sql), c.prepare(&page_sql))
+        tokio::try_join!(c.prepare(&sql.count), c.prepare(&sql.page))
     }
     .map_err(pg_error)?;
+    // LIMIT NULL is PostgreSQL's "no limit"; binding both keeps the
+    // statement text the same for every page.
     params.push(Box::new(filter.limit.map(i64::from)));
     params.push(Box::new(i64::from(filter.offset)));
     let refs: Vec<&(dyn ToSql + Sync)> =
@@ -119,17 +115,13 @@ pub(crate) async fn host_details(
     c: &ClientWrapper,
     filter: &HostFilter,
 ) -> Result<Vec<HostDetail>, StoreError> {
-    let (where_sql, values) = host_where(filter, |n| format!("${n}"));
+    let HostWhere {
+        sql: where_sql,
+        values,
+        ..
+    } = host_where(filter, SqlDialect::Postgres);
     let n = values.len();
-    let mut params: Vec<Box<dyn ToSql + Sync + Send>> = values
-        .into_iter()
-        .map(|v| -> Box<dyn ToSql + Sync + Send> {
-            match v {
-                SqlValue::Text(s) => Box::new(s),
-                SqlValue::Int(i) => Box::new(i),
-            }
-        })
-        .collect();
+    let mut params = boxed(values);
     let sql = format!(
         "SELECT {HOST_SUMMARY_COLUMNS}, h.details FROM {HOST_SUMMARY_FROM} {where_sql}
          ORDER BY s.name, h.hostname LIMIT ${} OFFSET ${}",

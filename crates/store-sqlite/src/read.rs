@@ -5,7 +5,8 @@ use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
-    Page, ReportRecord, Site, SqlValue, StoreError, TokenRecord, host_where, sort_packages,
+    HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError, TokenRecord,
+    host_list_sql, host_where, sort_packages,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -47,46 +48,28 @@ fn bind(values: Vec<SqlValue>) -> Vec<Value> {
         .map(|v| match v {
             SqlValue::Text(s) => Value::Text(s),
             SqlValue::Int(i) => Value::Integer(i),
+            SqlValue::IntList(ids) => Value::Text(SqlValue::json_array(&ids)),
         })
         .collect()
 }
 
 pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
-    let (where_sql, values) = host_where(filter, |n| format!("?{n}"));
-    let values = bind(values);
-    let count_sql = format!("SELECT COUNT(*) FROM {HOST_SUMMARY_FROM} {where_sql}");
+    let sql = host_list_sql(filter, SqlDialect::Sqlite);
+    let mut values = bind(sql.values);
+    let total: i64 = c
+        .prepare_cached(&sql.count)
+        .map_err(sql_error)?
+        .query_row(params_from_iter(values.iter()), |r| r.get(0))
+        .map_err(sql_error)?;
     // LIMIT -1 is SQLite's "no limit".
-    let limit = filter.limit.map_or(-1, i64::from);
-    let sql = format!(
-        "SELECT {HOST_SUMMARY_COLUMNS} FROM {HOST_SUMMARY_FROM} {where_sql}
-         {} LIMIT {limit} OFFSET {}",
-        filter.sort.order_by(),
-        filter.offset
-    );
-    let count = |stmt: &mut rusqlite::Statement<'_>| -> Result<i64, StoreError> {
-        stmt.query_row(params_from_iter(values.iter()), |r| r.get(0))
-            .map_err(sql_error)
-    };
-    // A list of host ids makes statement texts used once: not cached.
-    let (total, items) = if filter.host_ids.is_some() {
-        let total = count(&mut c.prepare(&count_sql).map_err(sql_error)?)?;
-        let mut stmt = c.prepare(&sql).map_err(sql_error)?;
-        let items = crate::collect_rows(
-            &mut stmt,
-            params_from_iter(values.iter()),
-            rows::host_summary,
-        )?;
-        (total, items)
-    } else {
-        let total = count(&mut *c.prepare_cached(&count_sql).map_err(sql_error)?)?;
-        let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
-        let items = crate::collect_rows(
-            &mut stmt,
-            params_from_iter(values.iter()),
-            rows::host_summary,
-        )?;
-        (total, items)
-    };
+    values.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
+    values.push(Value::Integer(i64::from(filter.offset)));
+    let mut stmt = c.prepare_cached(&sql.page).map_err(sql_error)?;
+    let items = crate::collect_rows(
+        &mut stmt,
+        params_from_iter(values.iter()),
+        rows::host_summary,
+    )?;
     Ok(Page {
         items,
         total: total as u64,
@@ -122,7 +105,11 @@ pub(crate) fn host_details(
     c: &Connection,
     filter: &HostFilter,
 ) -> Result<Vec<HostDetail>, StoreError> {
-    let (where_sql, values) = host_where(filter, |n| format!("?{n}"));
+    let HostWhere {
+        sql: where_sql,
+        values,
+        ..
+    } = host_where(filter, SqlDialect::Sqlite);
     let values = bind(values);
     // LIMIT -1 is SQLite's "no limit".
     let limit = filter.limit.map_or(-1, i64::from);

@@ -89,6 +89,25 @@ impl SortKey {
             SortKey::Packages => &["ps.package_count"],
         }
     }
+
+    /// The tables besides `hosts h` the columns come from.
+    fn joins(self) -> HostJoins {
+        match self {
+            SortKey::Site => HostJoins {
+                site: true,
+                ..HostJoins::NONE
+            },
+            SortKey::Os => HostJoins {
+                os: true,
+                ..HostJoins::NONE
+            },
+            SortKey::Packages => HostJoins {
+                package_set: true,
+                ..HostJoins::NONE
+            },
+            SortKey::Hostname | SortKey::LastSeen => HostJoins::NONE,
+        }
+    }
 }
 
 impl HostSort {
@@ -146,21 +165,130 @@ pub struct Page<T> {
 pub enum SqlValue {
     Text(String),
     Int(i64),
+    /// A list of integers bound as one value, matched by
+    /// [`SqlDialect::any_of`]: SQLite takes it as a JSON array (text),
+    /// PostgreSQL as a `bigint[]`.
+    IntList(Vec<i64>),
+}
+
+impl SqlValue {
+    /// The JSON array SQLite's `json_each` reads an [`SqlValue::IntList`] from.
+    pub fn json_array(ids: &[i64]) -> String {
+        let items: Vec<String> = ids.iter().map(i64::to_string).collect();
+        format!("[{}]", items.join(","))
+    }
+}
+
+/// What differs between the two backends' SQL text: placeholders and
+/// matching a column against a bound list. One statement text per filter
+/// shape whatever the list holds, so the statement caches keep working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlDialect {
+    Sqlite,
+    Postgres,
+}
+
+impl SqlDialect {
+    /// The `n`th placeholder (1-based): `?n` or `$n`.
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            SqlDialect::Sqlite => format!("?{n}"),
+            SqlDialect::Postgres => format!("${n}"),
+        }
+    }
+
+    /// `column` equals one of the integers of the [`SqlValue::IntList`]
+    /// bound to `placeholder`.
+    pub fn any_of(self, column: &str, placeholder: &str) -> String {
+        match self {
+            SqlDialect::Sqlite => {
+                format!("{column} IN (SELECT value FROM json_each({placeholder}))")
+            }
+            SqlDialect::Postgres => format!("{column} = ANY({placeholder}::bigint[])"),
+        }
+    }
+}
+
+/// The tables a host query joins to `hosts h`: `sites s`,
+/// `os_releases o`, `package_sets ps`. Each is a NOT NULL foreign key, so
+/// leaving one out never changes which hosts match or how many.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostJoins {
+    pub site: bool,
+    pub os: bool,
+    pub package_set: bool,
+}
+
+impl HostJoins {
+    pub const NONE: HostJoins = HostJoins {
+        site: false,
+        os: false,
+        package_set: false,
+    };
+
+    fn union(self, other: HostJoins) -> HostJoins {
+        HostJoins {
+            site: self.site || other.site,
+            os: self.os || other.os,
+            package_set: self.package_set || other.package_set,
+        }
+    }
+
+    /// `hosts h` with these joins, for a `FROM`.
+    pub fn from_hosts(self) -> String {
+        let mut from = "hosts h".to_owned();
+        self.append_joins(&mut from);
+        if self.package_set {
+            from += " JOIN package_sets ps ON ps.id = h.package_set_id";
+        }
+        from
+    }
+
+    /// Like [`HostJoins::from_hosts`], with the package sets as the outer
+    /// loop in SQLite: with no statistics (the store runs no `ANALYZE`) its
+    /// planner would rather sort every host by package count than walk
+    /// the sets by count and each set's hosts (`CROSS JOIN` keeps the
+    /// order of the tables written; PostgreSQL has statistics and chooses).
+    fn from_package_sets_first(self, dialect: SqlDialect) -> String {
+        let mut from = match dialect {
+            SqlDialect::Sqlite => "package_sets ps CROSS JOIN hosts h ON ps.id = h.package_set_id",
+            SqlDialect::Postgres => "package_sets ps JOIN hosts h ON ps.id = h.package_set_id",
+        }
+        .to_owned();
+        self.append_joins(&mut from);
+        from
+    }
+
+    fn append_joins(self, from: &mut String) {
+        if self.site {
+            *from += " JOIN sites s ON s.id = h.site_id";
+        }
+        if self.os {
+            *from += " JOIN os_releases o ON o.id = h.os_release_id";
+        }
+    }
+}
+
+/// A host filter's `WHERE` clause, its values, and the tables it refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostWhere {
+    /// `WHERE ...`, or empty.
+    pub sql: String,
+    pub values: Vec<SqlValue>,
+    pub joins: HostJoins,
 }
 
 /// The `WHERE` clause (possibly empty) for a host filter, over the aliases
-/// `h` (hosts), `s` (sites) and `o` (os_releases), with placeholders written
-/// by `placeholder(n)` (1-based): `?n` for SQLite, `$n` for PostgreSQL.
-/// Both backends build their host queries from this one function.
-pub fn host_where(
-    filter: &HostFilter,
-    placeholder: fn(usize) -> String,
-) -> (String, Vec<SqlValue>) {
+/// `h` (hosts), `s` (sites) and `o` (os_releases), in the backend's
+/// dialect, with the joins it needs. Both backends build their host
+/// queries from this one function.
+pub fn host_where(filter: &HostFilter, dialect: SqlDialect) -> HostWhere {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
+    let mut joins = HostJoins::NONE;
     let bind = |v: SqlValue, values: &mut Vec<SqlValue>| {
         values.push(v);
-        placeholder(values.len())
+        dialect.placeholder(values.len())
     };
     if let Some(ids) = &filter.site_ids {
         // Ids are integers, written inline: one statement text per scope
@@ -175,8 +303,10 @@ pub fn host_where(
     if let Some(site) = &filter.site {
         let p = bind(SqlValue::Text(site.clone()), &mut values);
         clauses.push(format!("s.name = {p}"));
+        joins.site = true;
     }
     if let Some((distro, release)) = filter.os_parts() {
+        joins.os = true;
         let p = bind(SqlValue::Text(distro), &mut values);
         match release {
             Some(r) => {
@@ -221,22 +351,69 @@ pub fn host_where(
         None => {}
     }
     if let Some(ids) = &filter.host_ids {
-        // Integers, inline like the scope.
+        // Up to the whole fleet: one bound value, not a statement text
+        // SQLite and PostgreSQL would parse again for every list.
         if ids.is_empty() {
             clauses.push("1 = 0".to_owned());
         } else {
-            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            clauses.push(format!("h.id IN ({})", list.join(", ")));
+            let p = bind(SqlValue::IntList(ids.clone()), &mut values);
+            clauses.push(dialect.any_of("h.id", &p));
         }
     }
     if let Some(name) = &filter.hostname {
         let p = bind(SqlValue::Text(name.to_ascii_lowercase()), &mut values);
         clauses.push(format!("h.hostname = {p}"));
     }
-    if clauses.is_empty() {
-        (String::new(), values)
+    let sql = if clauses.is_empty() {
+        String::new()
     } else {
-        (format!("WHERE {}", clauses.join(" AND ")), values)
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    HostWhere { sql, values, joins }
+}
+
+/// The two statements of a page of hosts, in one dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostListSql {
+    /// `COUNT(*)` of the matching hosts, joining only what the filter needs.
+    pub count: String,
+    /// The page: [`HOST_SUMMARY_COLUMNS`], with the limit and the offset
+    /// as the two placeholders after the filter's values.
+    pub page: String,
+    /// The filter's values (the count takes these; the page these, then
+    /// the limit and the offset).
+    pub values: Vec<SqlValue>,
+}
+
+/// A sorted, paged host list. The page's host ids are chosen first, over
+/// only the tables the filter and the sort need, so the sort indexes
+/// (migration 9) are walked and an offset skips index entries, not
+/// joined rows; the summaries of those ids are joined afterwards.
+pub fn host_list_sql(filter: &HostFilter, dialect: SqlDialect) -> HostListSql {
+    let HostWhere {
+        sql: where_sql,
+        values,
+        joins,
+    } = host_where(filter, dialect);
+    let count = format!("SELECT COUNT(*) FROM {} {where_sql}", joins.from_hosts());
+    let order_by = filter.sort.order_by();
+    let ids_joins = joins.union(filter.sort.key.joins());
+    let ids_from = if filter.sort.key == SortKey::Packages {
+        ids_joins.from_package_sets_first(dialect)
+    } else {
+        ids_joins.from_hosts()
+    };
+    let page = format!(
+        "SELECT {HOST_SUMMARY_COLUMNS} FROM (SELECT h.id FROM {ids_from} {where_sql} \
+         {order_by} LIMIT {} OFFSET {}) page_ids \
+         JOIN hosts h ON h.id = page_ids.id {HOST_SUMMARY_JOINS} {order_by}",
+        dialect.placeholder(values.len() + 1),
+        dialect.placeholder(values.len() + 2),
+    );
+    HostListSql {
+        count,
+        page,
+        values,
     }
 }
 
@@ -248,6 +425,11 @@ pub const HOST_SUMMARY_COLUMNS: &str = "h.id, h.hostname, s.name, o.distro, o.re
 
 /// The joins behind [`HOST_SUMMARY_COLUMNS`].
 pub const HOST_SUMMARY_FROM: &str = "hosts h JOIN sites s ON s.id = h.site_id \
+     JOIN os_releases o ON o.id = h.os_release_id \
+     JOIN package_sets ps ON ps.id = h.package_set_id";
+
+/// [`HOST_SUMMARY_FROM`] after `hosts h`.
+const HOST_SUMMARY_JOINS: &str = "JOIN sites s ON s.id = h.site_id \
      JOIN os_releases o ON o.id = h.os_release_id \
      JOIN package_sets ps ON ps.id = h.package_set_id";
 
@@ -265,42 +447,122 @@ mod tests {
             last_seen_before: Some(5),
             ..HostFilter::default()
         };
-        let (sql, values) = host_where(&f, |n| format!("${n}"));
+        let w = host_where(&f, SqlDialect::Postgres);
         assert_eq!(
-            sql,
+            w.sql,
             "WHERE s.name = $1 AND (o.distro = $2 AND o.release = $3) AND EXISTS (SELECT 1 FROM \
              host_tags t WHERE t.host_id = h.id AND t.tag = $4) AND (h.hostname LIKE $5 ESCAPE '\\' \
              OR h.hostname LIKE $6 ESCAPE '\\') AND h.last_seen < $7"
         );
-        assert_eq!(values[1], SqlValue::Text("debian".into()));
-        assert_eq!(values[5], SqlValue::Text("%ex\\_ample.de".into()));
-        assert_eq!(values[6], SqlValue::Int(5));
+        assert_eq!(w.values[1], SqlValue::Text("debian".into()));
+        assert_eq!(w.values[5], SqlValue::Text("%ex\\_ample.de".into()));
+        assert_eq!(w.values[6], SqlValue::Int(5));
         assert_eq!(
-            host_where(&HostFilter::default(), |n| format!("?{n}")).0,
-            ""
+            w.joins,
+            HostJoins {
+                site: true,
+                os: true,
+                package_set: false
+            }
         );
+        let none = host_where(&HostFilter::default(), SqlDialect::Sqlite);
+        assert_eq!((none.sql.as_str(), none.joins), ("", HostJoins::NONE));
         let scoped = |ids: Vec<i64>| HostFilter {
             site_ids: Some(ids),
             ..HostFilter::default()
         };
         assert_eq!(
-            host_where(&scoped(vec![3, 7]), |n| format!("?{n}")).0,
+            host_where(&scoped(vec![3, 7]), SqlDialect::Sqlite).sql,
             "WHERE h.site_id IN (3, 7)"
         );
         assert_eq!(
-            host_where(&scoped(vec![]), |n| format!("?{n}")).0,
+            host_where(&scoped(vec![]), SqlDialect::Sqlite).sql,
             "WHERE 1 = 0"
         );
         let f = HostFilter {
             seen_since: Some(9),
             reboot_required: Some(false),
-            host_ids: Some(vec![4, 2]),
             ..HostFilter::default()
         };
         assert_eq!(
-            host_where(&f, |n| format!("?{n}")).0,
-            "WHERE h.last_seen >= ?1 AND h.reboot_required IS NOT TRUE AND h.id IN (4, 2)"
+            host_where(&f, SqlDialect::Sqlite).sql,
+            "WHERE h.last_seen >= ?1 AND h.reboot_required IS NOT TRUE"
         );
+    }
+
+    #[test]
+    fn host_ids_are_one_bound_value() {
+        let f = |ids: Vec<i64>| HostFilter {
+            seen_since: Some(9),
+            host_ids: Some(ids),
+            ..HostFilter::default()
+        };
+        let sqlite = host_where(&f(vec![4, 2]), SqlDialect::Sqlite);
+        assert_eq!(
+            sqlite.sql,
+            "WHERE h.last_seen >= ?1 AND h.id IN (SELECT value FROM json_each(?2))"
+        );
+        assert_eq!(sqlite.values[1], SqlValue::IntList(vec![4, 2]));
+        // The text doesn't depend on the list: one cached statement.
+        assert_eq!(
+            host_where(&f((1..=10_000).collect()), SqlDialect::Sqlite).sql,
+            sqlite.sql
+        );
+        assert_eq!(
+            host_where(&f(vec![4, 2]), SqlDialect::Postgres).sql,
+            "WHERE h.last_seen >= $1 AND h.id = ANY($2::bigint[])"
+        );
+        assert_eq!(
+            host_where(&f(vec![]), SqlDialect::Postgres).sql,
+            "WHERE h.last_seen >= $1 AND 1 = 0"
+        );
+        assert_eq!(SqlValue::json_array(&[4, -2, 30]), "[4,-2,30]");
+        assert_eq!(SqlValue::json_array(&[]), "[]");
+    }
+
+    #[test]
+    fn host_lists_join_only_what_they_use() {
+        let by_hostname = HostFilter {
+            sort: HostSort {
+                key: SortKey::Hostname,
+                descending: false,
+            },
+            ..HostFilter::default()
+        };
+        let sql = host_list_sql(&by_hostname, SqlDialect::Sqlite);
+        assert_eq!(sql.count, "SELECT COUNT(*) FROM hosts h ");
+        assert!(
+            sql.page.contains(
+                "(SELECT h.id FROM hosts h  ORDER BY h.hostname, h.id LIMIT ?1 OFFSET ?2) page_ids"
+            ),
+            "{}",
+            sql.page
+        );
+        let os_by_packages = HostFilter {
+            os: Some("debian".into()),
+            sort: HostSort {
+                key: SortKey::Packages,
+                descending: true,
+            },
+            ..HostFilter::default()
+        };
+        let sql = host_list_sql(&os_by_packages, SqlDialect::Postgres);
+        assert_eq!(
+            sql.count,
+            "SELECT COUNT(*) FROM hosts h JOIN os_releases o ON o.id = h.os_release_id \
+             WHERE o.distro = $1"
+        );
+        assert!(
+            sql.page.contains(
+                "(SELECT h.id FROM package_sets ps JOIN hosts h ON ps.id = h.package_set_id \
+                 JOIN os_releases o ON o.id = h.os_release_id WHERE o.distro = $1 \
+                 ORDER BY ps.package_count DESC, h.id LIMIT $2 OFFSET $3) page_ids"
+            ),
+            "{}",
+            sql.page
+        );
+        assert!(sql.page.ends_with("ORDER BY ps.package_count DESC, h.id"));
+        assert_eq!(sql.values, vec![SqlValue::Text("debian".into())]);
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub use feeds::{
     validate_feed_name, validate_sha256,
 };
 pub use filter::{
-    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, HostSort, Page, SortKey, SqlValue,
-    host_where,
+    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, HostJoins, HostListSql, HostSort,
+    HostWhere, Page, SortKey, SqlDialect, SqlValue, host_list_sql, host_where,
 };
 pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};
