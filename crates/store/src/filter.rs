@@ -235,7 +235,7 @@ impl HostJoins {
     }
 
     /// `hosts h` with these joins, for a `FROM`.
-    pub fn from_hosts(self) -> String {
+    pub fn hosts_first(self) -> String {
         let mut from = "hosts h".to_owned();
         self.append_joins(&mut from);
         if self.package_set {
@@ -244,12 +244,12 @@ impl HostJoins {
         from
     }
 
-    /// Like [`HostJoins::from_hosts`], with the package sets as the outer
+    /// Like [`HostJoins::hosts_first`], with the package sets as the outer
     /// loop in SQLite: with no statistics (the store runs no `ANALYZE`) its
     /// planner would rather sort every host by package count than walk
     /// the sets by count and each set's hosts (`CROSS JOIN` keeps the
     /// order of the tables written; PostgreSQL has statistics and chooses).
-    fn from_package_sets_first(self, dialect: SqlDialect) -> String {
+    fn package_sets_first(self, dialect: SqlDialect) -> String {
         let mut from = match dialect {
             SqlDialect::Sqlite => "package_sets ps CROSS JOIN hosts h ON ps.id = h.package_set_id",
             SqlDialect::Postgres => "package_sets ps JOIN hosts h ON ps.id = h.package_set_id",
@@ -395,13 +395,13 @@ pub fn host_list_sql(filter: &HostFilter, dialect: SqlDialect) -> HostListSql {
         values,
         joins,
     } = host_where(filter, dialect);
-    let count = format!("SELECT COUNT(*) FROM {} {where_sql}", joins.from_hosts());
+    let count = format!("SELECT COUNT(*) FROM {} {where_sql}", joins.hosts_first());
     let order_by = filter.sort.order_by();
     let ids_joins = joins.union(filter.sort.key.joins());
     let ids_from = if filter.sort.key == SortKey::Packages {
-        ids_joins.from_package_sets_first(dialect)
+        ids_joins.package_sets_first(dialect)
     } else {
-        ids_joins.from_hosts()
+        ids_joins.hosts_first()
     };
     let page = format!(
         "SELECT {HOST_SUMMARY_COLUMNS} FROM (SELECT h.id FROM {ids_from} {where_sql} \
