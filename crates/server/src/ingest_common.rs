@@ -196,6 +196,7 @@ pub async fn store(
 ) -> Result<IngestOutcome, ApiError> {
     check_package_count(state, &report)?;
     let os = os::normalise(&report.os, &report.os_string);
+    let kernel_outdated = crate::kernel_verdicts::for_report(&report);
     let request = IngestRequest::new(
         site_id,
         report,
@@ -203,13 +204,18 @@ pub async fn store(
         now_millis(),
         sender.to_string(),
         user_agent,
-    );
+    )
+    .with_kernel_outdated(kernel_outdated);
     let arrival = Arrival {
         set_id: 0,
         os: request.os.clone(),
         kernel: request.report.kernel.release.clone(),
     };
     let outcome = state.db.ingest(request).await?;
+    if kernel_outdated.is_none() {
+        // The store kept the host's verdict unless its kernel changed.
+        state.kernel_backfill.wake();
+    }
     state.vulns.report_arrived(Arrival {
         set_id: outcome.package_set_id,
         ..arrival

@@ -27,6 +27,7 @@ pub mod connections;
 pub mod error;
 pub mod feed_sync;
 pub mod ingest_common;
+pub mod kernel_verdicts;
 pub mod metrics;
 pub mod openapi;
 pub mod parsing;
@@ -203,6 +204,10 @@ impl Server {
             };
             tokio::spawn(feed_sync::sync_forever(db.clone(), interval, options));
         }
+        tokio::spawn(kernel_verdicts::fill_forever(
+            db.clone(),
+            self.state.kernel_backfill.clone(),
+        ));
         tokio::spawn(vulns::assess_on_arrival(
             db,
             self.state.vulns.clone(),

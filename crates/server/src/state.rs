@@ -34,6 +34,8 @@ pub struct AppState {
     pub parsing: Arc<ParsingPool>,
     /// What `/metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Wakes the pass deriving kernel verdicts hosts lack.
+    pub kernel_backfill: Arc<crate::kernel_verdicts::KernelBackfill>,
 }
 
 /// A setting that names a file the server could not use.
@@ -72,6 +74,7 @@ impl AppState {
             repos: Arc::new(crate::repo_updates::RepoCatalogue::default()),
             parsing: Arc::new(ParsingPool::new(config.parallel_parsing())),
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            kernel_backfill: Arc::default(),
             config: Arc::new(config),
             db,
         }

@@ -63,6 +63,19 @@ impl Database for Down {
     async fn delete_host(&self, _: i64) -> Result<bool, StoreError> {
         down()
     }
+    async fn hosts_without_kernel_verdict(
+        &self,
+        _: i64,
+        _: u32,
+    ) -> Result<Vec<patchwatch_store::KernelCheck>, StoreError> {
+        down()
+    }
+    async fn set_kernel_verdicts(
+        &self,
+        _: &[patchwatch_store::KernelVerdict],
+    ) -> Result<u64, StoreError> {
+        down()
+    }
     async fn package_set(&self, _: i64) -> Result<Vec<Package>, StoreError> {
         down()
     }

@@ -280,6 +280,8 @@ async fn update_host(
         Some(_) => None,
     };
     let details = HostDetails::from_report(report, previous.as_ref()).to_json();
+    // An unknown verdict (packages "unchanged") keeps the one the host
+    // has while its set and kernel are the same: SET reads the old row.
     let stmt = tx
         .prepare_cached(
             "WITH r AS (
@@ -289,12 +291,14 @@ async fn update_host(
              UPDATE hosts SET last_seen = GREATEST(last_seen, $2),
                  last_report_id = (SELECT id FROM r), package_set_id = $4,
                  os_release_id = $5, protocol = $3, kernel = $6, arch = $10, tags = $11,
-                 reboot_required = $12, details = $13
+                 reboot_required = $12, details = $13,
+                 kernel_outdated = COALESCE($14::boolean, CASE WHEN package_set_id = $4
+                     AND kernel = $6 THEN kernel_outdated END)
              WHERE id = $1 RETURNING last_report_id",
         )
         .await?;
     let protocol = report.protocol.as_str();
-    let params: [&(dyn ToSql + Sync); 13] = [
+    let params: [&(dyn ToSql + Sync); 14] = [
         &host.id,
         &req.received_at,
         &protocol,
@@ -308,6 +312,7 @@ async fn update_host(
         &p.tags_json,
         &report.reboot.required,
         &details,
+        &req.kernel_outdated,
     ];
     let write = tx.query_one(&stmt, &params);
     let row = if host.tags == p.tags_json {
@@ -362,9 +367,9 @@ async fn insert_host(
             "WITH h AS (
                  INSERT INTO hosts (site_id, hostname, first_seen, last_seen, last_report_id,
                      package_set_id, os_release_id, protocol, kernel, arch, tags,
-                     reboot_required, details)
+                     reboot_required, details, kernel_outdated)
                  VALUES ($1, $2, $3, $3, nextval(pg_get_serial_sequence('reports', 'id')),
-                     $4, $5, $6, $7, $8, $9, $10, $11)
+                     $4, $5, $6, $7, $8, $9, $10, $11, $15)
                  ON CONFLICT (site_id, hostname) DO NOTHING
                  RETURNING id, last_report_id),
              r AS (
@@ -396,6 +401,7 @@ async fn insert_host(
                 &req.sender,
                 &req.user_agent,
                 &p.tags,
+                &req.kernel_outdated,
             ],
         )
         .await?;

@@ -15,6 +15,7 @@ mod error;
 mod feeds;
 mod ingest;
 mod intern;
+mod kernel;
 mod migrate;
 pub use migrate::latest_schema_version;
 mod read;
@@ -34,6 +35,7 @@ use patchwatch_store::{
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
     StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
+use patchwatch_store::{KernelCheck, KernelVerdict};
 use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 use patchwatch_store::{NewRepository, RepoImportOutcome, Repository, validate_repository};
@@ -213,6 +215,18 @@ impl Database for PostgresStore {
             .map_err(pg_error)?;
         let n = client.execute(&stmt, &[&id]).await.map_err(pg_error)?;
         Ok(n > 0)
+    }
+
+    async fn hosts_without_kernel_verdict(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<KernelCheck>, StoreError> {
+        kernel::unchecked(&*self.client().await?, after_id, limit).await
+    }
+
+    async fn set_kernel_verdicts(&self, verdicts: &[KernelVerdict]) -> Result<u64, StoreError> {
+        kernel::store(&*self.client().await?, verdicts).await
     }
 
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError> {

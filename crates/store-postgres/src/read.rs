@@ -6,9 +6,9 @@ use patchwatch_reports::{Package, PackageType};
 use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
-    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
-    HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError, TokenRecord,
-    host_list_sql, host_where, sort_packages,
+    HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails,
+    HostFilter, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError,
+    TokenRecord, host_list_sql, host_where, sort_packages,
 };
 use tokio_postgres::types::ToSql;
 
@@ -105,7 +105,7 @@ pub(crate) async fn host(c: &ClientWrapper, id: i64) -> Result<Option<HostDetail
     let Some(row) = c.query_opt(&stmt, &[&id]).await.map_err(pg_error)? else {
         return Ok(None);
     };
-    let details: &str = row.try_get(16).map_err(pg_error)?;
+    let details: &str = row.try_get(HOST_SUMMARY_COLUMN_COUNT).map_err(pg_error)?;
     Ok(Some(
         HostDetails::from_json(details)?.into_detail(rows::host_summary(&PgColumns(&row))?),
     ))
@@ -141,7 +141,7 @@ pub(crate) async fn host_details(
     let rows = c.query(&stmt, &refs).await.map_err(pg_error)?;
     rows.iter()
         .map(|row| {
-            let details: &str = row.try_get(16).map_err(pg_error)?;
+            let details: &str = row.try_get(HOST_SUMMARY_COLUMN_COUNT).map_err(pg_error)?;
             Ok(HostDetails::from_json(details)?.into_detail(rows::host_summary(&PgColumns(row))?))
         })
         .collect()

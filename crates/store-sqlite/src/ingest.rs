@@ -140,8 +140,8 @@ pub(crate) fn ingest(
             .prepare_cached(
                 "INSERT INTO hosts (site_id, hostname, first_seen, last_seen, last_report_id,
                      package_set_id, os_release_id, protocol, kernel, arch, tags,
-                     reboot_required, details)
-                 VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+                     reboot_required, details, kernel_outdated)
+                 VALUES (?1, ?2, ?3, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
             )
             .map_err(sql_error)?
             .query_row(
@@ -156,7 +156,8 @@ pub(crate) fn ingest(
                     report.arch,
                     tags_json,
                     reboot,
-                    details
+                    details,
+                    req.kernel_outdated
                 ],
                 |r| r.get(0),
             )
@@ -184,10 +185,14 @@ pub(crate) fn ingest(
             |r| r.get(0),
         )
         .map_err(sql_error)?;
+    // An unknown verdict (packages "unchanged") keeps the one the host
+    // has while its set and kernel are the same: SET reads the old row.
     c.prepare_cached(
         "UPDATE hosts SET last_seen = MAX(last_seen, ?2), last_report_id = ?3,
              package_set_id = ?4, os_release_id = ?5, protocol = ?6, kernel = ?7, arch = ?8,
-             tags = ?9, reboot_required = ?10, details = ?11
+             tags = ?9, reboot_required = ?10, details = ?11,
+             kernel_outdated = COALESCE(?12, CASE WHEN package_set_id = ?4 AND kernel = ?7
+                                                  THEN kernel_outdated END)
          WHERE id = ?1",
     )
     .map_err(sql_error)?
@@ -202,7 +207,8 @@ pub(crate) fn ingest(
         report.arch,
         tags_json,
         reboot,
-        details
+        details,
+        req.kernel_outdated
     ])
     .map_err(sql_error)?;
     if existing.as_ref().is_none_or(|h| h.tags != tags_json) {
@@ -257,6 +263,8 @@ pub(crate) fn repeat(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map_err(sql_error)?;
+    // An unknown verdict (packages "unchanged") keeps the one the host
+    // has while its set and kernel are the same: SET reads the old row.
     c.prepare_cached(
         "UPDATE hosts SET last_seen = MAX(last_seen, ?2), last_report_id = ?3 WHERE id = ?1",
     )

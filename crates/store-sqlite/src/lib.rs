@@ -6,6 +6,7 @@
 
 mod feeds;
 mod ingest;
+mod kernel;
 mod migrate;
 pub use migrate::{applied_schema_versions, schema_versions};
 mod read;
@@ -27,6 +28,7 @@ use patchwatch_store::{
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
     StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
+use patchwatch_store::{KernelCheck, KernelVerdict};
 use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 use patchwatch_store::{NewRepository, RepoImportOutcome, Repository, validate_repository};
@@ -247,6 +249,22 @@ impl Database for SqliteStore {
                     .map(|n| n > 0)
                     .map_err(sql_error)
             })
+            .await
+    }
+
+    async fn hosts_without_kernel_verdict(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<KernelCheck>, StoreError> {
+        self.read(move |c| kernel::unchecked(c, after_id, limit))
+            .await
+    }
+
+    async fn set_kernel_verdicts(&self, verdicts: &[KernelVerdict]) -> Result<u64, StoreError> {
+        let verdicts = verdicts.to_vec();
+        self.writer
+            .write(move |c, _| kernel::store(c, &verdicts))
             .await
     }
 

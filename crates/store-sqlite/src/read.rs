@@ -4,9 +4,9 @@ use patchwatch_reports::{Package, PackageType};
 use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
-    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails, HostFilter, HostSummary,
-    HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError, TokenRecord,
-    host_list_sql, host_where, sort_packages,
+    HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails,
+    HostFilter, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError,
+    TokenRecord, host_list_sql, host_where, sort_packages,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -88,7 +88,7 @@ pub(crate) fn host(c: &Connection, id: i64) -> Result<Option<HostDetail>, StoreE
         .query_row([id], |r| {
             Ok((
                 rows::host_summary(&crate::SqliteColumns(r)),
-                r.get::<_, String>(16)?,
+                r.get::<_, String>(HOST_SUMMARY_COLUMN_COUNT)?,
             ))
         })
         .optional()
@@ -123,7 +123,7 @@ pub(crate) fn host_details(
         .query_map(params_from_iter(values.iter()), |r| {
             Ok((
                 rows::host_summary(&crate::SqliteColumns(r)),
-                r.get::<_, String>(16)?,
+                r.get::<_, String>(HOST_SUMMARY_COLUMN_COUNT)?,
             ))
         })
         .map_err(sql_error)?;

@@ -22,6 +22,7 @@ mod triage;
 pub use triage::{exceptions_add_list_remove, tags_and_assignments};
 mod host_list;
 mod host_sort;
+mod kernel_verdicts;
 mod report_changes;
 mod repos;
 mod sessions;
@@ -29,6 +30,7 @@ mod users;
 
 pub use host_list::host_list_pages_sorts_and_counts;
 pub use host_sort::host_sorting_and_activity_filters;
+pub use kernel_verdicts::kernel_verdicts_stored_and_filtered;
 pub use report_changes::report_changes_over_time;
 pub use repos::{repo_snapshots_switch_atomically, repositories_add_list_enable_remove};
 pub use sessions::web_sessions;
@@ -52,7 +54,7 @@ macro_rules! conformance_tests {
             repositories_add_list_enable_remove, repo_snapshots_switch_atomically,
             report_changes_over_time,
             host_sorting_and_activity_filters, host_list_pages_sorts_and_counts,
-            host_details_in_bulk);
+            host_details_in_bulk, kernel_verdicts_stored_and_filtered);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

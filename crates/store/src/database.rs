@@ -29,6 +29,11 @@ pub struct IngestRequest {
     pub received_at: Millis,
     pub sender: String,
     pub user_agent: String,
+    /// Whether the host runs a kernel older than the newest installed one,
+    /// derived by the caller from the report (the store does not judge
+    /// kernels); `None` when it could not tell, such as a report that says
+    /// its packages are unchanged. Stored as the host's `kernel_outdated`.
+    pub kernel_outdated: Option<bool>,
 }
 
 impl IngestRequest {
@@ -52,8 +57,34 @@ impl IngestRequest {
             received_at,
             sender,
             user_agent,
+            kernel_outdated: None,
         }
     }
+
+    /// The request with the derived kernel flag (see
+    /// [`IngestRequest::kernel_outdated`]).
+    pub fn with_kernel_outdated(mut self, outdated: Option<bool>) -> IngestRequest {
+        self.kernel_outdated = outdated;
+        self
+    }
+}
+
+/// A host whose derived kernel flag is not known yet: what deriving it
+/// needs besides the packages of its set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelCheck {
+    pub host_id: i64,
+    pub package_set_id: i64,
+    /// The running kernel (`uname -r`).
+    pub kernel: String,
+    pub arch: String,
+}
+
+/// The derived kernel flag of a [`KernelCheck`]ed host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelVerdict {
+    pub check: KernelCheck,
+    pub outdated: bool,
 }
 
 /// A resubmission of exactly the report the host sent last time.
@@ -102,6 +133,19 @@ pub trait Database: Send + Sync + 'static {
     /// a query per host.
     async fn host_details(&self, filter: &HostFilter) -> Result<Vec<HostDetail>, StoreError>;
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError>;
+    /// Up to `limit` hosts with an id above `after_id` whose
+    /// `kernel_outdated` is unknown (NULL), by id: the background pass
+    /// that derives it for hosts stored before migration 11.
+    async fn hosts_without_kernel_verdict(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<KernelCheck>, StoreError>;
+    /// Stores derived kernel flags, each only if the host's flag is still
+    /// unknown and its package set and kernel are still those checked (a
+    /// report stored meanwhile carries its own). Returns how many hosts
+    /// were updated.
+    async fn set_kernel_verdicts(&self, verdicts: &[KernelVerdict]) -> Result<u64, StoreError>;
     /// The packages of a stored set, sorted by name, arch and version.
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError>;
     /// Many sets at once, as the package ids each holds (sorted): with

@@ -22,8 +22,9 @@ pub struct HostFilter {
     pub hostname: Option<String>,
     /// Only hosts whose last report is at or after this (active hosts).
     pub seen_since: Option<Millis>,
-    /// The client's reboot flag: `Some(true)` only hosts that said so,
-    /// `Some(false)` the others (including those that couldn't tell).
+    /// Reboot required, as the client said or the server derived from the
+    /// packages: `Some(true)` only hosts either says so of, `Some(false)`
+    /// the others (including those where neither could tell).
     pub reboot_required: Option<bool>,
     /// Only these hosts (a selection made outside SQL, such as the hosts
     /// exposed to one CVE), still sorted and paged by the query.
@@ -346,8 +347,11 @@ pub fn host_where(filter: &HostFilter, dialect: SqlDialect) -> HostWhere {
     match filter.reboot_required {
         // `IS [NOT] TRUE`: one text for SQLite's integer and PostgreSQL's
         // boolean column, and NULL (unknown) counts as "not required".
-        Some(true) => clauses.push("h.reboot_required IS TRUE".to_owned()),
-        Some(false) => clauses.push("h.reboot_required IS NOT TRUE".to_owned()),
+        Some(true) => {
+            clauses.push("(h.reboot_required IS TRUE OR h.kernel_outdated IS TRUE)".to_owned())
+        }
+        Some(false) => clauses
+            .push("h.reboot_required IS NOT TRUE AND h.kernel_outdated IS NOT TRUE".to_owned()),
         None => {}
     }
     if let Some(ids) = &filter.host_ids {
@@ -421,7 +425,11 @@ pub fn host_list_sql(filter: &HostFilter, dialect: SqlDialect) -> HostListSql {
 /// [`crate::HostSummary`] is built from.
 pub const HOST_SUMMARY_COLUMNS: &str = "h.id, h.hostname, s.name, o.distro, o.release, h.kernel, \
      h.arch, h.tags, ps.package_count, h.first_seen, h.last_seen, h.protocol, h.reboot_required, \
-     h.package_set_id, h.last_report_id, h.site_id";
+     h.package_set_id, h.last_report_id, h.site_id, h.kernel_outdated";
+
+/// How many columns [`HOST_SUMMARY_COLUMNS`] selects: queries that select
+/// more after them read those from here on.
+pub const HOST_SUMMARY_COLUMN_COUNT: usize = 17;
 
 /// The joins behind [`HOST_SUMMARY_COLUMNS`].
 pub const HOST_SUMMARY_FROM: &str = "hosts h JOIN sites s ON s.id = h.site_id \
@@ -486,7 +494,20 @@ mod tests {
         };
         assert_eq!(
             host_where(&f, SqlDialect::Sqlite).sql,
-            "WHERE h.last_seen >= ?1 AND h.reboot_required IS NOT TRUE"
+            "WHERE h.last_seen >= ?1 AND h.reboot_required IS NOT TRUE AND h.kernel_outdated IS NOT \
+             TRUE"
+        );
+    }
+
+    #[test]
+    fn reboot_required_is_the_clients_flag_or_the_derived_one() {
+        let f = HostFilter {
+            reboot_required: Some(true),
+            ..HostFilter::default()
+        };
+        assert_eq!(
+            host_where(&f, SqlDialect::Sqlite).sql,
+            "WHERE (h.reboot_required IS TRUE OR h.kernel_outdated IS TRUE)"
         );
     }
 

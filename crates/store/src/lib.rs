@@ -22,7 +22,8 @@ pub mod triage;
 pub mod users;
 
 pub use database::{
-    Database, IngestRequest, RepeatRequest, ReportChange, report_changes_sql, sort_packages,
+    Database, IngestRequest, KernelCheck, KernelVerdict, RepeatRequest, ReportChange,
+    report_changes_sql, sort_packages,
 };
 pub use diff::{PackageChange, PackageDiff};
 pub use error::StoreError;
@@ -31,8 +32,9 @@ pub use feeds::{
     validate_feed_name, validate_sha256,
 };
 pub use filter::{
-    HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, HostJoins, HostListSql, HostSort,
-    HostWhere, Page, SortKey, SqlDialect, SqlValue, host_list_sql, host_where,
+    HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, HostJoins,
+    HostListSql, HostSort, HostWhere, Page, SortKey, SqlDialect, SqlValue, host_list_sql,
+    host_where,
 };
 pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};

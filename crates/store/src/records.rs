@@ -43,11 +43,24 @@ pub struct HostSummary {
     #[serde(serialize_with = "rfc3339")]
     pub last_seen: Millis,
     pub protocol: String,
+    /// What the client said; `None` when it could not tell.
     pub reboot_required: Option<bool>,
+    /// Derived by the server from the packages: the running kernel is
+    /// older than the newest installed one. `None` until derived (hosts
+    /// stored before migration 11, until the server's background pass).
+    pub reboot_required_derived: Option<bool>,
     #[serde(skip)]
     pub package_set_id: i64,
     #[serde(skip)]
     pub last_report_id: i64,
+}
+
+impl HostSummary {
+    /// Whether the host must reboot: the client says so, or the server
+    /// derived it. What every "reboot required" shown or filtered means.
+    pub fn must_reboot(&self) -> bool {
+        self.reboot_required == Some(true) || self.reboot_required_derived == Some(true)
+    }
 }
 
 /// Everything the host said in its latest report, beyond the summary.

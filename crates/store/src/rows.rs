@@ -40,6 +40,7 @@ pub fn host_summary(r: &dyn Columns) -> Result<HostSummary, StoreError> {
         last_seen: r.int(10)?,
         protocol: r.text(11)?,
         reboot_required: r.opt_flag(12)?,
+        reboot_required_derived: r.opt_flag(16)?,
         package_set_id: r.int(13)?,
         last_report_id: r.int(14)?,
         site_id: r.int(15)?,

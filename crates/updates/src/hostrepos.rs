@@ -34,6 +34,28 @@ use patchwatch_reports::{
 use patchwatch_repos::apt::{Pin, parse_preferences};
 use patchwatch_store::{Repository, RepositoryKind};
 
+/// The pins of a host's reported apt preferences files, and each file that
+/// does not parse (left out whole, as apt would refuse it) named with the
+/// reason: what `hosts updates`, the host updates API and the web host
+/// page show.
+pub fn apt_pins(files: &[AptPreferences]) -> (Vec<Pin>, Vec<String>) {
+    let mut pins = Vec::new();
+    let mut ignored = Vec::new();
+    for p in files {
+        match parse_preferences(&p.file, &p.content) {
+            Ok(found) => pins.extend(found),
+            Err(e) => ignored.push(e.to_string()),
+        }
+    }
+    (pins, ignored)
+}
+
+/// The reported apt preferences files that do not parse, each with the
+/// reason (see [`apt_pins`]).
+pub fn ignored_preferences(files: &[AptPreferences]) -> Vec<String> {
+    apt_pins(files).1
+}
+
 fn normalise(url: &str) -> &str {
     url.trim().trim_end_matches('/')
 }
@@ -359,12 +381,9 @@ pub fn host_sources(
     };
     sources.module_streams.sort();
     sources.module_streams.dedup();
-    for p in host.apt_preferences {
-        match parse_preferences(&p.file, &p.content) {
-            Ok(pins) => sources.apt_pins.extend(pins),
-            Err(e) => sources.ignored_preferences.push(e.to_string()),
-        }
-    }
+    let (pins, ignored) = apt_pins(host.apt_preferences);
+    sources.apt_pins = pins;
+    sources.ignored_preferences = ignored;
     for (i, c) in configured.iter().enumerate() {
         let mut lines = reported.iter().filter(|r| reported_matches(c, r, host));
         let Some(first) = lines.next() else {

@@ -147,6 +147,32 @@ pub fn kernel_status<'a>(
     }
 }
 
+/// The installed packages [`kernel_status`] looks at, whatever the running
+/// kernel (without available packages): the first package of a known kind
+/// (which decides the naming rules) and every package that may be a
+/// kernel, in their order. A few packages to keep per package set where a
+/// whole set would be too much, such as the server's pass over every
+/// stored set; `kernel_status` on them answers as on the whole set.
+pub fn kernel_candidates(installed: &[Package]) -> Vec<Package> {
+    let first_typed = installed.iter().position(|p| {
+        matches!(
+            p.kind,
+            PackageType::Deb | PackageType::Rpm | PackageType::Apk
+        )
+    });
+    installed
+        .iter()
+        .enumerate()
+        .filter(|&(i, p)| {
+            Some(i) == first_typed
+                || dpkg_release(&p.name).is_some()
+                || RPM_KERNELS.contains(&p.name.as_str())
+                || p.name.starts_with("linux-")
+        })
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
 /// The names an architecture goes by in package indexes.
 fn arch_names(arch: &str) -> Vec<&str> {
     match arch {

@@ -20,9 +20,11 @@ pub mod sync;
 pub use codec::{CodecError, decode, encode};
 pub use compute::{Catalogue, HostUpdate, Job};
 pub use fleet::{FleetUpdates, HostUpdates, PackageCount, fleet_updates, package_counts};
-pub use hostrepos::{HostFacts, HostSources, RepositoryUse, host_sources, repositories_for_host};
+pub use hostrepos::{
+    HostFacts, HostSources, RepositoryUse, host_sources, ignored_preferences, repositories_for_host,
+};
 pub use import::{ImportError, ImportFilesError, ImportSpec, import_files, read_snapshot};
 pub use kept::{FleetHost, KeptUpdates, SwitchStats};
-pub use kernel::{KernelPackage, KernelStatus, kernel_status};
+pub use kernel::{KernelPackage, KernelStatus, kernel_candidates, kernel_status};
 pub use package_view::{InstalledVersion, PackageHost, PackageState, package_view};
 pub use sync::{RepoSyncError, RepoSyncOutcome, sync_repository};

@@ -6,7 +6,9 @@ use patchwatch_fleet::{Image, shared_data_dir};
 use patchwatch_reports::Package;
 use patchwatch_repos::RepoSnapshot;
 use patchwatch_store::RepositoryKind;
-use patchwatch_updates::{ImportSpec, KernelStatus, kernel_status, read_snapshot};
+use patchwatch_updates::{
+    ImportSpec, KernelStatus, kernel_candidates, kernel_status, read_snapshot,
+};
 
 fn read(kind: RepositoryKind, rel: &str, suite: &str, arch: &str) -> RepoSnapshot {
     read_snapshot(&ImportSpec {
@@ -79,6 +81,19 @@ fn debian_kernels_from_the_bookworm_indexes() {
     assert!(status.update_available);
     assert!(status.reboot_required_derived && status.reboot_required);
     assert_eq!(status.reboot_required_reported, None);
+
+    // The few packages the server keeps per set answer the same, for any
+    // running kernel.
+    let candidates = kernel_candidates(&installed);
+    assert!(candidates.len() * 50 < installed.len(), "{candidates:?}");
+    for running in ["6.1.0-47-amd64", "6.1.0-50-amd64", "6.1.0-27-amd64", ""] {
+        let none = std::iter::empty::<&Package>;
+        assert_eq!(
+            kernel_status(&candidates, running, "amd64", none(), None),
+            kernel_status(&installed, running, "amd64", none(), None),
+            "{running}"
+        );
+    }
 
     // Rebooted into the new one: no reboot, unless the client says so.
     let status = kernel_status(&installed, "6.1.0-50-amd64", "amd64", &offered, None);

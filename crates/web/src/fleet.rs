@@ -115,6 +115,8 @@ pub struct HostStates {
     pub vulnerable: usize,
     /// `None`: no repository snapshot imported.
     pub security_updates: Option<usize>,
+    /// The client says so or the server derived it (the hosts list's
+    /// `reboot=yes`).
     pub reboot_required: usize,
     /// No report for `stale_days` days.
     pub stale: usize,
@@ -205,7 +207,7 @@ pub async fn host_states(
         {
             *n += 1;
         }
-        if h.reboot_required == Some(true) {
+        if h.must_reboot() {
             states.reboot_required += 1;
         }
         if h.last_seen < stale_before {

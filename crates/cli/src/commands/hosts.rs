@@ -235,11 +235,22 @@ async fn show(ctx: &Context, db: &Arc<dyn Database>, r: &HostRefArgs) -> anyhow:
             if !s.tags.is_empty() {
                 println!("Tags:      {}", escape(&s.tags.join(", ")));
             }
-            let reboot = match s.reboot_required {
-                Some(true) if host.reboot_reasons.is_empty() => "required".to_owned(),
-                Some(true) => format!("required ({})", host.reboot_reasons.join(", ")),
-                Some(false) => "not required".to_owned(),
-                None => "unknown".to_owned(),
+            let mut why = Vec::new();
+            if s.reboot_required == Some(true) {
+                why.push(if host.reboot_reasons.is_empty() {
+                    "the client says so".to_owned()
+                } else {
+                    host.reboot_reasons.join(", ")
+                });
+            }
+            if s.reboot_required_derived == Some(true) {
+                why.push("a newer kernel is installed".to_owned());
+            }
+            let reboot = match (s.reboot_required, s.reboot_required_derived) {
+                _ if !why.is_empty() => format!("required ({})", why.join("; ")),
+                (None, None) => "unknown".to_owned(),
+                (_, None) => "not required by the client; not derived yet".to_owned(),
+                (_, Some(_)) => "not required".to_owned(),
             };
             println!("Reboot:    {}", escape(&reboot));
             println!("First:     {}", format_millis(s.first_seen));

@@ -174,6 +174,7 @@ async fn evaluate(
         last_seen: 0,
         protocol: String::new(),
         reboot_required: None,
+        reboot_required_derived: None,
         package_set_id: 0,
         last_report_id: 0,
     };

@@ -74,9 +74,16 @@ pub struct HostSummary {
     pub last_seen: String,
     /// The protocol of its latest report (`native`, `pakiti5`, ...).
     pub protocol: String,
-    /// Null when the client could not tell.
+    /// What the client said; null when it could not tell.
     #[schema(required = true)]
     pub reboot_required: Option<bool>,
+    /// Derived by the server from the packages: the running kernel is
+    /// older than the newest installed kernel package. Null while unknown
+    /// (hosts stored before this was derived, until the server's
+    /// background pass after its start has reached them). The host must
+    /// reboot when either flag is true.
+    #[schema(required = true)]
+    pub reboot_required_derived: Option<bool>,
 }
 
 /// `GET /api/v1/hosts`: one page.
@@ -211,6 +218,9 @@ pub struct HostDetail {
     pub protocol: String,
     #[schema(required = true)]
     pub reboot_required: Option<bool>,
+    /// See `HostSummary`.
+    #[schema(required = true)]
+    pub reboot_required_derived: Option<bool>,
     pub os_release: OsInfo,
     /// The free-form OS string older clients send.
     pub os_string: String,
@@ -658,6 +668,9 @@ pub struct HostUpdates {
     /// CVEs with a fix that no repository of the host offers yet.
     pub fixes_not_in_repositories: Vec<String>,
     pub kernel: HostKernels,
+    /// The host's apt preferences files that do not parse, each named
+    /// with the reason: their pins are not applied.
+    pub ignored_preferences: Vec<String>,
 }
 
 /// One kernel package.

@@ -171,6 +171,21 @@ impl Database for TestDb {
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         self.store.delete_host(id).await
     }
+    async fn hosts_without_kernel_verdict(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<patchwatch_store::KernelCheck>, StoreError> {
+        self.store
+            .hosts_without_kernel_verdict(after_id, limit)
+            .await
+    }
+    async fn set_kernel_verdicts(
+        &self,
+        verdicts: &[patchwatch_store::KernelVerdict],
+    ) -> Result<u64, StoreError> {
+        self.store.set_kernel_verdicts(verdicts).await
+    }
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError> {
         self.store.package_set(set_id).await
     }

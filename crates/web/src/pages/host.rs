@@ -9,11 +9,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use patchwatch_assess::Finding;
 use patchwatch_auth::Action;
+use patchwatch_reports::Package;
 use patchwatch_server::AppState;
 use patchwatch_store::{
-    HostDetail, PackageChange, PackageView, format_millis, host_history, now_millis,
+    HostDetail, HostSummary, PackageChange, PackageView, format_millis, host_history, now_millis,
 };
-use patchwatch_updates::{HostUpdate, closes};
+use patchwatch_updates::{HostUpdate, closes, ignored_preferences, kernel_status};
 use patchwatch_vulndb::{HostScope, Triage, covered, host_findings};
 
 use crate::page::{Chrome, WebError, render};
@@ -64,7 +65,11 @@ struct HostPage {
     kernel: String,
     arch: String,
     last_report: String,
-    reboot_required: bool,
+    /// Why the host must reboot (see [`reboot_reason`]); `None`: it need
+    /// not.
+    reboot: Option<String>,
+    /// Its apt preferences files that do not parse, each with the reason.
+    ignored_preferences: Vec<String>,
     covered: bool,
     may_triage: bool,
     open: Vec<FindingRow>,
@@ -75,6 +80,35 @@ struct HostPage {
     updates: Vec<UpdateRow>,
     packages: Vec<PackageView>,
     history: Vec<HistoryRow>,
+}
+
+/// Why the host must reboot: "reported by the client", and/or "derived:
+/// running R, newest installed N" (derived here from the packages as the
+/// server does at ingest); `None` when neither says so.
+fn reboot_reason(s: &HostSummary, packages: &[Package]) -> Option<String> {
+    let status = kernel_status(
+        packages,
+        &s.kernel,
+        &s.arch,
+        std::iter::empty(),
+        s.reboot_required,
+    );
+    let derived = status.reboot_required_derived.then(|| {
+        let newest = status
+            .newest_installed
+            .as_ref()
+            .map(|k| format!("{} {}", k.name, k.version))
+            .unwrap_or_default();
+        format!(
+            "derived: running {}, newest installed {newest}",
+            status.running
+        )
+    });
+    match (s.reboot_required == Some(true), derived) {
+        (true, Some(derived)) => Some(format!("reported by the client; {derived}")),
+        (true, None) => Some("reported by the client".to_owned()),
+        (false, derived) => derived,
+    }
 }
 
 fn change_text(c: &PackageChange) -> String {
@@ -173,7 +207,8 @@ pub async fn show(
         kernel: s.kernel.clone(),
         arch: s.arch.clone(),
         last_report: format_millis(s.last_seen),
-        reboot_required: s.reboot_required == Some(true),
+        reboot: reboot_reason(s, &packages),
+        ignored_preferences: ignored_preferences(&host.apt_preferences),
         covered: covered(&loaded, s, &packages),
         may_triage: user.caller.access().allows(Action::Triage, s.site_id),
         open,

@@ -51,7 +51,8 @@ pub struct HostsQuery {
     not_seen_days: Option<String>,
     /// `yes`: only hosts with pending security updates.
     security_updates: Option<String>,
-    /// `yes` / `no`: the client's reboot flag.
+    /// `yes` / `no`: reboot required, as the client says or the server
+    /// derived from the packages.
     reboot: Option<String>,
     sort: Option<String>,
     /// `asc` (default) or `desc`.
@@ -381,7 +382,11 @@ pub struct HostRow {
     pub kernel: String,
     pub packages: i64,
     pub last_seen: String,
+    /// The client says so or the server derived it.
     pub reboot_required: bool,
+    /// Not required as far as known, but the server has not derived it
+    /// yet (a host stored before it did, until its background pass).
+    pub reboot_unknown: bool,
 }
 
 impl From<&HostSummary> for HostRow {
@@ -394,7 +399,8 @@ impl From<&HostSummary> for HostRow {
             kernel: h.kernel.clone(),
             packages: h.packages,
             last_seen: format_millis(h.last_seen),
-            reboot_required: h.reboot_required == Some(true),
+            reboot_required: h.must_reboot(),
+            reboot_unknown: !h.must_reboot() && h.reboot_required_derived.is_none(),
         }
     }
 }

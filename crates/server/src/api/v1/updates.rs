@@ -6,7 +6,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use patchwatch_assess::FindingState;
 use patchwatch_store::HostFilter;
-use patchwatch_updates::{HostUpdate, PackageState, closes, package_counts};
+use patchwatch_updates::{HostUpdate, PackageState, closes, ignored_preferences, package_counts};
 use patchwatch_vulndb::host_findings;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -32,7 +32,8 @@ pub struct UpdatesQuery {
 /// else its OS group's defaults). `repositories` is empty when none
 /// applies: then "no updates" means "unknown". `kernel`: running, newest
 /// installed and newest available kernel, and whether a reboot is
-/// required (derived from them, or the client's flag).
+/// required (derived from them, or the client's flag); the apt
+/// preferences files ignored because they do not parse.
 #[utoipa::path(
     get,
     path = "/hosts/{id}/updates",
@@ -97,6 +98,7 @@ pub async fn host(
         "updates": shown,
         "fixes_not_in_repositories": not_in_repositories,
         "kernel": kernel,
+        "ignored_preferences": ignored_preferences(&host.apt_preferences),
     })))
 }
 

@@ -1,0 +1,135 @@
+//! "Reboot required" as the client says or the server derives it from the
+//! packages (a running kernel older than the newest installed one), on
+//! the real Debian 12 dpkg status: the hosts filter, the dashboard count,
+//! the host page's reason, and the apt preferences files it ignores,
+//! escaped.
+
+mod common;
+
+use common::start;
+use patchwatch_fleet::{Fleet, Image};
+use patchwatch_reports::{AptPreferences, Package, Report};
+use reqwest::StatusCode;
+
+/// A Debian kernel image package, shaped like the status's packages.
+fn kernel_image(template: &Package, abi: &str, version: &str) -> Package {
+    Package {
+        name: format!("linux-image-{abi}-amd64"),
+        epoch: String::new(),
+        version: version.into(),
+        release: String::new(),
+        arch: "amd64".into(),
+        source_name: "linux-signed-amd64".into(),
+        source_version: String::new(),
+        ..template.clone()
+    }
+}
+
+/// The real Debian 12 host with two kernels installed (6.1.0-18 and
+/// 6.1.0-21), running `running`, saying nothing about a reboot.
+fn debian_with_kernels(i: usize, running: &str) -> Report {
+    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
+    fleet.site = "SITE".into();
+    let mut report = fleet.report(i);
+    report.kernel.release = running.into();
+    report.reboot.required = None;
+    let packages = report.packages.as_mut().unwrap();
+    let template = packages[0].clone();
+    packages.push(kernel_image(&template, "6.1.0-18", "6.1.76-1"));
+    packages.push(kernel_image(&template, "6.1.0-21", "6.1.90-1"));
+    report
+}
+
+fn host_links(body: &str) -> Vec<i64> {
+    body.split("<td><a href=\"/hosts/")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// The dashboard's "Reboot required" row: its count and link.
+fn reboot_count(body: &str) -> String {
+    let at = body
+        .find("<th scope=\"row\">Reboot required")
+        .unwrap_or_else(|| panic!("no reboot row in {body}"));
+    let row = &body[at..at + body[at..].find("</tr>").unwrap()];
+    let link = row.find("<a href=\"").expect("a link") + 9;
+    let href = row[link..].split('"').next().unwrap();
+    let n = row[link..].split('>').nth(1).unwrap().split('<').next();
+    format!("{} {href}", n.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_reboot_filters_counts_and_explains() {
+    let s = start().await;
+    let mut outdated = debian_with_kernels(1, "6.1.0-18-amd64");
+    outdated.hostname = "outdated.site.example".into();
+    outdated.apt_preferences = vec![
+        AptPreferences {
+            file: "/etc/apt/preferences.d/<script>alert(1)</script>".into(),
+            content: "Package: openssl\nPin: release a=bookworm\nPin-Priority: high\n".into(),
+        },
+        AptPreferences {
+            file: "/etc/apt/preferences.d/fine".into(),
+            content: "Package: openssl\nPin: release a=bookworm\nPin-Priority: 900\n".into(),
+        },
+    ];
+    let mut current = debian_with_kernels(2, "6.1.0-21-amd64");
+    current.hostname = "current.site.example".into();
+    let outdated = s.report(&s.ingest, &outdated).await;
+    let current = s.report(&s.ingest, &current).await;
+
+    let mut b = s.browser();
+    b.login("site").await;
+    assert_eq!(
+        host_links(&b.get("/hosts?reboot=yes").await.body),
+        [outdated]
+    );
+    assert_eq!(host_links(&b.get("/hosts?reboot=no").await.body), [current]);
+    let dashboard = b.get("/").await;
+    assert_eq!(dashboard.status, StatusCode::OK, "{}", dashboard.body);
+    assert_eq!(reboot_count(&dashboard.body), "1 /hosts?reboot=yes");
+
+    let page = b.get(&format!("/hosts/{outdated}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "6.1.0-18-amd64 x86_64 <strong>reboot required</strong> <span class=\"muted\">(derived: \
+             running 6.1.0-18-amd64, newest installed linux-image-6.1.0-21-amd64 6.1.90-1)</span>"
+        ),
+        "{}",
+        page.body
+    );
+    // The file that does not parse is named, escaped; the other is used.
+    let ignored = "apt preferences ignored (its pins are not applied): ";
+    assert_eq!(page.body.matches(ignored).count(), 1, "{}", page.body);
+    assert!(
+        page.body
+            .contains("/etc/apt/preferences.d/&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Pin-Priority &#34;high&#34; is not a number")
+    );
+    assert!(!page.body.contains("<script>alert"));
+
+    let page = b.get(&format!("/hosts/{current}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("reboot required"), "{}", page.body);
+    assert!(!page.body.contains(ignored));
+
+    // The client saying so is named as such, beside the derived reason.
+    let mut both = debian_with_kernels(1, "6.1.0-18-amd64");
+    both.hostname = "outdated.site.example".into();
+    both.reboot.required = Some(true);
+    s.report(&s.ingest, &both).await;
+    let page = b.get(&format!("/hosts/{outdated}")).await;
+    assert!(
+        page.body
+            .contains("(reported by the client; derived: running 6.1.0-18-amd64, newest installed"),
+        "{}",
+        page.body
+    );
+}
