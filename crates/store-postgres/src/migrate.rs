@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_generation_numbers.sql")),
     (7, include_str!("../migrations/0007_web_sessions.sql")),
     (8, include_str!("../migrations/0008_repositories.sql")),
+    (10, include_str!("../migrations/0010_token_use.sql")),
 ];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of
