@@ -162,10 +162,14 @@ pub enum TokensCommand {
         #[arg(long, conflicts_with = "site")]
         user: Option<String>,
     },
-    /// List tokens (never their secrets).
+    /// List tokens (never their secrets) with their last use (to the
+    /// minute) and state: active, or revoked (when, by whom).
     List,
-    /// Revoke a token by name.
+    /// Revoke a token by name: it never works again and stays listed as
+    /// revoked. Revoking it again changes nothing.
     Revoke { name: String },
+    /// Delete a revoked token, freeing its name.
+    Delete { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,18 +30,71 @@ fn sites_and_tokens() {
             .contains("no site named \"NOPE\"")
     );
     let csv = env.ok(&["tokens", "list", "--csv"]);
-    assert_eq!(csv.lines().next(), Some("NAME,KIND,ACCESS,SCOPE,CREATED"));
-    assert!(csv.contains("reader,api,read,every site,"), "{csv}");
+    assert_eq!(
+        csv.lines().next(),
+        Some("NAME,KIND,ACCESS,SCOPE,CREATED,LAST USED,STATE")
+    );
+    let reader_line = |csv: &str| {
+        csv.lines()
+            .find(|l| l.starts_with("reader,"))
+            .unwrap_or_else(|| panic!("reader in {csv}"))
+            .to_owned()
+    };
+    let line = reader_line(&csv);
+    assert!(line.starts_with("reader,api,read,every site,"), "{line}");
+    assert!(line.ends_with(",never,active"), "{line}");
     assert_eq!(csv.lines().count(), 4);
     assert!(
         !csv.contains("pwi_") && !csv.contains("pwa_"),
         "secrets never listed"
     );
-    env.ok(&["tokens", "revoke", "reader"]);
+    assert!(
+        env.fails(&["tokens", "delete", "reader"])
+            .contains("token \"reader\" is active: revoke it first")
+    );
+    assert!(
+        env.ok(&["tokens", "revoke", "reader"])
+            .contains("Revoked token \"reader\".")
+    );
+    // Revoked, not deleted: still listed, with when (the CLI is nobody).
+    let csv = env.ok(&["tokens", "list", "--csv"]);
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    let line = reader_line(&csv);
+    let state = line.rsplit(',').next().unwrap();
+    assert!(
+        state.starts_with("revoked 20") && state.ends_with('Z'),
+        "{line}"
+    );
+    let json = env.json(&["tokens", "list"]);
+    let reader = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "reader")
+        .unwrap();
+    assert_eq!(reader["last_used_at"], serde_json::Value::Null);
+    assert!(reader["revoked_at"].is_string(), "{reader}");
+    assert_eq!(reader["revoked_by"], serde_json::Value::Null);
+    assert!(
+        env.ok(&["tokens", "revoke", "reader"])
+            .contains("Token \"reader\" was already revoked.")
+    );
+    assert_eq!(reader_line(&env.ok(&["tokens", "list", "--csv"])), line);
+    assert!(
+        env.fails(&["tokens", "add", "reader"])
+            .contains("a token named \"reader\" already exists")
+    );
+    env.ok(&["tokens", "delete", "reader"]);
+    assert!(!env.ok(&["tokens", "list"]).contains("reader"));
     assert!(
         env.fails(&["tokens", "revoke", "reader"])
             .contains("no token named \"reader\"")
     );
+    assert!(
+        env.fails(&["tokens", "delete", "reader"])
+            .contains("no token named \"reader\"")
+    );
+    env.ok(&["tokens", "add", "reader"]);
 }
 
 #[test]

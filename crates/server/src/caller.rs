@@ -95,7 +95,7 @@ pub async fn single_sign_on(
 }
 
 async fn from_token(state: &AppState, headers: &HeaderMap) -> Result<Identity, ApiError> {
-    let token = auth::require(headers, &state.tokens, state.db.as_ref(), TokenKind::Api).await?;
+    let token = auth::require(headers, &state.tokens, &state.db, TokenKind::Api).await?;
     let (access, scope) = token
         .api_scope()
         .ok_or_else(|| ApiError::forbidden(format!("token {:?} has no API access", token.name)))?;

@@ -141,7 +141,7 @@ pub async fn ingest_token(state: &AppState, secret: &str) -> Result<TokenRecord,
     let value = HeaderValue::from_str(&format!("Bearer {secret}"))
         .map_err(|_| ApiError::unauthorized("unknown or revoked token"))?;
     bearer.insert(header::AUTHORIZATION, value);
-    auth::require(&bearer, &state.tokens, state.db.as_ref(), TokenKind::Ingest).await
+    auth::require(&bearer, &state.tokens, &state.db, TokenKind::Ingest).await
 }
 
 /// The site a report goes to: the one its credentials pin (a report naming

@@ -42,7 +42,13 @@ impl Database for Down {
     async fn token_by_hash(&self, _: &str) -> Result<Option<TokenRecord>, StoreError> {
         down()
     }
-    async fn revoke_token(&self, _: &str) -> Result<bool, StoreError> {
+    async fn revoke_token(&self, _: &str, _: Option<i64>) -> Result<Revocation, StoreError> {
+        down()
+    }
+    async fn delete_token(&self, _: &str) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn record_token_use(&self, _: i64, _: Millis) -> Result<bool, StoreError> {
         down()
     }
     async fn ingest(&self, _: IngestRequest) -> Result<IngestOutcome, StoreError> {

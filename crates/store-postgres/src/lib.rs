@@ -21,6 +21,7 @@ pub use migrate::latest_schema_version;
 mod read;
 mod repos;
 mod sessions;
+mod tokens;
 mod triage;
 mod users;
 
@@ -32,8 +33,8 @@ use patchwatch_reports::Package;
 use patchwatch_store::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use patchwatch_store::{
     Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
-    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
-    StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
+    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Revocation,
+    Site, StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
 use patchwatch_store::{KernelCheck, KernelVerdict};
 use patchwatch_store::{Millis, NewSession, Session};
@@ -172,14 +173,20 @@ impl Database for PostgresStore {
             .pop())
     }
 
-    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("DELETE FROM tokens WHERE name = $1")
-            .await
-            .map_err(pg_error)?;
-        let n = client.execute(&stmt, &[&name]).await.map_err(pg_error)?;
-        Ok(n > 0)
+    async fn revoke_token(
+        &self,
+        name: &str,
+        revoked_by: Option<i64>,
+    ) -> Result<Revocation, StoreError> {
+        tokens::revoke(&self.client().await?, name, revoked_by).await
+    }
+
+    async fn delete_token(&self, name: &str) -> Result<bool, StoreError> {
+        tokens::delete(&self.client().await?, name).await
+    }
+
+    async fn record_token_use(&self, id: i64, at: Millis) -> Result<bool, StoreError> {
+        tokens::record_use(&self.client().await?, id, at).await
     }
 
     async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError> {

@@ -28,13 +28,14 @@ pub(crate) async fn sites(c: &ClientWrapper, name: Option<&str>) -> Result<Vec<S
     rows.iter().map(|r| rows::site(&PgColumns(r))).collect()
 }
 
+/// Every token, or the active one with `hash`.
 pub(crate) async fn tokens(
     c: &ClientWrapper,
     hash: Option<&str>,
 ) -> Result<Vec<TokenRecord>, StoreError> {
     let stmt = c
         .prepare_cached(&format!(
-            "{} WHERE $1::text IS NULL OR t.hash = $1 ORDER BY t.name",
+            "{} WHERE $1::text IS NULL OR (t.hash = $1 AND t.revoked_at IS NULL) ORDER BY t.name",
             rows::TOKEN_COLUMNS
         ))
         .await

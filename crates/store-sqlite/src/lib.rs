@@ -12,6 +12,7 @@ pub use migrate::{applied_schema_versions, schema_versions};
 mod read;
 mod repos;
 mod sessions;
+mod tokens;
 mod triage;
 mod users;
 mod writer;
@@ -25,8 +26,8 @@ use patchwatch_reports::Package;
 use patchwatch_store::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use patchwatch_store::{
     Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
-    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Site,
-    StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
+    IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Revocation,
+    Site, StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
 use patchwatch_store::{KernelCheck, KernelVerdict};
 use patchwatch_store::{Millis, NewSession, Session};
@@ -202,14 +203,27 @@ impl Database for SqliteStore {
             .await
     }
 
-    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+    async fn revoke_token(
+        &self,
+        name: &str,
+        revoked_by: Option<i64>,
+    ) -> Result<Revocation, StoreError> {
         let name = name.to_owned();
         self.writer
-            .write(move |c, _| {
-                c.execute("DELETE FROM tokens WHERE name = ?1", [&name])
-                    .map(|n| n > 0)
-                    .map_err(sql_error)
-            })
+            .write(move |c, _| tokens::revoke(c, &name, revoked_by))
+            .await
+    }
+
+    async fn delete_token(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c, _| tokens::delete(c, &name))
+            .await
+    }
+
+    async fn record_token_use(&self, id: i64, at: Millis) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |c, _| tokens::record_use(c, id, at))
             .await
     }
 

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_web_sessions.sql")),
     (8, include_str!("../migrations/0008_repositories.sql")),
     (9, include_str!("../migrations/0009_host_list_indexes.sql")),
+    (10, include_str!("../migrations/0010_token_use.sql")),
     (11, include_str!("../migrations/0011_kernel_outdated.sql")),
 ];
 

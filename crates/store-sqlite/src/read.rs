@@ -32,10 +32,11 @@ fn site_query(c: &Connection, name: Option<&str>) -> Result<Vec<Site>, StoreErro
     crate::collect_rows(&mut stmt, [name], rows::site)
 }
 
+/// Every token, or the active one with `hash`.
 pub(crate) fn tokens(c: &Connection, hash: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
     let mut stmt = c
         .prepare_cached(&format!(
-            "{} WHERE ?1 IS NULL OR t.hash = ?1 ORDER BY t.name",
+            "{} WHERE ?1 IS NULL OR (t.hash = ?1 AND t.revoked_at IS NULL) ORDER BY t.name",
             rows::TOKEN_COLUMNS
         ))
         .map_err(sql_error)?;

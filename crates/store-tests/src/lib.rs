@@ -13,7 +13,7 @@ use patchwatch_fleet::{Fleet, Image};
 use patchwatch_reports::{OsRelease, Package, Report, os};
 use patchwatch_store::{
     Database, FeedKind, HostFilter, ImportOutcome, IngestOutcome, IngestRequest, NewFeed, NewToken,
-    PackageDiff, RepeatRequest, StoreError, TokenKind, token,
+    PackageDiff, RepeatRequest, Revocation, StoreError, TokenKind, token,
 };
 
 pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
@@ -26,6 +26,7 @@ mod kernel_verdicts;
 mod report_changes;
 mod repos;
 mod sessions;
+mod tokens;
 mod users;
 
 pub use host_list::host_list_pages_sorts_and_counts;
@@ -34,6 +35,7 @@ pub use kernel_verdicts::kernel_verdicts_stored_and_filtered;
 pub use report_changes::report_changes_over_time;
 pub use repos::{repo_snapshots_switch_atomically, repositories_add_list_enable_remove};
 pub use sessions::web_sessions;
+pub use tokens::token_use_and_revocation;
 pub use users::{scoped_tokens_and_host_scope, users_groups_and_grants};
 
 pub type Db = Arc<dyn Database>;
@@ -54,7 +56,7 @@ macro_rules! conformance_tests {
             repositories_add_list_enable_remove, repo_snapshots_switch_atomically,
             report_changes_over_time,
             host_sorting_and_activity_filters, host_list_pages_sorts_and_counts,
-            host_details_in_bulk, kernel_verdicts_stored_and_filtered);
+            host_details_in_bulk, kernel_verdicts_stored_and_filtered, token_use_and_revocation);
     };
     (@each $open:path, $($name:ident),*) => {
         $(
@@ -123,9 +125,20 @@ pub async fn sites_and_tokens(db: Db) {
     let api = NewToken::generate("reader", TokenKind::Api, None);
     db.add_token(&api).await.unwrap();
     assert_eq!(db.tokens().await.unwrap().len(), 2);
-    assert!(db.revoke_token("reader").await.unwrap());
-    assert!(!db.revoke_token("reader").await.unwrap());
+    assert_eq!(
+        db.revoke_token("reader", None).await.unwrap(),
+        Revocation::Revoked
+    );
+    assert_eq!(
+        db.revoke_token("reader", None).await.unwrap(),
+        Revocation::AlreadyRevoked
+    );
     assert!(db.token_by_hash(&api.hash).await.unwrap().is_none());
+    assert_eq!(
+        db.tokens().await.unwrap().len(),
+        2,
+        "a revoked token stays listed"
+    );
     let sites = db.sites().await.unwrap();
     assert_eq!(sites.len(), 1);
     assert_eq!(db.site("CESNET").await.unwrap().unwrap().id, site.id);

@@ -13,7 +13,7 @@ use crate::records::{
 };
 use crate::repos::{NewRepository, RepoImportOutcome, Repository};
 use crate::sessions::{NewSession, Session};
-use crate::token::NewToken;
+use crate::token::{NewToken, Revocation};
 use crate::triage::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use crate::users::{NewGrant, NewUser, SiteGroup, User, UserGrant};
 
@@ -112,9 +112,25 @@ pub trait Database: Send + Sync + 'static {
     async fn site(&self, name: &str) -> Result<Option<Site>, StoreError>;
 
     async fn add_token(&self, token: &NewToken) -> Result<TokenRecord, StoreError>;
+    /// Every token, revoked ones included, by name.
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// The active token with this hash: a revoked token is not found, so
+    /// it is refused exactly as an unknown one.
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
-    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+    /// Marks a token revoked, keeping its row (listed as revoked, with
+    /// when and by whom: `revoked_by` is a user id, `None` for the command
+    /// line). Revoking again changes nothing.
+    async fn revoke_token(
+        &self,
+        name: &str,
+        revoked_by: Option<i64>,
+    ) -> Result<Revocation, StoreError>;
+    /// Deletes a token, active or revoked; false when absent.
+    async fn delete_token(&self, name: &str) -> Result<bool, StoreError>;
+    /// Records that the active token `id` authenticated a request `at`,
+    /// unless a use within [`crate::token::USE_RECORDED_EVERY_MS`] before
+    /// is recorded already; true when written.
+    async fn record_token_use(&self, id: i64, at: Millis) -> Result<bool, StoreError>;
 
     /// Stores a report; returns once it is durably committed.
     async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError>;

@@ -44,7 +44,7 @@ pub use repos::{
     SNAPSHOTS_KEPT, validate_repository,
 };
 pub use sessions::{NewSession, Session};
-pub use token::{NewToken, TokenKind};
+pub use token::{NewToken, Revocation, TokenKind};
 pub use triage::{
     CveTag, DEFAULT_TAGS, Exception, NewAssignment, NewException, TagAssignment, canonical_cve,
     parse_cve_id, parse_expiry, validate_tag_name,

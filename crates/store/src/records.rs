@@ -11,6 +11,13 @@ fn rfc3339<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_millis(*ms))
 }
 
+fn opt_rfc3339<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&format_millis(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
 fn os_text<S: Serializer>(os: &OsRelease, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(os)
 }
@@ -121,6 +128,23 @@ pub struct TokenRecord {
     pub group_id: Option<i64>,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: Millis,
+    /// When it last authenticated a request, to the minute
+    /// ([`crate::token::USE_RECORDED_EVERY_MS`]); `None`: never.
+    #[serde(serialize_with = "opt_rfc3339")]
+    pub last_used_at: Option<Millis>,
+    /// When it was revoked; `None`: active. A revoked token stays listed
+    /// and never authenticates again.
+    #[serde(serialize_with = "opt_rfc3339")]
+    pub revoked_at: Option<Millis>,
+    /// The user who revoked it; `None` when the command line did, or that
+    /// user has been deleted since.
+    pub revoked_by: Option<String>,
+}
+
+impl TokenRecord {
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
 }
 
 /// What storing one report did.

@@ -102,9 +102,10 @@ pub fn site(r: &dyn Columns) -> Result<Site, StoreError> {
 /// The token query both backends run, each adding its own `WHERE`.
 pub const TOKEN_COLUMNS: &str =
     "SELECT t.id, t.name, t.kind, t.site_id, s.name, t.created_at, t.access, t.user_id, u.name,
-        t.group_id, g.name
+        t.group_id, g.name, t.last_used_at, t.revoked_at, r.name
      FROM tokens t LEFT JOIN sites s ON s.id = t.site_id
-     LEFT JOIN users u ON u.id = t.user_id LEFT JOIN site_groups g ON g.id = t.group_id";
+     LEFT JOIN users u ON u.id = t.user_id LEFT JOIN site_groups g ON g.id = t.group_id
+     LEFT JOIN users r ON r.id = t.revoked_by";
 
 /// A token from [`TOKEN_COLUMNS`].
 pub fn token(r: &dyn Columns) -> Result<TokenRecord, StoreError> {
@@ -129,6 +130,9 @@ pub fn token(r: &dyn Columns) -> Result<TokenRecord, StoreError> {
         user: r.opt_text(8)?,
         group_id: r.opt_int(9)?,
         group: r.opt_text(10)?,
+        last_used_at: r.opt_int(11)?,
+        revoked_at: r.opt_int(12)?,
+        revoked_by: r.opt_text(13)?,
     })
 }
 

@@ -9,6 +9,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::Millis;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {
@@ -97,6 +99,23 @@ impl NewToken {
         }
         token
     }
+}
+
+/// A token's last use is recorded at most this often: often enough to tell
+/// a live token from a forgotten one, rarely enough that a busy ingest
+/// token costs one write a minute, not one a request.
+pub const USE_RECORDED_EVERY_MS: Millis = 60_000;
+
+/// What [`crate::Database::revoke_token`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// Revoked now.
+    Revoked,
+    /// It already was: the first revocation's time and author are kept
+    /// (a revoked token is never active again).
+    AlreadyRevoked,
+    /// No token has that name.
+    NotFound,
 }
 
 pub fn hash(secret: &str) -> String {

@@ -80,6 +80,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/tokens/{name}/revoke",
             post(pages::admin::revoke_token),
         )
+        .route(
+            "/admin/tokens/{name}/delete",
+            post(pages::admin::delete_token),
+        )
         .route(page::STYLE_ROUTE, get(page::stylesheet))
         .layer(axum::middleware::from_fn(session::same_origin_posts))
         .layer(axum::middleware::from_fn(page::security_headers))

@@ -475,18 +475,7 @@ async fn admin_manages_users_roles_and_tokens() {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let revoked = b
-        .post("/admin/tokens/monitoring/revoke", &[("csrf", &csrf)])
-        .await;
-    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
-    assert!(
-        !s.db
-            .tokens()
-            .await
-            .unwrap()
-            .iter()
-            .any(|t| t.name == "monitoring")
-    );
+    tokens_show_last_use_and_revocation(&s, &mut b, &csrf, &secret).await;
 
     // CSRF: a missing or wrong token changes nothing.
     let r = b.post("/admin/users/carol/remove", &[]).await;
@@ -513,4 +502,130 @@ async fn admin_manages_users_roles_and_tokens() {
         .await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     assert!(s.db.user("carol").await.unwrap().is_none());
+}
+
+/// The API token `monitoring` (secret `secret`) has just been used; a
+/// second token was never used. Revoking keeps the row, listed as revoked
+/// by the admin, and the secret stops working at once.
+async fn tokens_show_last_use_and_revocation(
+    s: &Running,
+    b: &mut common::Browser,
+    csrf: &str,
+    secret: &str,
+) {
+    let spare = b
+        .post(
+            "/admin/tokens",
+            &[
+                ("csrf", csrf),
+                ("name", "spare"),
+                ("access", "read"),
+                ("scope", "everywhere"),
+            ],
+        )
+        .await;
+    assert_eq!(spare.status, StatusCode::OK, "{}", spare.body);
+    // The use is recorded in the background.
+    let mut used = None;
+    for _ in 0..100 {
+        let tokens = s.db.tokens().await.unwrap();
+        used = tokens
+            .iter()
+            .find(|t| t.name == "monitoring")
+            .and_then(|t| t.last_used_at);
+        if used.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let used = patchwatch_store::format_millis(used.expect("last use recorded"));
+    let row = |body: &str, name: &str| {
+        body.split("<tr>")
+            .find(|r| r.starts_with(&format!("<td>{name}</td>")))
+            .unwrap_or_else(|| panic!("no row for {name} in {body}"))
+            .to_owned()
+    };
+    let listed = b.get("/admin/tokens").await;
+    assert!(listed.body.contains("<th scope=\"col\">Last used</th>"));
+    let monitoring = row(&listed.body, "monitoring");
+    assert!(
+        monitoring.contains(&format!("<td>{used}</td><td>active</td>")),
+        "{monitoring}"
+    );
+    assert!(monitoring.contains("/admin/tokens/monitoring/revoke"));
+    let never = row(&listed.body, "spare");
+    assert!(never.contains("<td>never</td><td>active</td>"), "{never}");
+    // Only a revoked token may be deleted.
+    let r = b
+        .post("/admin/tokens/spare/delete", &[("csrf", csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("revoke it before deleting it"),
+        "{}",
+        r.body
+    );
+
+    let revoked = b
+        .post("/admin/tokens/monitoring/revoke", &[("csrf", csrf)])
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    // Refused at once (this server forgot its cached lookup), exactly as
+    // an unknown token is.
+    let api = |token: String| async move {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v1/hosts", s.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let refused = api(secret.to_owned()).await;
+    assert_eq!(refused.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused, api("pwa_unknown".into()).await);
+
+    let listed = b.get("/admin/tokens").await;
+    let monitoring = row(&listed.body, "monitoring");
+    let record = s.db.tokens().await.unwrap();
+    let record = record.iter().find(|t| t.name == "monitoring").unwrap();
+    let revoked_at = patchwatch_store::format_millis(record.revoked_at.expect("kept, revoked"));
+    assert!(
+        monitoring.contains(&format!(
+            "<td>{used}</td><td>revoked at {revoked_at} by admin</td>"
+        )),
+        "{monitoring}"
+    );
+    assert!(
+        !monitoring.contains("/revoke\""),
+        "no revoke button: {monitoring}"
+    );
+    assert!(monitoring.contains("/admin/tokens/monitoring/delete"));
+    // Revoking again changes nothing.
+    let again = b
+        .post("/admin/tokens/monitoring/revoke", &[("csrf", csrf)])
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        row(&b.get("/admin/tokens").await.body, "monitoring"),
+        monitoring
+    );
+    assert_eq!(refused, api(secret.to_owned()).await);
+
+    let deleted = b
+        .post("/admin/tokens/monitoring/delete", &[("csrf", csrf)])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(
+        !s.db
+            .tokens()
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.name == "monitoring")
+    );
+    let missing = b
+        .post("/admin/tokens/monitoring/revoke", &[("csrf", csrf)])
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
 use patchwatch_auth::{TokenAccess, TokenScope};
-use patchwatch_store::{NewToken, StoreError, TokenKind, TokenRecord};
+use patchwatch_store::{NewToken, Revocation, StoreError, TokenKind, TokenRecord};
 
 use super::Context;
 use crate::cli::{SitesCommand, TokensCommand};
@@ -135,8 +135,16 @@ pub async fn tokens(ctx: Context, cmd: TokensCommand) -> anyhow::Result<ExitCode
             if ctx.format == Format::Json {
                 print_json(&tokens)?;
             } else {
-                let mut t = Table::new(vec!["NAME", "KIND", "ACCESS", "SCOPE", "CREATED"])
-                    .when_empty("no tokens");
+                let mut t = Table::new(vec![
+                    "NAME",
+                    "KIND",
+                    "ACCESS",
+                    "SCOPE",
+                    "CREATED",
+                    "LAST USED",
+                    "STATE",
+                ])
+                .when_empty("no tokens");
                 for tok in tokens {
                     t.row(vec![
                         tok.name.clone(),
@@ -144,19 +152,45 @@ pub async fn tokens(ctx: Context, cmd: TokensCommand) -> anyhow::Result<ExitCode
                         tok.access.map(|a| a.to_string()).unwrap_or_default(),
                         token_scope(&tok),
                         timestamp(tok.created_at),
+                        tok.last_used_at.map_or_else(|| "never".into(), timestamp),
+                        token_state(&tok),
                     ]);
                 }
                 t.print(ctx.format)?;
             }
         }
-        TokensCommand::Revoke { name } => {
-            if !db.revoke_token(&name).await? {
-                bail!("no token named {name:?}");
+        // The command line is the local administrator: no user revokes.
+        TokensCommand::Revoke { name } => match db.revoke_token(&name, None).await? {
+            Revocation::Revoked => println!("Revoked token {name:?}."),
+            Revocation::AlreadyRevoked => println!("Token {name:?} was already revoked."),
+            Revocation::NotFound => bail!("no token named {name:?}"),
+        },
+        TokensCommand::Delete { name } => {
+            let token = db.tokens().await?.into_iter().find(|t| t.name == name);
+            match token {
+                None => bail!("no token named {name:?}"),
+                Some(t) if !t.is_revoked() => bail!(
+                    "token {name:?} is active: revoke it first (`patchwatch tokens revoke {name}`)"
+                ),
+                Some(_) => {
+                    if !db.delete_token(&name).await? {
+                        bail!("no token named {name:?}");
+                    }
+                    println!("Deleted token {name:?}.");
+                }
             }
-            println!("Revoked token {name:?}.");
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `active`, or `revoked TIME` with ` by USER` when a user revoked it.
+fn token_state(t: &TokenRecord) -> String {
+    match (t.revoked_at, &t.revoked_by) {
+        (None, _) => "active".to_owned(),
+        (Some(at), Some(by)) => format!("revoked {} by {by}", timestamp(at)),
+        (Some(at), None) => format!("revoked {}", timestamp(at)),
+    }
 }
 
 /// Where a token applies, for people: `site X`, `group G`, `user U`,

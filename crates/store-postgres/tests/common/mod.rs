@@ -10,7 +10,8 @@ use patchwatch_reports::Package;
 use patchwatch_store::{
     CveTag, Database, Exception, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome,
     IngestOutcome, IngestRequest, NewAssignment, NewException, NewFeed, NewToken, Page, PruneStats,
-    RepeatRequest, ReportRecord, Site, StoreError, SyncState, TagAssignment, TokenRecord,
+    RepeatRequest, ReportRecord, Revocation, Site, StoreError, SyncState, TagAssignment,
+    TokenRecord,
 };
 use patchwatch_store::{Millis, NewSession, Session};
 use patchwatch_store::{NewGrant, NewUser, SiteGroup, User, UserGrant};
@@ -147,8 +148,18 @@ impl Database for TestDb {
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         self.store.token_by_hash(hash).await
     }
-    async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
-        self.store.revoke_token(name).await
+    async fn revoke_token(
+        &self,
+        name: &str,
+        revoked_by: Option<i64>,
+    ) -> Result<Revocation, StoreError> {
+        self.store.revoke_token(name, revoked_by).await
+    }
+    async fn delete_token(&self, name: &str) -> Result<bool, StoreError> {
+        self.store.delete_token(name).await
+    }
+    async fn record_token_use(&self, id: i64, at: Millis) -> Result<bool, StoreError> {
+        self.store.record_token_use(id, at).await
     }
     async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome, StoreError> {
         self.store.ingest(request).await

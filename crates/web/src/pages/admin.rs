@@ -1,6 +1,8 @@
 //! The administrators' pages: `/admin/users` (local users, their roles)
-//! and `/admin/tokens` (API tokens: created, listed, revoked; a secret is
-//! shown once, in the answer to the form that created it). They need the
+//! and `/admin/tokens` (tokens: created, listed with their last use,
+//! revoked (kept, listed as revoked with when and by whom), revoked ones
+//! deleted; a secret is shown once, in the answer to the form that
+//! created it). They need the
 //! admin role (a 403 page for everyone else, as the API answers), call
 //! the same store and `patchwatch_auth` functions as the CLI's `users`
 //! and `tokens` commands, and log every change with its actor.
@@ -10,11 +12,11 @@ use axum::Form;
 use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use patchwatch_auth::{Action, Role, TokenAccess, TokenScope, password};
+use patchwatch_auth::{Action, Principal, Role, TokenAccess, TokenScope, password};
 use patchwatch_server::AppState;
 use patchwatch_store::users::ORIGIN_LOCAL;
 use patchwatch_store::{
-    NewGrant, NewToken, NewUser, StoreError, TokenRecord, UserGrant, format_millis,
+    NewGrant, NewToken, NewUser, Revocation, StoreError, TokenRecord, UserGrant, format_millis,
 };
 use serde::Deserialize;
 
@@ -235,6 +237,11 @@ pub struct TokenRow {
     pub access: String,
     pub scope: String,
     pub created: String,
+    /// To the minute; `never` when it has not authenticated anything yet.
+    pub last_used: String,
+    /// `active`, or `revoked at TIME` with ` by USER` when a user did it.
+    pub state: String,
+    pub revoked: bool,
 }
 
 impl From<&TokenRecord> for TokenRow {
@@ -251,6 +258,16 @@ impl From<&TokenRecord> for TokenRow {
                 (None, None, None) => "every site".to_owned(),
             },
             created: format_millis(t.created_at),
+            last_used: t
+                .last_used_at
+                .map(format_millis)
+                .unwrap_or_else(|| "never".into()),
+            state: match (t.revoked_at, &t.revoked_by) {
+                (None, _) => "active".into(),
+                (Some(at), Some(by)) => format!("revoked at {} by {by}", format_millis(at)),
+                (Some(at), None) => format!("revoked at {}", format_millis(at)),
+            },
+            revoked: t.is_revoked(),
         }
     }
 }
@@ -380,7 +397,8 @@ pub async fn create_token(
     .await
 }
 
-/// `POST /admin/tokens/{name}/revoke`
+/// `POST /admin/tokens/{name}/revoke`: the token stays listed, revoked by
+/// this user; it can't be made active again.
 pub async fn revoke_token(
     State(state): State<AppState>,
     user: WebUser,
@@ -390,9 +408,50 @@ pub async fn revoke_token(
     let name = path(name)?;
     user.check_csrf(&form(f)?.csrf)?;
     admin(&user)?;
-    if !state.db.revoke_token(&name).await? {
+    let by = match &user.caller.0.principal {
+        Principal::User { id, .. } => Some(*id),
+        _ => None,
+    };
+    match state.db.revoke_token(&name, by).await? {
+        Revocation::Revoked => {
+            state.tokens.forget(&name);
+            tracing::info!(actor = %user.name, token = %name, "web: token revoked");
+        }
+        // Already done (a second tab, a double click): the list says so.
+        Revocation::AlreadyRevoked => {}
+        Revocation::NotFound => {
+            return Err(StoreError::NotFound(format!("token {name:?}")).into());
+        }
+    }
+    Ok(Redirect::to("/admin/tokens").into_response())
+}
+
+/// `POST /admin/tokens/{name}/delete`: only a revoked token, so no token
+/// stops working without its revocation having been listed.
+pub async fn delete_token(
+    State(state): State<AppState>,
+    user: WebUser,
+    name: Result<Path<String>, PathRejection>,
+    f: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let name = path(name)?;
+    user.check_csrf(&form(f)?.csrf)?;
+    admin(&user)?;
+    let token = state
+        .db
+        .tokens()
+        .await?
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| StoreError::NotFound(format!("token {name:?}")))?;
+    if !token.is_revoked() {
+        return Err(WebError::bad_request(format!(
+            "token {name:?} is active: revoke it before deleting it"
+        )));
+    }
+    if !state.db.delete_token(&name).await? {
         return Err(StoreError::NotFound(format!("token {name:?}")).into());
     }
-    tracing::info!(actor = %user.name, token = %name, "web: token revoked");
+    tracing::info!(actor = %user.name, token = %name, "web: revoked token deleted");
     Ok(Redirect::to("/admin/tokens").into_response())
 }

@@ -47,13 +47,7 @@ pub async fn post_report(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let token = auth::require(
-        &headers,
-        &state.tokens,
-        state.db.as_ref(),
-        TokenKind::Ingest,
-    )
-    .await?;
+    let token = auth::require(&headers, &state.tokens, &state.db, TokenKind::Ingest).await?;
     let site_id = token
         .site_id
         .ok_or_else(|| ApiError::forbidden("this ingest token has no site"))?;
