@@ -87,9 +87,11 @@ pub struct SnapshotCache {
     /// A background read is under way.
     revalidating: AtomicBool,
     pub(crate) exposure: ExposureCache,
-    /// Whether a feed covers each OS, for one loaded index.
-    coverage: std::sync::Mutex<Option<(Arc<LoadedIndex>, HashMap<OsRelease, bool>)>>,
+    coverage: std::sync::Mutex<Option<KeptCoverage>>,
 }
+
+/// Whether a feed covers each OS, for one loaded index.
+type KeptCoverage = (Arc<LoadedIndex>, HashMap<OsRelease, bool>);
 
 /// Midnight UTC of the day `at` falls in.
 pub fn day_start(at: Millis) -> Millis {
