@@ -7,7 +7,7 @@
 //! the background shortly after they arrive (see [`assess_on_arrival`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use patchwatch_assess::OsGroups;
@@ -35,6 +35,8 @@ struct Current {
     oval_key: Key,
     loaded: Arc<LoadedIndex>,
     fleet: FleetAssessment,
+    /// Bumped whenever `fleet` changes (see [`VulnIndex::generation`]).
+    generation: u64,
 }
 
 /// Reports waiting for the background assessor, at most.
@@ -50,6 +52,8 @@ pub struct VulnIndex {
     /// What `status` answers, written whenever the assessment changes, so
     /// that asking never waits for an update in progress.
     snapshot: std::sync::Mutex<Status>,
+    /// The kept assessment's generation as last recorded.
+    generation: AtomicU64,
 }
 
 impl VulnIndex {
@@ -107,21 +111,63 @@ impl VulnIndex {
         keys: &[(Arrival, String)],
         triage: &Triage,
     ) -> Result<OpenCves, ApiError> {
+        Ok(self.open_cves_with_generation(db, keys, triage).await?.0)
+    }
+
+    /// [`VulnIndex::open_cves`] and the generation of the kept assessment
+    /// the answer comes from, read together: an answer stays valid for
+    /// as long as [`VulnIndex::generation`] returns that number (and the
+    /// triage is the same).
+    pub async fn open_cves_with_generation(
+        &self,
+        db: &dyn Database,
+        keys: &[(Arrival, String)],
+        triage: &Triage,
+    ) -> Result<(OpenCves, u64), ApiError> {
         let mut guard = self.current.lock().await;
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_mut().expect("refreshed");
         if !has_feeds(current) {
-            return Ok(OpenCves {
+            self.record(current);
+            let none = OpenCves {
                 names: Vec::new(),
                 per_key: vec![Vec::new(); keys.len()],
-            });
+            };
+            return Ok((none, current.generation));
         }
-        current
+        let stats = current
             .fleet
             .assess_arrivals(db, &current.loaded, keys.iter().map(|(a, _)| a.clone()))
             .await?;
+        if stats.assessed > 0 {
+            current.generation += 1;
+        }
         self.record(current);
-        Ok(current.fleet.open_cves(keys, triage, &self.groups))
+        let open = current.fleet.open_cves(keys, triage, &self.groups);
+        Ok((open, current.generation))
+    }
+
+    /// A number that changes whenever the kept assessment does: a feed
+    /// change (re-assessed or invalidated), new keys assessed (reports
+    /// arriving, catching up, historic sets). Anything derived from the
+    /// assessment may be kept while it stays the same. As of the last
+    /// call that brought the index up to date ([`VulnIndex::current`]
+    /// does); never waits for an update in progress.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// [`VulnIndex::generation`] after noticing a feed change (one small
+    /// query), unless an update is under way: then the generation from
+    /// before it, without waiting (the update bumps it when it ends).
+    pub async fn refreshed_generation(&self, db: &dyn Database) -> Result<u64, ApiError> {
+        let Ok(mut guard) = self.current.try_lock() else {
+            return Ok(self.generation());
+        };
+        refresh(&mut guard, db, &self.groups).await?;
+        let current = guard.as_ref().expect("refreshed");
+        self.record(current);
+        Ok(current.generation)
     }
 
     /// The admin's OS groups, as the index applies them.
@@ -232,6 +278,7 @@ impl VulnIndex {
             updated_at: current.last.map(|(at, _)| format_millis(at)),
             last_update: current.last.map(|(_, s)| s),
         };
+        self.generation.store(current.generation, Ordering::Release);
     }
 
     /// Tells the background assessor a report was stored.
@@ -265,6 +312,9 @@ impl VulnIndex {
             .fleet
             .assess_arrivals(db, &current.loaded, arrivals)
             .await?;
+        if stats.assessed > 0 {
+            current.generation += 1;
+        }
         current.last = Some((now_millis(), stats));
         self.record(current);
         Ok(stats)
@@ -284,6 +334,9 @@ async fn catch_up(
         return Ok(UpdateStats::default());
     }
     let stats = current.fleet.catch_up(db, &current.loaded, hosts).await?;
+    if stats.assessed > 0 {
+        current.generation += 1;
+    }
     current.last = Some((now_millis(), stats));
     Ok(stats)
 }
@@ -351,9 +404,9 @@ async fn refresh(
     let mut loaded = loaded;
     loaded.index.set_os_groups(groups.clone());
     let loaded = Arc::new(loaded);
-    let (mut fleet, mut last) = current
+    let (mut fleet, mut last, generation) = current
         .take()
-        .map_or_else(Default::default, |c| (c.fleet, c.last));
+        .map_or_else(Default::default, |c| (c.fleet, c.last, c.generation));
     if let (Some(previous), Some(changed), false) = (previous, changes, oval_changed) {
         // Names the changed advisories give now, and (looked up by id in
         // the previous index) gave before: only those packages are matched
@@ -389,6 +442,8 @@ async fn refresh(
         oval_key,
         loaded,
         fleet,
+        // Re-assessed or invalidated: either way, changed.
+        generation: generation + 1,
     });
     Ok(())
 }

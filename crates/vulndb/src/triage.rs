@@ -73,8 +73,10 @@ pub fn host_groups(groups: &OsGroups, os: &OsRelease) -> Vec<String> {
 }
 
 /// Tags, assignments and the exceptions active at one moment, indexed
-/// for classifying many findings.
-#[derive(Debug, Clone, Default)]
+/// for classifying many findings. Equal when loaded from the same tags,
+/// assignments and active exceptions (what a cache of classified findings
+/// is keyed on).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Triage {
     /// Enabled tag names assigned to each CVE, sorted.
     by_cve: HashMap<String, Vec<String>>,

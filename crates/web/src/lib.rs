@@ -10,10 +10,12 @@
 //!   headers and the stylesheet;
 //! - [`pages`]: one module per page;
 //! - [`fleet`]: the dashboard's counts and trends over a shared snapshot;
+//! - [`exposure`]: the snapshot's exposure, kept between requests;
 //! - [`chart`]: SVG line charts.
 #![forbid(unsafe_code)]
 
 pub mod chart;
+pub mod exposure;
 pub mod fleet;
 pub mod page;
 pub mod pages;

@@ -486,3 +486,113 @@ async fn feeds_and_repositories_with_hostile_strings() {
             .contains("pkg&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&#38;")
     );
 }
+
+/// The dashboard keeps each key's exposure between requests, yet an
+/// exception counts at the next request, and so does its removal (on the
+/// most widespread CVEs and the trend of open tagged CVEs); the
+/// computed hosts filters see a host that reported after the fleet
+/// snapshot was read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_follows_exceptions_and_new_reports_at_once() {
+    let s = start().await;
+    let alma = alma_report("SITE", 1);
+    let alma_id = s.report(&s.ingest, &alma).await;
+    import_alma(&s).await;
+    tag_openssl_cve(&s).await;
+    let mut a = s.browser();
+    a.login("admin").await;
+    let open = "<a href=\"/hosts?cve=CVE-2024-12797\">1</a>";
+
+    let dash = a.get("/").await;
+    assert_eq!(dash.status, StatusCode::OK, "{}", dash.body);
+    assert_eq!(
+        state_count(&dash.body, "Vulnerable to a tagged CVE"),
+        "1 /hosts?tagged=yes"
+    );
+    assert!(dash.body.contains(open), "{}", dash.body);
+    // Other CVEs may carry the severity tags: the one excepted below
+    // counts one.
+    let tagged_today = trend_rows(&dash.body)[29].3;
+    assert!(tagged_today >= 1);
+    // Kept: the same answer again.
+    assert_eq!(a.get("/").await.body, dash.body);
+
+    // Except the CVE on every OpenSSL package the host has.
+    let mut added = Vec::new();
+    for p in alma
+        .packages
+        .iter()
+        .flatten()
+        .filter(|p| p.name.starts_with("openssl"))
+    {
+        let e =
+            s.db.add_exception(&patchwatch_store::NewException {
+                cve: "CVE-2024-12797".into(),
+                package: p.name.clone(),
+                version: p.evr(),
+                os_group: None,
+                site: Some("SITE".into()),
+                reason: "mitigated".into(),
+                author: "test".into(),
+                expires_at: None,
+            })
+            .await
+            .unwrap();
+        added.push(e.id);
+    }
+    assert!(!added.is_empty());
+    let excepted = a.get("/").await;
+    assert!(!excepted.body.contains(open), "{}", excepted.body);
+    assert!(!excepted.body.contains("href=\"/cves/CVE-2024-12797\""));
+    let today = &trend_rows(&excepted.body)[29];
+    assert_eq!((today.1, today.3), (1, tagged_today - 1));
+
+    for id in added {
+        s.db.remove_exception(id).await.unwrap();
+    }
+    let again = a.get("/").await;
+    assert!(again.body.contains(open));
+    assert_eq!(trend_rows(&again.body)[29].3, tagged_today);
+
+    // Coverage: the AlmaLinux host is covered; a Debian host reporting
+    // now, after the snapshot was read, is listed as not covered at once.
+    let covered = a.get("/hosts?covered=yes").await;
+    assert!(covered.body.contains(&format!("href=\"/hosts/{alma_id}\"")));
+    assert!(
+        a.get("/hosts?covered=no")
+            .await
+            .body
+            .contains("No hosts match.")
+    );
+    let debian = s.report(&s.ingest, &debian_report("SITE", 2)).await;
+    let not_covered = a.get("/hosts?covered=no").await;
+    assert_eq!(not_covered.status, StatusCode::OK, "{}", not_covered.body);
+    assert!(
+        not_covered
+            .body
+            .contains(&format!("href=\"/hosts/{debian}\"")),
+        "{}",
+        not_covered.body
+    );
+    assert!(
+        !not_covered
+            .body
+            .contains(&format!("href=\"/hosts/{alma_id}\""))
+    );
+    // Security updates: unknown without repositories, then the Debian
+    // host's, read with the new repository snapshot.
+    assert!(
+        a.get("/hosts?security_updates=yes")
+            .await
+            .body
+            .contains("No hosts match.")
+    );
+    add_bookworm(&s).await;
+    let updates = a.get("/hosts?security_updates=yes").await;
+    assert!(
+        updates.body.contains(&format!("href=\"/hosts/{debian}\"")),
+        "{}",
+        updates.body
+    );
+    assert!(!updates.body.contains(&format!("href=\"/hosts/{alma_id}\"")));
+}

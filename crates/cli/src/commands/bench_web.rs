@@ -5,7 +5,9 @@
 //! imports the real AlmaLinux OSV database, starts the real server with
 //! the UI on loopback, logs in as an administrator and requests each page
 //! of a list many times, one request at a time, printing the median and
-//! 95th percentile per page. `--url PATH` adds pages to the list.
+//! 95th percentile per page. The first request of each page (a warm-up:
+//! caches filled, a snapshot read) is timed apart and not counted in them.
+//! `--url PATH` adds pages to the list.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -30,9 +32,10 @@ const SITES: [&str; 4] = ["BENCH-A", "BENCH-B", "BENCH-C", "BENCH-D"];
 /// The p95 every page must stay under (issue 11).
 const TARGET_MS: f64 = 200.0;
 
-/// The pages requested; `{host}` and `{cve}` are filled in with a stored
-/// host and a CVE of the fleet. Pages of this list the build does not
-/// have yet answer 404 and are reported as such.
+/// The pages requested: every page of the UI (`patchwatch_web::routes`),
+/// the hosts list with each filter; `{host}` and `{cve}` are filled in
+/// with a stored host and a CVE of the fleet. Pages of this list the
+/// build does not have yet answer 404 and are reported as such.
 const PAGES: &[&str] = &[
     "/hosts",
     "/hosts?site=BENCH-B",
@@ -44,6 +47,10 @@ const PAGES: &[&str] = &[
     "/hosts?cve={cve}",
     "/hosts?cve_tag=bench",
     "/hosts?cve_tag=Critical",
+    "/hosts?tagged=yes",
+    "/hosts?covered=no",
+    "/hosts?covered=yes",
+    "/hosts?site=BENCH-A&covered=yes&security_updates=yes",
     "/hosts?seen_within_days=1",
     "/hosts?not_seen_days=1",
     "/hosts?reboot=yes",
@@ -55,6 +62,7 @@ const PAGES: &[&str] = &[
     "/hosts?sort=packages",
     "/hosts?sort=hostname&page=1000",
     "/hosts?site=BENCH-C&cve={cve}&sort=last_seen",
+    "/hosts.csv?site=BENCH-D",
     "/hosts/{host}",
     "/cves",
     "/cves/{cve}",
@@ -63,17 +71,27 @@ const PAGES: &[&str] = &[
     "/admin/users",
     "/admin/tokens",
     "/",
+    "/?days=90",
     "/sites",
+    "/sites/BENCH-A",
+    "/groups",
+    "/os",
     "/feeds",
     "/repos",
+    "/packages",
+    "/packages?name=openssl",
     "/packages/openssl",
+    "/packages/openssl-libs",
 ];
 
 #[derive(Debug, Serialize)]
 struct PageTimes {
     path: String,
     status: u16,
+    /// Requests counted (after the warm-up).
     requests: usize,
+    /// The warm-up: the page's first request, not counted.
+    first_ms: f64,
     p50_ms: f64,
     p95_ms: f64,
     max_ms: f64,
@@ -123,8 +141,10 @@ pub async fn run(ctx: Context, args: BenchWebArgs) -> anyhow::Result<ExitCode> {
     let mut results = Vec::new();
     for path in &paths {
         let mut times = Vec::with_capacity(args.requests);
-        let mut status = 0;
-        let mut bytes = 0;
+        let warm_up = Instant::now();
+        let (mut status, body) = client.get(path).await?;
+        let first = warm_up.elapsed();
+        let mut bytes = body.len();
         let page_start = Instant::now();
         for i in 0..args.requests {
             // A very slow page is measured a few times, not for minutes.
@@ -145,6 +165,7 @@ pub async fn run(ctx: Context, args: BenchWebArgs) -> anyhow::Result<ExitCode> {
             path: path.clone(),
             status,
             requests: times.len(),
+            first_ms: ms(first),
             p50_ms: ms(at(0.5)),
             p95_ms: ms(at(0.95)),
             max_ms: ms(*times.last().expect("requests >= 1")),
@@ -176,15 +197,16 @@ pub async fn run(ctx: Context, args: BenchWebArgs) -> anyhow::Result<ExitCode> {
             first_assessment.as_secs_f64()
         );
         println!(
-            "{:<48} {:>6} {:>5} {:>8} {:>8} {:>8} {:>9}",
-            "page", "status", "n", "p50 ms", "p95 ms", "max ms", "bytes"
+            "{:<48} {:>6} {:>5} {:>9} {:>8} {:>8} {:>8} {:>9}",
+            "page", "status", "n", "first ms", "p50 ms", "p95 ms", "max ms", "bytes"
         );
         for r in &results {
             println!(
-                "{:<48} {:>6} {:>5} {:>8.1} {:>8.1} {:>8.1} {:>9}{}",
+                "{:<48} {:>6} {:>5} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>9}{}",
                 r.path,
                 r.status,
                 r.requests,
+                r.first_ms,
                 r.p50_ms,
                 r.p95_ms,
                 r.max_ms,
@@ -199,7 +221,8 @@ pub async fn run(ctx: Context, args: BenchWebArgs) -> anyhow::Result<ExitCode> {
             );
         }
         println!(
-            "{} of {} pages over the {TARGET_MS} ms p95 target",
+            "n: requests counted after one warm-up request per page (first ms); \
+             {} of {} pages over the {TARGET_MS} ms p95 target",
             slow.len(),
             results.len()
         );

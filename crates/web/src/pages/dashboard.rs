@@ -11,7 +11,6 @@ use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use patchwatch_auth::Action;
 use patchwatch_server::AppState;
 use patchwatch_store::now_millis;
 use patchwatch_vulndb::Triage;
@@ -199,10 +198,10 @@ pub async fn show(
     let days = parse_days(q.days.as_deref())?;
     let snapshot = cache.get(&state).await?;
     let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
-    let access = user.caller.access();
-    let in_scope = |h: &patchwatch_store::HostSummary| access.allows(Action::Read, h.site_id);
-    let states = host_states(&state, &snapshot, in_scope, &triage).await?;
-    let trend = trends(&state, &snapshot, reads(&user.caller), days, &triage).await?;
+    // One look-up of the snapshot's keys serves the counts and the trend.
+    let exposure = cache.exposure(&state, &snapshot, &triage).await?;
+    let states = host_states(&state, &snapshot, &exposure, reads(&user.caller)).await?;
+    let trend = trends(&snapshot, &exposure, reads(&user.caller), days);
     let top = states
         .cves
         .iter()
@@ -238,7 +237,7 @@ pub async fn show(
         repos,
         days,
         other_days: TREND_DAYS.into_iter().filter(|&d| d != days).collect(),
-        trend,
+        trend: trend.as_ref().clone(),
         exposed_chart,
         tagged_chart,
     }))

@@ -2,8 +2,10 @@
 //! filtered by the URL's query (so a filtered list can be shared), paged.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -16,6 +18,7 @@ use patchwatch_store::{
 use patchwatch_vulndb::{TagWanted, Triage};
 use serde::Deserialize;
 
+use crate::fleet::SnapshotCache;
 use crate::page::{Chrome, WebError, render};
 use crate::session::WebUser;
 
@@ -26,6 +29,10 @@ pub const MAX_PER_PAGE: u32 = 500;
 pub const MAX_PAGE: u32 = 100_000;
 /// Rows a CSV export holds at most.
 pub const MAX_CSV_ROWS: u32 = 200_000;
+/// Hosts seen this long before the fleet snapshot was read are asked
+/// again for the computed filters: a report received just before the read
+/// began may have been committed after it.
+const SNAPSHOT_MARGIN_MS: i64 = 30_000;
 
 /// The query string. Empty fields (a submitted filter form) mean "any";
 /// a field not listed here is a 400 naming it.
@@ -279,11 +286,12 @@ async fn group_sites(state: &AppState, name: &str) -> Result<Vec<i64>, WebError>
 
 /// The filtered hosts in scope, one page of them (or all, for `None`),
 /// and how many there are. Every filter and the order are applied in SQL;
-/// the CVE, CVE tag and security update filters first select host ids
-/// (from the kept fleet assessment and the pending updates), which the
-/// query then sorts and pages.
+/// the CVE, CVE tag, security update and coverage filters first select
+/// host ids (from the kept fleet assessment, and the fleet snapshot with
+/// the hosts that reported since), which the query then sorts and pages.
 async fn filtered(
     state: &AppState,
+    cache: &Arc<SnapshotCache>,
     user: &WebUser,
     f: &Filters,
     window: Option<(u32, u32)>,
@@ -299,7 +307,7 @@ async fn filtered(
         });
     }
     if f.computed() {
-        filter.host_ids = Some(selected_hosts(state, f, &filter).await?);
+        filter.host_ids = Some(selected_hosts(state, cache, f, &filter).await?);
     }
     match window {
         Some((limit, offset)) => {
@@ -315,6 +323,7 @@ async fn filtered(
 /// The ids of the hosts in `filter` the computed filters keep.
 async fn selected_hosts(
     state: &AppState,
+    cache: &Arc<SnapshotCache>,
     f: &Filters,
     filter: &HostFilter,
 ) -> Result<Vec<i64>, WebError> {
@@ -345,28 +354,59 @@ async fn selected_hosts(
                 .await?,
         );
     }
-    if !f.security_updates.is_empty() {
-        narrow(hosts_with_security_updates(state, filter).await?);
-    }
-    if !f.covered.is_empty() {
-        let in_scope = state
+    if !f.security_updates.is_empty() || !f.covered.is_empty() {
+        // The shared fleet snapshot, and the hosts that reported since it
+        // was read, as they are now. Hosts out of the filter's scope are
+        // left out by the query that pages the ids.
+        let snapshot = cache.get(state).await?;
+        let recent = state
             .db
             .hosts(&HostFilter {
                 site_ids: filter.site_ids.clone(),
+                seen_since: Some(snapshot.read_from - SNAPSHOT_MARGIN_MS),
                 ..HostFilter::default()
             })
             .await?
             .items;
-        let refs: Vec<&HostSummary> = in_scope.iter().collect();
-        let coverage = crate::fleet::coverage(state, &refs).await?;
-        let wanted = f.covered == "yes";
-        narrow(
-            in_scope
-                .iter()
-                .filter(|h| coverage.get(&h.os).copied().unwrap_or(false) == wanted)
-                .map(|h| h.id)
-                .collect(),
-        );
+        let recent_ids: HashSet<i64> = recent.iter().map(|h| h.id).collect();
+        let mut considered: Vec<&HostSummary> = snapshot
+            .hosts
+            .iter()
+            .filter(|h| !recent_ids.contains(&h.id))
+            .collect();
+        let settled = considered.len();
+        considered.extend(&recent);
+        if !f.security_updates.is_empty() {
+            // No repository snapshot (the snapshot was read with the
+            // current catalogue): no host has a known update.
+            let by_host = snapshot.security_updates.as_ref();
+            let mut found: Vec<i64> = by_host.map_or_else(Vec::new, |by_host| {
+                considered[..settled]
+                    .iter()
+                    .filter(|h| by_host.get(&h.id).is_some_and(|&n| n > 0))
+                    .map(|h| h.id)
+                    .collect()
+            });
+            if by_host.is_some() && !recent.is_empty() {
+                let recent_only = HostFilter {
+                    host_ids: Some(recent_ids.iter().copied().collect()),
+                    ..HostFilter::default()
+                };
+                found.extend(hosts_with_security_updates(state, &recent_only).await?);
+            }
+            narrow(found);
+        }
+        if !f.covered.is_empty() {
+            let coverage = cache.coverage(state, &considered).await?;
+            let wanted = f.covered == "yes";
+            narrow(
+                considered
+                    .iter()
+                    .filter(|h| coverage.get(&h.os).copied().unwrap_or(false) == wanted)
+                    .map(|h| h.id)
+                    .collect(),
+            );
+        }
     }
     let mut ids: Vec<i64> = ids.unwrap_or_default().into_iter().collect();
     ids.sort_unstable();
@@ -462,12 +502,13 @@ fn query(q: Result<Query<HostsQuery>, QueryRejection>) -> Result<HostsQuery, Web
 /// `GET /hosts`
 pub async fn list(
     State(state): State<AppState>,
+    Extension(cache): Extension<Arc<SnapshotCache>>,
     user: WebUser,
     q: Result<Query<HostsQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let f = Filters::parse(&query(q)?)?;
     let offset = (f.page - 1).saturating_mul(f.per_page);
-    let (hosts, total) = filtered(&state, &user, &f, Some((f.per_page, offset))).await?;
+    let (hosts, total) = filtered(&state, &cache, &user, &f, Some((f.per_page, offset))).await?;
     let first = if hosts.is_empty() {
         0
     } else {
@@ -492,11 +533,12 @@ pub async fn list(
 /// `GET /hosts.csv`: every host of the filtered list (no paging).
 pub async fn csv(
     State(state): State<AppState>,
+    Extension(cache): Extension<Arc<SnapshotCache>>,
     user: WebUser,
     q: Result<Query<HostsQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let f = Filters::parse(&query(q)?)?;
-    let (hosts, _) = filtered(&state, &user, &f, None).await?;
+    let (hosts, _) = filtered(&state, &cache, &user, &f, None).await?;
     let mut out = String::from("id,hostname,site,os,kernel,packages,last_seen,reboot_required\n");
     for h in &hosts {
         let row = HostRow::from(h);

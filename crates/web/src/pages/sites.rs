@@ -98,7 +98,8 @@ pub async fn show(
         .ok_or_else(|| WebError::not_found(format!("site {name:?} not found")))?;
     let snapshot = cache.get(&state).await?;
     let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
-    let states = host_states(&state, &snapshot, |h| h.site_id == site.id, &triage).await?;
+    let exposure = cache.exposure(&state, &snapshot, &triage).await?;
+    let states = host_states(&state, &snapshot, &exposure, |s| s == site.id).await?;
     Ok(render(&SitePage {
         chrome: user.chrome("sites"),
         groups: groups_by_site(&state)
