@@ -121,11 +121,11 @@ async fn derived_reboot_filters_counts_and_explains() {
     assert!(!page.body.contains(ignored));
 
     // The client saying so is named as such, beside the derived reason.
-    let mut both = debian_with_kernels(1, "6.1.0-18-amd64");
-    both.hostname = "outdated.site.example".into();
+    let mut both = debian_with_kernels(3, "6.1.0-18-amd64");
+    both.hostname = "both.site.example".into();
     both.reboot.required = Some(true);
-    s.report(&s.ingest, &both).await;
-    let page = b.get(&format!("/hosts/{outdated}")).await;
+    let both = s.report(&s.ingest, &both).await;
+    let page = b.get(&format!("/hosts/{both}")).await;
     assert!(
         page.body
             .contains("(reported by the client; derived: running 6.1.0-18-amd64, newest installed"),
