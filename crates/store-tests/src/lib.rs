@@ -20,12 +20,14 @@ pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
 mod triage;
 
 pub use triage::{exceptions_add_list_remove, tags_and_assignments};
+mod host_keys;
 mod host_sort;
 mod report_changes;
 mod repos;
 mod sessions;
 mod users;
 
+pub use host_keys::host_keys_match_the_host_list;
 pub use host_sort::host_sorting_and_activity_filters;
 pub use report_changes::report_changes_over_time;
 pub use repos::{repo_snapshots_switch_atomically, repositories_add_list_enable_remove};
@@ -50,7 +52,8 @@ macro_rules! conformance_tests {
             repositories_add_list_enable_remove, repo_snapshots_switch_atomically,
             report_changes_over_time,
             host_sorting_and_activity_filters,
-            host_details_in_bulk);
+            host_details_in_bulk,
+            host_keys_match_the_host_list);
     };
     (@each $open:path, $($name:ident),*) => {
         $(
