@@ -314,29 +314,32 @@ async fn kept_views_of_one_site_agree_with_the_full_assessment() {
     let mut alma = Image::rhel9().unwrap();
     alma.os.id = "almalinux".into();
     // As in the test above: no host's openssl drifted.
-    let fleet = Fleet::new(vec![alma], 3).with_drift(500);
+    let mut fleet = Fleet::new(vec![alma], 3).with_drift(500);
     for i in 0..12 {
-        let token = if i % 3 == 0 {
-            &s.other_ingest
+        let (token, site) = if i % 3 == 0 {
+            (&s.other_ingest, "OTHER")
         } else {
-            &s.ingest
+            (&s.ingest, "SITE")
         };
+        fleet.site = site.into();
         let resp = s.post(token, None, native::to_json(&fleet.report(i))).await;
         assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.json);
     }
     import_alma(db).await;
-    db.add_exception(&NewException {
-        cve: "CVE-2024-12797".into(),
-        package: "openssl-libs".into(),
-        version: "1:3.2.2-6.el9_5".into(),
-        os_group: None,
-        site: Some("SITE".into()),
-        reason: "mitigated".into(),
-        author: "test".into(),
-        expires_at: None,
-    })
-    .await
-    .unwrap();
+    for package in ["openssl-libs", "openssl"] {
+        db.add_exception(&NewException {
+            cve: "CVE-2024-12797".into(),
+            package: package.into(),
+            version: "1:3.2.2-6.el9_5".into(),
+            os_group: None,
+            site: Some("SITE".into()),
+            reason: "mitigated".into(),
+            author: "test".into(),
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+    }
     let triage = Triage::load(db, patchwatch_store::now_millis())
         .await
         .unwrap();

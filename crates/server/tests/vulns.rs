@@ -163,7 +163,8 @@ async fn cve_views_follow_new_reports_and_deleted_hosts() {
     let mut image = Image::rhel9().unwrap();
     image.os.id = "almalinux".into();
     image.os.version_id = "9.5".into();
-    let fleet = Fleet::new(vec![image], 1).with_drift(0);
+    let mut fleet = Fleet::new(vec![image], 1).with_drift(0);
+    fleet.site = "SITE".into();
     let hosts_of = |list: &serde_json::Value, cve: &str| {
         list["cves"]
             .as_array()
@@ -181,6 +182,7 @@ async fn cve_views_follow_new_reports_and_deleted_hosts() {
     assert_eq!(hosts_of(&s.get("/api/v1/cves").await.json, openssl), 1);
 
     // Stored, then asked at once (the background assessor has not run).
+    fleet.site = "OTHER".into();
     let r = s
         .post(&s.other_ingest, None, native::to_json(&fleet.report(1)))
         .await;

@@ -91,6 +91,22 @@ impl FleetHosts {
         Ok(FleetHosts { keys, hosts, sites })
     }
 
+    /// Keeps only the hosts of the sites `keep` accepts, and their keys:
+    /// a one-off view of a few sites (the CLI) then assesses only those.
+    pub fn retain_sites(&mut self, keep: impl Fn(i64) -> bool) {
+        self.hosts.retain(|h| keep(h.site_id));
+        let mut renumbered: Vec<Option<u32>> = vec![None; self.keys.len()];
+        let mut keys = Vec::new();
+        for h in &mut self.hosts {
+            let old = h.key as usize;
+            h.key = *renumbered[old].get_or_insert_with(|| {
+                keys.push(self.keys[old].clone());
+                (keys.len() - 1) as u32
+            });
+        }
+        self.keys = keys;
+    }
+
     pub fn len(&self) -> usize {
         self.hosts.len()
     }
@@ -405,4 +421,75 @@ pub enum TagWanted<'a> {
     /// Any enabled tag (the dashboard's "vulnerable to a tagged CVE").
     Any,
     Named(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use patchwatch_store::HostKey;
+
+    use super::*;
+
+    fn host(id: i64, site_id: i64, set: i64, os: i64, kernel: &str) -> HostKey {
+        HostKey {
+            id,
+            site_id,
+            package_set_id: set,
+            os_release_id: os,
+            kernel: kernel.into(),
+        }
+    }
+
+    fn os(distro: &str, release: &str) -> OsRelease {
+        OsRelease {
+            distro: distro.into(),
+            release: release.into(),
+        }
+    }
+
+    fn rows(hosts: Vec<HostKey>) -> HostKeys {
+        HostKeys {
+            hosts,
+            os_releases: vec![(1, os("debian", "12")), (2, os("almalinux", "9.5"))],
+            sites: vec![(10, "A".into()), (20, "B".into())],
+        }
+    }
+
+    #[test]
+    fn each_distinct_key_is_numbered_once() {
+        let fleet = FleetHosts::new(rows(vec![
+            host(1, 10, 5, 1, "6.1"),
+            host(2, 20, 5, 1, "6.1"),
+            host(3, 10, 5, 2, "6.1"),
+            host(4, 10, 5, 1, "6.2"),
+            host(5, 20, 6, 1, "6.1"),
+            host(6, 20, 5, 1, "6.1"),
+        ]))
+        .unwrap();
+        assert_eq!((fleet.len(), fleet.distinct_keys()), (6, 4));
+        assert_eq!(fleet.hosts[5].key, fleet.hosts[0].key);
+        assert_eq!(fleet.keys[1].os, os("almalinux", "9.5"));
+        assert_eq!(fleet.site_ids(), [10, 20]);
+        let groups = fleet.groups(&|_| true);
+        assert_eq!(groups[&(0, 20)], [2, 6]);
+        assert_eq!(fleet.groups(&|site| site == 10).len(), 3);
+
+        let mut site_b = fleet.clone();
+        site_b.retain_sites(|site| site == 20);
+        assert_eq!((site_b.len(), site_b.distinct_keys()), (3, 2));
+        assert_eq!(
+            site_b.arrivals().map(|a| a.set_id).collect::<Vec<_>>(),
+            [5, 6]
+        );
+        assert_ne!(site_b, fleet);
+    }
+
+    #[test]
+    fn unknown_os_or_site_is_a_corrupt_store() {
+        for bad in [host(1, 10, 5, 3, "6.1"), host(1, 30, 5, 1, "6.1")] {
+            assert!(matches!(
+                FleetHosts::new(rows(vec![bad])),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
+    }
 }

@@ -74,8 +74,9 @@ pub async fn run(ctx: Context, args: BenchAssessArgs) -> anyhow::Result<ExitCode
         .await?
         .with_context(|| format!("site {site:?} was just created"))?
         .id;
-    let hosts = FleetHosts::read(db.as_ref()).await?;
     let in_site = |id: i64| id == site_id;
+    let mut hosts = FleetHosts::read(db.as_ref()).await?;
+    hosts.retain_sites(in_site);
 
     let full_doc = std::fs::read(shared_data_dir().join(ALMA)).context(ALMA)?;
     let (without_update, update_ids) = without_newest(&full_doc, UPDATE_SIZE)?;

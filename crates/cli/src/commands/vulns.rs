@@ -238,11 +238,13 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
             // As the server counts: each distinct set assessed once, only
             // the counts kept (most severe and widespread first).
             let site = site_id(&db, site.as_deref()).await?;
-            let hosts = FleetHosts::read(db.as_ref()).await?;
+            let in_site = |id: i64| site.is_none_or(|s| s == id);
+            let mut hosts = FleetHosts::read(db.as_ref()).await?;
+            // Only the site's hosts are assessed.
+            hosts.retain_sites(in_site);
             let mut fleet = FleetAssessment::new();
             fleet.catch_up(db.as_ref(), &loaded, &hosts).await?;
             let min = severity.map(level);
-            let in_site = |id: i64| site.is_none_or(|s| s == id);
             let rows: Vec<CveSummary> = fleet
                 .summaries(&hosts, in_site, &triage, loaded.index.os_groups())
                 .into_iter()
