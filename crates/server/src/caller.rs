@@ -269,9 +269,20 @@ impl Caller {
 
     /// Whether the caller may read site `name` (unknown sites: no).
     pub async fn reads_site(&self, state: &AppState, name: &str) -> Result<bool, ApiError> {
-        Ok(match state.db.site(name).await? {
-            Some(s) => self.access().allows(Action::Read, s.id),
-            None => false,
-        })
+        Ok(self.readable_site(state, name).await?.is_some())
+    }
+
+    /// The id of site `name` if there is one and the caller may read it.
+    pub async fn readable_site(
+        &self,
+        state: &AppState,
+        name: &str,
+    ) -> Result<Option<i64>, ApiError> {
+        Ok(state
+            .db
+            .site(name)
+            .await?
+            .map(|s| s.id)
+            .filter(|&id| self.access().allows(Action::Read, id)))
     }
 }

@@ -6,16 +6,15 @@
 //! matched again, in every kept set. New reports are assessed in
 //! the background shortly after they arrive (see [`assess_on_arrival`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use patchwatch_assess::OsGroups;
-use patchwatch_store::{
-    Database, FeedKind, HostFilter, HostSummary, Millis, format_millis, now_millis,
-};
+use patchwatch_store::{Database, FeedKind, Millis, format_millis, now_millis};
 use patchwatch_vulndb::{
-    Arrival, CveSummary, FleetAssessment, LoadedIndex, OpenCves, Triage, UpdateStats,
+    Arrival, CveSummary, FleetAssessment, FleetHosts, LoadedIndex, OpenCves, Triage, UpdateStats,
     load_index_since,
 };
 use serde::Serialize;
@@ -35,8 +34,6 @@ struct Current {
     oval_key: Key,
     loaded: Arc<LoadedIndex>,
     fleet: FleetAssessment,
-    /// Bumped whenever `fleet` changes (see [`VulnIndex::generation`]).
-    generation: u64,
 }
 
 /// Reports waiting for the background assessor, at most.
@@ -52,8 +49,27 @@ pub struct VulnIndex {
     /// What `status` answers, written whenever the assessment changes, so
     /// that asking never waits for an update in progress.
     snapshot: std::sync::Mutex<Status>,
-    /// The kept assessment's generation as last recorded.
+    /// See [`VulnIndex::generation`]: the kept assessment's count of
+    /// changes, as last recorded.
     generation: AtomicU64,
+    /// The CVE lists asked last, each with what it was computed from (see
+    /// [`KeptSummaries`]), the oldest first.
+    kept_cves: std::sync::Mutex<Vec<KeptSummaries>>,
+}
+
+/// CVE lists kept, at most: one per scope asked (users of different
+/// sites, a site filter).
+const KEPT_SUMMARIES: usize = 8;
+
+/// A CVE list and everything it depends on, compared exactly before it is
+/// served again: the kept assessment (its count of changes), the triage
+/// as loaded, the sites in scope and every host's site and key.
+struct KeptSummaries {
+    changes: u64,
+    triage: Triage,
+    scope: Vec<i64>,
+    hosts: Arc<FleetHosts>,
+    summaries: Vec<CveSummary>,
 }
 
 impl VulnIndex {
@@ -77,26 +93,61 @@ impl VulnIndex {
         Ok(current.loaded.clone())
     }
 
-    /// Every CVE the hosts that `keep` accepts (the caller's scope, a
-    /// site) are exposed to, with its tags and the findings an exception
-    /// covers counted apart, from the kept assessment (brought up to date
-    /// first). Only those hosts are summarised, so no CVE, count or
-    /// package of another host appears.
+    /// Every CVE the hosts of the sites `keep` accepts (the caller's
+    /// scope, a site) are exposed to, with its tags and the findings an
+    /// exception covers counted apart, from the kept assessment (brought
+    /// up to date first). Only those hosts are summarised, so no CVE, count
+    /// or package of another host appears.
     pub async fn fleet_cves(
         &self,
         db: &dyn Database,
-        keep: impl Fn(&patchwatch_store::HostSummary) -> bool,
+        keep: impl Fn(i64) -> bool,
         triage: &Triage,
     ) -> Result<Vec<CveSummary>, ApiError> {
+        // Read per request, before waiting for the assessment: a report
+        // stored or a host deleted just before shows at once.
+        let hosts = FleetHosts::read(db).await?;
+        let scope: Vec<i64> = hosts
+            .site_ids()
+            .into_iter()
+            .filter(|&id| keep(id))
+            .collect();
         let mut guard = self.current.lock().await;
-        refresh(&mut guard, db, &self.groups).await?;
-        let current = guard.as_mut().expect("refreshed");
-        // One host listing serves the update and the answer.
-        let mut hosts = all_hosts(db).await?;
-        catch_up(current, db, &hosts).await?;
-        self.record(current);
-        hosts.retain(|h| keep(h));
-        Ok(current.fleet.summaries(&hosts, triage, &self.groups))
+        let current = self.caught_up(&mut guard, db, &hosts).await?;
+        let changes = current.fleet.changes();
+        let mut kept = self.kept_cves.lock().unwrap_or_else(|e| e.into_inner());
+        // Summaries of an older assessment are never right again.
+        kept.retain(|k| k.changes == changes);
+        if let Some(hit) = kept
+            .iter()
+            .find(|k| k.scope == scope && k.triage == *triage && *k.hosts == hosts)
+        {
+            return Ok(hit.summaries.clone());
+        }
+        drop(kept);
+        let summaries = current.fleet.summaries(
+            &hosts,
+            |id| scope.binary_search(&id).is_ok(),
+            triage,
+            &self.groups,
+        );
+        let mut kept = self.kept_cves.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= KEPT_SUMMARIES {
+            kept.remove(0);
+        }
+        // Requests in a row usually see the same hosts: keep one copy.
+        let hosts = kept
+            .iter()
+            .find(|k| *k.hosts == hosts)
+            .map_or_else(|| Arc::new(hosts), |k| k.hosts.clone());
+        kept.push(KeptSummaries {
+            changes,
+            triage: triage.clone(),
+            scope,
+            hosts,
+            summaries: summaries.clone(),
+        });
+        Ok(summaries)
     }
 
     /// For each (package set, OS, kernel) and site: the CVEs a host of
@@ -133,18 +184,15 @@ impl VulnIndex {
                 names: Vec::new(),
                 per_key: vec![Vec::new(); keys.len()],
             };
-            return Ok((none, current.generation));
+            return Ok((none, current.fleet.changes()));
         }
-        let stats = current
+        current
             .fleet
             .assess_arrivals(db, &current.loaded, keys.iter().map(|(a, _)| a.clone()))
             .await?;
-        if stats.assessed > 0 {
-            current.generation += 1;
-        }
         self.record(current);
         let open = current.fleet.open_cves(keys, triage, &self.groups);
-        Ok((open, current.generation))
+        Ok((open, current.fleet.changes()))
     }
 
     /// A number that changes whenever the kept assessment does: a feed
@@ -167,7 +215,7 @@ impl VulnIndex {
         refresh(&mut guard, db, &self.groups).await?;
         let current = guard.as_ref().expect("refreshed");
         self.record(current);
-        Ok(current.generation)
+        Ok(current.fleet.changes())
     }
 
     /// The admin's OS groups, as the index applies them.
@@ -175,65 +223,68 @@ impl VulnIndex {
         &self.groups
     }
 
-    /// The ids of the hosts that `keep` accepts with an open finding of
-    /// `cve` and/or of a CVE tagged `tag` (the web UI's hosts filters),
-    /// from the kept assessment brought up to date first.
+    /// The ids (ascending) of the hosts of the sites `keep` accepts with
+    /// an open finding of `cve` and/or of a CVE tagged `tag` (the web UI's
+    /// hosts filters), from the kept assessment brought up to date first.
     pub async fn hosts_exposed(
         &self,
         db: &dyn Database,
-        keep: impl Fn(&patchwatch_store::HostSummary) -> bool,
+        keep: impl Fn(i64) -> bool,
         cve: Option<&str>,
         tag: Option<patchwatch_vulndb::TagWanted<'_>>,
         triage: &Triage,
     ) -> Result<Vec<i64>, ApiError> {
+        let hosts = FleetHosts::read(db).await?;
         let mut guard = self.current.lock().await;
-        refresh(&mut guard, db, &self.groups).await?;
-        let current = guard.as_mut().expect("refreshed");
-        let mut hosts = all_hosts(db).await?;
-        catch_up(current, db, &hosts).await?;
-        self.record(current);
-        hosts.retain(|h| keep(h));
-        let positions = current
+        let current = self.caught_up(&mut guard, db, &hosts).await?;
+        Ok(current
             .fleet
-            .hosts_exposed(&hosts, cve, tag, triage, &self.groups);
-        Ok(positions.into_iter().map(|i| hosts[i].id).collect())
+            .hosts_exposed(&hosts, keep, cve, tag, triage, &self.groups))
     }
 
-    /// The hosts that `keep` accepts with a kept finding of `cve`: those
-    /// with an open one (no exception covers it) first, then those whose
-    /// findings are all excepted, each in the store's host order. From the
-    /// kept assessment brought up to date first, so a CVE page assesses
-    /// only the hosts it shows.
+    /// The hosts of the sites `keep` accepts with a kept finding of
+    /// `cve`: those with an open one (no exception covers it), and those
+    /// whose findings are all excepted, each by id (a page orders them in
+    /// SQL). From the kept assessment brought up to date first, so a CVE
+    /// page assesses only the hosts it shows.
     pub async fn cve_hosts(
         &self,
         db: &dyn Database,
-        keep: impl Fn(&patchwatch_store::HostSummary) -> bool,
+        keep: impl Fn(i64) -> bool,
         cve: &str,
         triage: &Triage,
     ) -> Result<CveHosts, ApiError> {
+        let hosts = FleetHosts::read(db).await?;
         let mut guard = self.current.lock().await;
-        refresh(&mut guard, db, &self.groups).await?;
-        let current = guard.as_mut().expect("refreshed");
-        let mut hosts = all_hosts(db).await?;
-        catch_up(current, db, &hosts).await?;
-        self.record(current);
-        hosts.retain(|h| keep(h));
-        let open = current
+        let current = self.caught_up(&mut guard, db, &hosts).await?;
+        let exposed =
+            current
+                .fleet
+                .hosts_exposed(&hosts, &keep, Some(cve), None, triage, &self.groups);
+        let open: HashSet<i64> = exposed.iter().copied().collect();
+        let excepted = current
             .fleet
-            .hosts_exposed(&hosts, Some(cve), None, triage, &self.groups);
-        let any = current.fleet.hosts_with_cve(&hosts, cve);
-        let open_ids: Vec<i64> = open.iter().map(|&i| hosts[i].id).collect();
-        let mut ordered = open_ids.clone();
-        let open: std::collections::HashSet<usize> = open.into_iter().collect();
-        ordered.extend(
-            any.into_iter()
-                .filter(|i| !open.contains(i))
-                .map(|i| hosts[i].id),
-        );
-        Ok(CveHosts {
-            exposed: open_ids.len(),
-            hosts: ordered,
-        })
+            .hosts_with_cve(&hosts, &keep, cve)
+            .into_iter()
+            .filter(|id| !open.contains(id))
+            .collect();
+        Ok(CveHosts { exposed, excepted })
+    }
+
+    /// The kept assessment brought up to date (index and `hosts`), and
+    /// recorded.
+    async fn caught_up<'a>(
+        &self,
+        guard: &'a mut Option<Current>,
+        db: &dyn Database,
+        hosts: &FleetHosts,
+    ) -> Result<&'a mut Current, ApiError> {
+        refresh(guard, db, &self.groups).await?;
+        let current = guard.as_mut().expect("refreshed");
+        let caught = catch_up(current, db, hosts).await;
+        self.record(current);
+        caught?;
+        Ok(current)
     }
 
     /// Brings the kept assessment up to date: index and every host.
@@ -243,9 +294,9 @@ impl VulnIndex {
         let current = guard.as_mut().expect("refreshed");
         // Without feeds there is nothing to assess: no host listing.
         let stats = if has_feeds(current) {
-            match all_hosts(db).await {
+            match FleetHosts::read(db).await {
                 Ok(hosts) => catch_up(current, db, &hosts).await,
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             }
         } else {
             Ok(UpdateStats::default())
@@ -267,6 +318,14 @@ impl VulnIndex {
     }
 
     fn record(&self, current: &Current) {
+        let changes = current.fleet.changes();
+        if self.generation.swap(changes, Ordering::AcqRel) != changes {
+            // Lists of the assessment as it was: drop them now.
+            self.kept_cves
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
         let (package_sets, packages) = current.fleet.kept();
         *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = Status {
             updating: false,
@@ -278,7 +337,6 @@ impl VulnIndex {
             updated_at: current.last.map(|(at, _)| format_millis(at)),
             last_update: current.last.map(|(_, s)| s),
         };
-        self.generation.store(current.generation, Ordering::Release);
     }
 
     /// Tells the background assessor a report was stored.
@@ -312,31 +370,21 @@ impl VulnIndex {
             .fleet
             .assess_arrivals(db, &current.loaded, arrivals)
             .await?;
-        if stats.assessed > 0 {
-            current.generation += 1;
-        }
         current.last = Some((now_millis(), stats));
         self.record(current);
         Ok(stats)
     }
 }
 
-async fn all_hosts(db: &dyn Database) -> Result<Vec<HostSummary>, ApiError> {
-    Ok(db.hosts(&HostFilter::default()).await?.items)
-}
-
 async fn catch_up(
     current: &mut Current,
     db: &dyn Database,
-    hosts: &[HostSummary],
+    hosts: &FleetHosts,
 ) -> Result<UpdateStats, ApiError> {
     if !has_feeds(current) {
         return Ok(UpdateStats::default());
     }
     let stats = current.fleet.catch_up(db, &current.loaded, hosts).await?;
-    if stats.assessed > 0 {
-        current.generation += 1;
-    }
     current.last = Some((now_millis(), stats));
     Ok(stats)
 }
@@ -347,12 +395,12 @@ fn has_feeds(current: &Current) -> bool {
 }
 
 /// The hosts with a kept finding of one CVE (see [`VulnIndex::cve_hosts`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CveHosts {
-    /// How many have an open finding (they come first in `hosts`).
-    pub exposed: usize,
-    /// Their ids: exposed hosts first, then the excepted-only ones.
-    pub hosts: Vec<i64>,
+    /// The ids of those with an open finding, ascending.
+    pub exposed: Vec<i64>,
+    /// The ids of those whose findings are all excepted, ascending.
+    pub excepted: Vec<i64>,
 }
 
 /// What `GET /api/v1/assessment` reports: how far the kept assessment is.
@@ -404,9 +452,9 @@ async fn refresh(
     let mut loaded = loaded;
     loaded.index.set_os_groups(groups.clone());
     let loaded = Arc::new(loaded);
-    let (mut fleet, mut last, generation) = current
+    let (mut fleet, mut last) = current
         .take()
-        .map_or_else(Default::default, |c| (c.fleet, c.last, c.generation));
+        .map_or_else(Default::default, |c| (c.fleet, c.last));
     if let (Some(previous), Some(changed), false) = (previous, changes, oval_changed) {
         // Names the changed advisories give now, and (looked up by id in
         // the previous index) gave before: only those packages are matched
@@ -442,8 +490,6 @@ async fn refresh(
         oval_key,
         loaded,
         fleet,
-        // Re-assessed or invalidated: either way, changed.
-        generation: generation + 1,
     });
     Ok(())
 }

@@ -12,11 +12,9 @@ use patchwatch_assess::OsGroups;
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::native;
 use patchwatch_server::ServerConfig;
-use patchwatch_store::{
-    Database, FeedKind, HostFilter, HostSummary, NewAssignment, NewException, NewFeed,
-};
+use patchwatch_store::{Database, FeedKind, HostFilter, NewAssignment, NewException, NewFeed};
 use patchwatch_vulndb::{
-    CveSummary, FleetAssessment, LoadedIndex, Triage, fleet_findings, host_scopes,
+    CveSummary, FleetAssessment, FleetHosts, LoadedIndex, Triage, fleet_findings, host_scopes,
     load_index_since, summarise,
 };
 
@@ -62,12 +60,12 @@ fn httpd_advisory(fixed: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn cves(fleet: &FleetAssessment, hosts: &[HostSummary]) -> Vec<CveSummary> {
-    fleet.summaries(hosts, &Triage::default(), &OsGroups::none())
+fn cves(fleet: &FleetAssessment, hosts: &FleetHosts) -> Vec<CveSummary> {
+    fleet.summaries(hosts, |_| true, &Triage::default(), &OsGroups::none())
 }
 
 async fn fresh_cves(db: &dyn Database, loaded: &Arc<LoadedIndex>) -> Vec<CveSummary> {
-    let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
+    let hosts = FleetHosts::read(db).await.unwrap();
     let mut fresh = FleetAssessment::new();
     fresh.catch_up(db, loaded, &hosts).await.unwrap();
     cves(&fresh, &hosts)
@@ -86,7 +84,7 @@ async fn feed_changes_reassess_only_the_packages_they_name() {
         let resp = s.post(&s.ingest, None, native::to_json(r)).await;
         assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.json);
     }
-    let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
+    let hosts = FleetHosts::read(db).await.unwrap();
     assert_eq!(hosts.len(), 24);
     let with_httpd = reports
         .iter()
@@ -253,10 +251,10 @@ async fn kept_summaries_agree_with_the_full_triage() {
         .await
         .unwrap();
     let loaded = Arc::new(load_index_since(db, None).await.unwrap().0);
-    let hosts = db.hosts(&HostFilter::default()).await.unwrap().items;
+    let hosts = FleetHosts::read(db).await.unwrap();
     let mut kept = FleetAssessment::new();
     kept.catch_up(db, &loaded, &hosts).await.unwrap();
-    let got = kept.summaries(&hosts, &triage, loaded.index.os_groups());
+    let got = kept.summaries(&hosts, |_| true, &triage, loaded.index.os_groups());
 
     let (all, by_cve) = fleet_findings(db, &loaded, &HostFilter::default(), None)
         .await
@@ -284,18 +282,122 @@ async fn kept_summaries_agree_with_the_full_triage() {
     for (cve, list) in &by_cve {
         let want: std::collections::BTreeSet<i64> = list.iter().map(|hf| all[hf.host].id).collect();
         let got: std::collections::BTreeSet<i64> = kept
-            .hosts_with_cve(&hosts, cve)
+            .hosts_with_cve(&hosts, |_| true, cve)
             .into_iter()
-            .map(|i| hosts[i].id)
             .collect();
         assert_eq!(got, want, "{cve}");
     }
-    assert_eq!(kept.hosts_with_cve(&hosts, "CVE-2024-12797").len(), 16);
-    assert!(kept.hosts_with_cve(&hosts, "CVE-1999-0001").is_empty());
+    assert_eq!(
+        kept.hosts_with_cve(&hosts, |_| true, "CVE-2024-12797")
+            .len(),
+        16
+    );
+    assert!(
+        kept.hosts_with_cve(&hosts, |_| true, "CVE-1999-0001")
+            .is_empty()
+    );
     // Severity tags come by themselves.
     assert!(
         got.iter()
             .any(|c| c.hosts > 0 && c.tags == ["High".to_owned()]),
         "{got:?}"
     );
+}
+
+/// Scoped to one site, the kept views give what the full assessment of
+/// that site's hosts gives: CVE counts (an exception by site covers only
+/// that site's hosts), the hosts a CVE page lists and the hosts filters.
+#[tokio::test]
+async fn kept_views_of_one_site_agree_with_the_full_assessment() {
+    let s = start(ServerConfig::default()).await;
+    let db = s.db.as_ref();
+    let mut alma = Image::rhel9().unwrap();
+    alma.os.id = "almalinux".into();
+    // As in the test above: no host's openssl drifted.
+    let mut fleet = Fleet::new(vec![alma], 3).with_drift(500);
+    for i in 0..12 {
+        let (token, site) = if i % 3 == 0 {
+            (&s.other_ingest, "OTHER")
+        } else {
+            (&s.ingest, "SITE")
+        };
+        fleet.site = site.into();
+        let resp = s.post(token, None, native::to_json(&fleet.report(i))).await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.json);
+    }
+    import_alma(db).await;
+    for package in ["openssl-libs", "openssl"] {
+        db.add_exception(&NewException {
+            cve: "CVE-2024-12797".into(),
+            package: package.into(),
+            version: "1:3.2.2-6.el9_5".into(),
+            os_group: None,
+            site: Some("SITE".into()),
+            reason: "mitigated".into(),
+            author: "test".into(),
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+    }
+    let triage = Triage::load(db, patchwatch_store::now_millis())
+        .await
+        .unwrap();
+    let loaded = Arc::new(load_index_since(db, None).await.unwrap().0);
+    let hosts = FleetHosts::read(db).await.unwrap();
+    assert_eq!((hosts.len(), hosts.site_ids().len()), (12, 2));
+    let mut kept = FleetAssessment::new();
+    kept.catch_up(db, &loaded, &hosts).await.unwrap();
+    let groups = loaded.index.os_groups();
+    for site in ["SITE", "OTHER"] {
+        let site_id = db.site(site).await.unwrap().unwrap().id;
+        let in_site = |id: i64| id == site_id;
+        let filter = HostFilter {
+            site: Some(site.into()),
+            ..HostFilter::default()
+        };
+        let (all, by_cve) = fleet_findings(db, &loaded, &filter, None).await.unwrap();
+        let scopes = host_scopes(&loaded, &all);
+        let mut want: Vec<CveSummary> = by_cve
+            .iter()
+            .map(|(cve, list)| summarise(cve, list, &triage, &scopes))
+            .collect();
+        want.sort_by(|a, b| {
+            (b.severity, b.hosts)
+                .cmp(&(a.severity, a.hosts))
+                .then_with(|| a.cve.cmp(&b.cve))
+        });
+        let got = kept.summaries(&hosts, in_site, &triage, groups);
+        assert_eq!(got, want, "{site}");
+        let openssl = got.iter().find(|c| c.cve == "CVE-2024-12797").unwrap();
+        let (open, excepted) = if site == "SITE" { (0, 8) } else { (4, 0) };
+        assert_eq!(
+            (openssl.hosts, openssl.excepted_hosts),
+            (open, excepted),
+            "{site}"
+        );
+        for (cve, list) in &by_cve {
+            let mut with: Vec<i64> = list.iter().map(|hf| all[hf.host].id).collect();
+            with.sort_unstable();
+            with.dedup();
+            assert_eq!(kept.hosts_with_cve(&hosts, in_site, cve), with, "{cve}");
+            let mut open: Vec<i64> = list
+                .iter()
+                .filter(|hf| {
+                    triage
+                        .classify_one(&scopes[hf.host], &hf.finding)
+                        .exception
+                        .is_none()
+                })
+                .map(|hf| all[hf.host].id)
+                .collect();
+            open.sort_unstable();
+            open.dedup();
+            assert_eq!(
+                kept.hosts_exposed(&hosts, in_site, Some(cve), None, &triage, groups),
+                open,
+                "{cve}"
+            );
+        }
+    }
 }

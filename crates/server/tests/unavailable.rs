@@ -66,6 +66,9 @@ impl Database for Down {
     async fn host_details(&self, _: &HostFilter) -> Result<Vec<HostDetail>, StoreError> {
         down()
     }
+    async fn host_keys(&self) -> Result<HostKeys, StoreError> {
+        down()
+    }
     async fn delete_host(&self, _: i64) -> Result<bool, StoreError> {
         down()
     }

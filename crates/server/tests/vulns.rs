@@ -147,3 +147,59 @@ async fn findings_per_host_and_per_cve() {
     let again = s.get(&format!("/api/v1/hosts/{id}/vulnerabilities")).await;
     assert_eq!(again.json["feeds"], 2);
 }
+
+/// The CVE views read the hosts on every request: a report stored just
+/// before a request counts in it, and a deleted host is gone from the next.
+#[tokio::test]
+async fn cve_views_follow_new_reports_and_deleted_hosts() {
+    let s = start(ServerConfig::default()).await;
+    import(
+        &s,
+        "alma",
+        FeedKind::Osv,
+        "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz",
+    )
+    .await;
+    let mut image = Image::rhel9().unwrap();
+    image.os.id = "almalinux".into();
+    image.os.version_id = "9.5".into();
+    let mut fleet = Fleet::new(vec![image], 1).with_drift(0);
+    fleet.site = "SITE".into();
+    let hosts_of = |list: &serde_json::Value, cve: &str| {
+        list["cves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cve"] == cve)
+            .map_or(0, |c| c["hosts"].as_u64().unwrap())
+    };
+    let openssl = "CVE-2024-12797";
+    let r = s
+        .post(&s.ingest, None, native::to_json(&fleet.report(0)))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let first = r.json["host_id"].as_i64().unwrap();
+    assert_eq!(hosts_of(&s.get("/api/v1/cves").await.json, openssl), 1);
+
+    // Stored, then asked at once (the background assessor has not run).
+    fleet.site = "OTHER".into();
+    let r = s
+        .post(&s.other_ingest, None, native::to_json(&fleet.report(1)))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(hosts_of(&s.get("/api/v1/cves").await.json, openssl), 2);
+    assert_eq!(
+        hosts_of(&s.get("/api/v1/cves?site=OTHER").await.json, openssl),
+        1
+    );
+    assert_eq!(
+        hosts_of(&s.get("/api/v1/cves?site=SITE").await.json, openssl),
+        1
+    );
+
+    assert!(s.db.delete_host(first).await.unwrap());
+    assert_eq!(hosts_of(&s.get("/api/v1/cves").await.json, openssl), 1);
+    let site = s.get("/api/v1/cves?site=SITE").await;
+    assert_eq!(site.status, StatusCode::OK, "{}", site.json);
+    assert_eq!(site.json["count"], 0, "{}", site.json);
+}

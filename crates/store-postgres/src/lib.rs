@@ -212,6 +212,10 @@ impl Database for PostgresStore {
         read::host_details(&*self.client().await?, filter).await
     }
 
+    async fn host_keys(&self) -> Result<patchwatch_store::HostKeys, StoreError> {
+        read::host_keys(&*self.client().await?).await
+    }
+
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         let client = self.client().await?;
         // Reports and tags go with the host (ON DELETE CASCADE); its

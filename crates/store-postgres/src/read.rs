@@ -7,8 +7,8 @@ use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails,
-    HostFilter, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError,
-    TokenRecord, host_list_sql, host_where, sort_packages,
+    HostFilter, HostKeys, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue,
+    StoreError, TokenRecord, host_list_sql, host_where, sort_packages,
 };
 use tokio_postgres::types::ToSql;
 
@@ -247,4 +247,41 @@ pub(crate) async fn packages_by_id(
             ))
         })
         .collect()
+}
+
+/// See [`patchwatch_store::Database::host_keys`]: the hosts first, so the
+/// small tables read after them hold every id they name.
+pub(crate) async fn host_keys(c: &ClientWrapper) -> Result<HostKeys, StoreError> {
+    async fn all<T>(
+        c: &ClientWrapper,
+        sql: &str,
+        build: fn(&dyn rows::Columns) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let stmt = c.prepare_cached(sql).await.map_err(pg_error)?;
+        let found = c.query(&stmt, &[]).await.map_err(pg_error)?;
+        found.iter().map(|r| build(&PgColumns(r))).collect()
+    }
+    let hosts = all(
+        c,
+        "SELECT id, site_id, package_set_id, os_release_id, kernel FROM hosts ORDER BY id",
+        rows::host_key,
+    )
+    .await?;
+    let os_releases = all(
+        c,
+        "SELECT id, distro, release FROM os_releases ORDER BY id",
+        rows::os_release_row,
+    )
+    .await?;
+    let sites = all(
+        c,
+        "SELECT id, name FROM sites ORDER BY id",
+        rows::site_name_row,
+    )
+    .await?;
+    Ok(HostKeys {
+        hosts,
+        os_releases,
+        sites,
+    })
 }

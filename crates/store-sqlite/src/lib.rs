@@ -256,6 +256,10 @@ impl Database for SqliteStore {
         self.read(move |c| read::host_details(c, &filter)).await
     }
 
+    async fn host_keys(&self) -> Result<patchwatch_store::HostKeys, StoreError> {
+        self.read(read::host_keys).await
+    }
+
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         self.writer
             .write(move |c, _| {

@@ -5,8 +5,8 @@ use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails,
-    HostFilter, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue, StoreError,
-    TokenRecord, host_list_sql, host_where, sort_packages,
+    HostFilter, HostKeys, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue,
+    StoreError, TokenRecord, host_list_sql, host_where, sort_packages,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -242,4 +242,28 @@ pub(crate) fn packages_by_id(
         out.push((id, p));
     }
     Ok(out)
+}
+
+/// See [`patchwatch_store::Database::host_keys`]: the hosts first, so the
+/// small tables read after them hold every id they name.
+pub(crate) fn host_keys(c: &Connection) -> Result<HostKeys, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT id, site_id, package_set_id, os_release_id, kernel FROM hosts ORDER BY id",
+        )
+        .map_err(sql_error)?;
+    let hosts = crate::collect_rows(&mut stmt, [], rows::host_key)?;
+    let mut stmt = c
+        .prepare_cached("SELECT id, distro, release FROM os_releases ORDER BY id")
+        .map_err(sql_error)?;
+    let os_releases = crate::collect_rows(&mut stmt, [], rows::os_release_row)?;
+    let mut stmt = c
+        .prepare_cached("SELECT id, name FROM sites ORDER BY id")
+        .map_err(sql_error)?;
+    let sites = crate::collect_rows(&mut stmt, [], rows::site_name_row)?;
+    Ok(HostKeys {
+        hosts,
+        os_releases,
+        sites,
+    })
 }

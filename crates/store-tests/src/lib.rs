@@ -20,6 +20,7 @@ pub use sync::{feed_sync_state_recorded, feeds_enable_and_disable};
 mod triage;
 
 pub use triage::{exceptions_add_list_remove, tags_and_assignments};
+mod host_keys;
 mod host_list;
 mod host_sort;
 mod kernel_verdicts;
@@ -29,6 +30,7 @@ mod sessions;
 mod tokens;
 mod users;
 
+pub use host_keys::host_keys_match_the_host_list;
 pub use host_list::host_list_pages_sorts_and_counts;
 pub use host_sort::host_sorting_and_activity_filters;
 pub use kernel_verdicts::kernel_verdicts_stored_and_filtered;
@@ -56,7 +58,8 @@ macro_rules! conformance_tests {
             repositories_add_list_enable_remove, repo_snapshots_switch_atomically,
             report_changes_over_time,
             host_sorting_and_activity_filters, host_list_pages_sorts_and_counts,
-            host_details_in_bulk, kernel_verdicts_stored_and_filtered, token_use_and_revocation);
+            host_details_in_bulk, kernel_verdicts_stored_and_filtered, token_use_and_revocation,
+            host_keys_match_the_host_list);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

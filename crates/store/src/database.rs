@@ -9,7 +9,7 @@ use crate::feeds::{Feed, ImportOutcome, NewFeed, SyncState};
 use crate::filter::{HostFilter, Page};
 use crate::package_set::CanonicalSet;
 use crate::records::{
-    HostDetail, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
+    HostDetail, HostKeys, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
 };
 use crate::repos::{NewRepository, RepoImportOutcome, Repository};
 use crate::sessions::{NewSession, Session};
@@ -162,6 +162,13 @@ pub trait Database: Send + Sync + 'static {
     /// report stored meanwhile carries its own). Returns how many hosts
     /// were updated.
     async fn set_kernel_verdicts(&self, verdicts: &[KernelVerdict]) -> Result<u64, StoreError>;
+    /// Every host's id, site, package set, OS release id and running
+    /// kernel, by id, with the OS releases and sites they name: what the
+    /// fleet's assessment reads on every CVE view, without the joins, JSON
+    /// and strings of [`Database::hosts`]. The hosts are read first, so
+    /// every OS release and site they name is in the lists (neither is ever
+    /// deleted while a host names it).
+    async fn host_keys(&self) -> Result<HostKeys, StoreError>;
     /// The packages of a stored set, sorted by name, arch and version.
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError>;
     /// Many sets at once, as the package ids each holds (sorted): with

@@ -70,6 +70,29 @@ impl HostSummary {
     }
 }
 
+/// What the fleet's assessment needs of one host (see
+/// [`crate::Database::host_keys`]): no names, no JSON, the OS as an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostKey {
+    pub id: i64,
+    pub site_id: i64,
+    pub package_set_id: i64,
+    /// A key into [`HostKeys::os_releases`].
+    pub os_release_id: i64,
+    pub kernel: String,
+}
+
+/// Every host as [`HostKey`]s, by id, with the few OS releases and sites
+/// they name (each once, by id, not repeated per host).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostKeys {
+    pub hosts: Vec<HostKey>,
+    /// Every OS release, by id.
+    pub os_releases: Vec<(i64, OsRelease)>,
+    /// Every site (id, name), by id.
+    pub sites: Vec<(i64, String)>,
+}
+
 /// Everything the host said in its latest report, beyond the summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HostDetail {

@@ -172,3 +172,30 @@ pub fn report_change(r: &dyn Columns) -> Result<crate::ReportChange, StoreError>
         kernel: r.text(6)?,
     })
 }
+
+/// A host key from `id, site_id, package_set_id, os_release_id, kernel`.
+pub fn host_key(r: &dyn Columns) -> Result<crate::HostKey, StoreError> {
+    Ok(crate::HostKey {
+        id: r.int(0)?,
+        site_id: r.int(1)?,
+        package_set_id: r.int(2)?,
+        os_release_id: r.int(3)?,
+        kernel: r.text(4)?,
+    })
+}
+
+/// An OS release from `id, distro, release`.
+pub fn os_release_row(r: &dyn Columns) -> Result<(i64, OsRelease), StoreError> {
+    Ok((
+        r.int(0)?,
+        OsRelease {
+            distro: r.text(1)?,
+            release: r.text(2)?,
+        },
+    ))
+}
+
+/// A site's id and name from `id, name`.
+pub fn site_name_row(r: &dyn Columns) -> Result<(i64, String), StoreError> {
+    Ok((r.int(0)?, r.text(1)?))
+}

@@ -18,7 +18,7 @@
 //! result yet.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,12 +29,13 @@ use patchwatch_assess::{
     lookup_names,
 };
 use patchwatch_reports::{OsRelease, Package};
-use patchwatch_store::{Database, HostSummary, StoreError};
+use patchwatch_store::{Database, StoreError};
 use serde::Serialize;
 
 use crate::feed::LoadedIndex;
+use crate::fleet_hosts::FleetHosts;
 use crate::oval_feeds::oval_set_findings;
-use crate::triage::{CveSummary, HostScope, Triage};
+use crate::triage::{HostScope, Triage};
 
 /// Sets read from the store per query.
 const SETS_PER_READ: usize = 1_000;
@@ -44,20 +45,10 @@ const PACKAGES_PER_READ: usize = 10_000;
 /// What one assessment is keyed by. The OS and kernel are kept whole (not
 /// the index's data scopes) so keys stay valid when the index is rebuilt.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ResultKey {
-    set_id: i64,
-    os: OsRelease,
-    kernel: String,
-}
-
-impl ResultKey {
-    fn of(host: &HostSummary) -> ResultKey {
-        ResultKey {
-            set_id: host.package_set_id,
-            os: host.os.clone(),
-            kernel: host.kernel.clone(),
-        }
-    }
+pub(crate) struct ResultKey {
+    pub(crate) set_id: i64,
+    pub(crate) os: OsRelease,
+    pub(crate) kernel: String,
 }
 
 /// What a stored report is assessed by: its package set, normalised OS
@@ -73,17 +64,17 @@ pub struct Arrival {
 /// whether the statement matched the package's source name (exceptions
 /// may name either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Exposure {
-    cve: u32,
-    package: u32,
-    severity: SeverityLevel,
-    by_source: bool,
+pub(crate) struct Exposure {
+    pub(crate) cve: u32,
+    pub(crate) package: u32,
+    pub(crate) severity: SeverityLevel,
+    pub(crate) by_source: bool,
 }
 
 #[derive(Debug, Default)]
-struct Interner {
+pub(crate) struct Interner {
     names: Vec<Box<str>>,
-    ids: HashMap<Box<str>, u32>,
+    pub(crate) ids: HashMap<Box<str>, u32>,
 }
 
 impl Interner {
@@ -97,8 +88,13 @@ impl Interner {
         id
     }
 
-    fn name(&self, id: u32) -> &str {
+    pub(crate) fn name(&self, id: u32) -> &str {
         &self.names[id as usize]
+    }
+
+    /// How many names are interned (numbers run from 0 to this).
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
     }
 }
 
@@ -151,15 +147,18 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 /// The kept assessment of the fleet, and the sets it was made of.
 #[derive(Debug, Default)]
 pub struct FleetAssessment {
-    cves: Interner,
+    pub(crate) cves: Interner,
     /// Every distinct package of every set seen, once.
-    packages: Vec<Package>,
+    pub(crate) packages: Vec<Package>,
     /// Store package id -> package number.
     numbers: HashMap<i64, u32>,
     /// Binary, source and kernel-alias names -> package numbers.
     by_name: HashMap<Box<str>, Vec<u32>>,
     sets: HashMap<i64, Arc<[u32]>>,
-    results: HashMap<ResultKey, Vec<Exposure>>,
+    pub(crate) results: HashMap<ResultKey, Vec<Exposure>>,
+    /// Bumped whenever `results` change: what caches of views over the
+    /// assessment are keyed by.
+    changes: u64,
 }
 
 /// One unit of matching work: a key, and the packages of it to match.
@@ -185,6 +184,13 @@ impl FleetAssessment {
         self.results.is_empty()
     }
 
+    /// A number that grows whenever the kept results change (a key
+    /// assessed, findings re-matched, everything forgotten), and only
+    /// then: a view computed from them stays exact while it is unchanged.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
     /// Distinct sets and packages kept.
     pub fn kept(&self) -> (usize, usize) {
         (self.sets.len(), self.packages.len())
@@ -194,6 +200,7 @@ impl FleetAssessment {
     /// describe, such as OS groups).
     pub fn invalidate_all(&mut self) {
         self.results.clear();
+        self.changes += 1;
     }
 
     /// After a feed update: in every kept result, matches again only the
@@ -239,6 +246,9 @@ impl FleetAssessment {
         let done: Vec<(ResultKey, Vec<Finding>)> =
             jobs.iter().map(|j| j.key.clone()).zip(results).collect();
         drop(jobs);
+        if !done.is_empty() {
+            self.changes += 1;
+        }
         for (key, findings) in done {
             let fresh = self.exposures(&findings);
             if let Some(kept) = self.results.get_mut(&key) {
@@ -261,14 +271,9 @@ impl FleetAssessment {
         &mut self,
         db: &dyn Database,
         loaded: &Arc<LoadedIndex>,
-        hosts: &[HostSummary],
+        hosts: &FleetHosts,
     ) -> Result<UpdateStats, StoreError> {
-        let keys = hosts.iter().map(|h| Arrival {
-            set_id: h.package_set_id,
-            os: h.os.clone(),
-            kernel: h.kernel.clone(),
-        });
-        let mut stats = self.assess_arrivals(db, loaded, keys).await?;
+        let mut stats = self.assess_arrivals(db, loaded, hosts.arrivals()).await?;
         stats.hosts = hosts.len();
         Ok(stats)
     }
@@ -392,6 +397,9 @@ impl FleetAssessment {
         stats.packages_matched = jobs.iter().map(|j| j.packages.len()).sum();
         let results = run_jobs(loaded, &self.packages, &jobs, false);
         drop(jobs);
+        if !keys.is_empty() {
+            self.changes += 1;
+        }
         for (key, findings) in keys.into_iter().zip(results) {
             let mut exposures = self.exposures(&findings);
             exposures.sort_unstable();
@@ -509,217 +517,6 @@ impl FleetAssessment {
             per_key,
         }
     }
-
-    /// Every CVE some of `hosts` is exposed to (hosts without a result are
-    /// left out: catch up first), with tags, and the findings an exception
-    /// covers left out of the counts, most severe and widespread first.
-    /// Gives what [`crate::summarise`] gives from a full assessment.
-    pub fn summaries(
-        &self,
-        hosts: &[HostSummary],
-        triage: &Triage,
-        groups: &OsGroups,
-    ) -> Vec<CveSummary> {
-        // Hosts of one key and site have the same findings and the same
-        // exceptions: count them together.
-        let mut members: HashMap<(ResultKey, &str), usize> = HashMap::new();
-        for h in hosts {
-            *members.entry((ResultKey::of(h), &h.site)).or_default() += 1;
-        }
-        #[derive(Default)]
-        struct Acc<'a> {
-            severity: SeverityLevel,
-            hosts: usize,
-            excepted: usize,
-            packages: BTreeSet<&'a str>,
-            tags: BTreeSet<String>,
-        }
-        let mut by_cve: BTreeMap<u32, Acc<'_>> = BTreeMap::new();
-        for ((key, site), count) in members {
-            let Some(exposures) = self.results.get(&key) else {
-                continue;
-            };
-            let mut scope: Option<HostScope> = None;
-            // Sorted by CVE: each CVE's exposures are consecutive.
-            let mut i = 0;
-            while i < exposures.len() {
-                let cve = exposures[i].cve;
-                let mut j = i;
-                while j < exposures.len() && exposures[j].cve == cve {
-                    j += 1;
-                }
-                let name = self.cves.name(cve);
-                let acc = by_cve.entry(cve).or_default();
-                let mut open = false;
-                let mut excepted = false;
-                for e in &exposures[i..j] {
-                    let p = &self.packages[e.package as usize];
-                    if self.is_excepted(e, name, triage, &mut scope, (site, groups, &key.os)) {
-                        excepted = true;
-                        continue;
-                    }
-                    open = true;
-                    acc.severity = acc.severity.max(e.severity);
-                    acc.packages.insert(p.name.as_str());
-                    acc.tags.extend(triage.tags_for(name, e.severity));
-                }
-                if open {
-                    acc.hosts += count;
-                } else if excepted {
-                    acc.excepted += count;
-                }
-                i = j;
-            }
-        }
-        let mut out: Vec<CveSummary> = by_cve
-            .into_iter()
-            .filter(|(_, acc)| acc.hosts > 0 || acc.excepted > 0)
-            .map(|(cve, acc)| CveSummary {
-                cve: self.cves.name(cve).to_owned(),
-                severity: acc.severity,
-                hosts: acc.hosts,
-                packages: acc.packages.into_iter().map(str::to_owned).collect(),
-                tags: acc.tags.into_iter().collect(),
-                excepted_hosts: acc.excepted,
-            })
-            .collect();
-        out.sort_by(|a, b| {
-            (b.severity, b.hosts)
-                .cmp(&(a.severity, a.hosts))
-                .then_with(|| a.cve.cmp(&b.cve))
-        });
-        out
-    }
-}
-
-impl FleetAssessment {
-    /// Whether an exception covers exposure `e` (to CVE `name`) on a host
-    /// of this site and OS; the host's scope is built on first need.
-    fn is_excepted(
-        &self,
-        e: &Exposure,
-        name: &str,
-        triage: &Triage,
-        scope: &mut Option<HostScope>,
-        (site, groups, os): (&str, &OsGroups, &OsRelease),
-    ) -> bool {
-        if !triage.has_exceptions(name) {
-            return false;
-        }
-        let p = &self.packages[e.package as usize];
-        let scope = scope.get_or_insert_with(|| HostScope::new(site, groups, os));
-        let matched = if e.by_source {
-            kernel::source_alias(&p.source_name)
-        } else {
-            Cow::Borrowed(p.name.as_str())
-        };
-        triage
-            .exception_matching(scope, name, &p.name, &matched, &p.evr())
-            .is_some()
-    }
-
-    /// Which of `hosts` (their positions) have any kept finding of CVE
-    /// `cve`, open or covered by an exception: the hosts a CVE page lists
-    /// (and pages) before assessing only the shown ones in full. Hosts
-    /// without a result are left out, as in [`FleetAssessment::summaries`].
-    pub fn hosts_with_cve(&self, hosts: &[HostSummary], cve: &str) -> Vec<usize> {
-        let Some(&wanted) = self.cves.ids.get(cve) else {
-            return Vec::new();
-        };
-        // Hosts sharing a result share the answer: look each key up once.
-        let mut has: HashMap<ResultKey, bool> = HashMap::new();
-        let mut out = Vec::new();
-        for (i, h) in hosts.iter().enumerate() {
-            let key = ResultKey::of(h);
-            let found = match has.get(&key) {
-                Some(&found) => found,
-                None => {
-                    let found = self.results.get(&key).is_some_and(|exposures| {
-                        exposures.binary_search_by(|e| e.cve.cmp(&wanted)).is_ok()
-                    });
-                    has.insert(key, found);
-                    found
-                }
-            };
-            if found {
-                out.push(i);
-            }
-        }
-        out
-    }
-
-    /// Which of `hosts` (their positions) have an open finding, one no
-    /// exception covers, of CVE `cve` and/or carrying a CVE tag (`tag`): the
-    /// hosts list's CVE filters, from the kept results (catch up first)
-    /// instead of assessing the hosts again. Hosts without a result are
-    /// left out, as in [`FleetAssessment::summaries`].
-    pub fn hosts_exposed(
-        &self,
-        hosts: &[HostSummary],
-        cve: Option<&str>,
-        tag: Option<TagWanted<'_>>,
-        triage: &Triage,
-        groups: &OsGroups,
-    ) -> Vec<usize> {
-        let wanted_cve = match cve {
-            Some(c) => match self.cves.ids.get(c) {
-                Some(&id) => Some(id),
-                // No kept finding names it: no host is exposed.
-                None => return Vec::new(),
-            },
-            None => None,
-        };
-        let mut members: HashMap<(ResultKey, &str), Vec<usize>> = HashMap::new();
-        for (i, h) in hosts.iter().enumerate() {
-            members
-                .entry((ResultKey::of(h), &h.site))
-                .or_default()
-                .push(i);
-        }
-        // Whether (CVE, severity) carries the tag, worked out once each.
-        let mut tagged: HashMap<(u32, SeverityLevel), bool> = HashMap::new();
-        let mut out = Vec::new();
-        for ((key, site), positions) in members {
-            let Some(exposures) = self.results.get(&key) else {
-                continue;
-            };
-            // Sorted by CVE: one CVE's exposures are a range.
-            let exposures = match wanted_cve {
-                Some(c) => {
-                    let from = exposures.partition_point(|e| e.cve < c);
-                    let to = exposures.partition_point(|e| e.cve <= c);
-                    &exposures[from..to]
-                }
-                None => &exposures[..],
-            };
-            let mut scope: Option<HostScope> = None;
-            let mut exposed = false;
-            for e in exposures {
-                let name = self.cves.name(e.cve);
-                if let Some(t) = tag {
-                    let has = *tagged.entry((e.cve, e.severity)).or_insert_with(|| {
-                        let tags = triage.tags_for(name, e.severity);
-                        match t {
-                            TagWanted::Any => !tags.is_empty(),
-                            TagWanted::Named(t) => tags.iter().any(|x| x == t),
-                        }
-                    });
-                    if !has {
-                        continue;
-                    }
-                }
-                if !self.is_excepted(e, name, triage, &mut scope, (site, groups, &key.os)) {
-                    exposed = true;
-                    break;
-                }
-            }
-            if exposed {
-                out.extend(positions);
-            }
-        }
-        out.sort_unstable();
-        out
-    }
 }
 
 fn log_stats(stats: &UpdateStats, message: &'static str) {
@@ -795,12 +592,4 @@ fn run_jobs(
         .into_iter()
         .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect()
-}
-
-/// The CVE tag a hosts filter asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagWanted<'a> {
-    /// Any enabled tag (the dashboard's "vulnerable to a tagged CVE").
-    Any,
-    Named(&'a str),
 }

@@ -15,6 +15,7 @@ pub mod catalogue;
 pub mod feed;
 pub mod findings;
 pub mod fleet;
+pub mod fleet_hosts;
 pub mod oval_feeds;
 pub mod sync;
 pub mod triage;
@@ -24,7 +25,8 @@ pub use feed::{
     sha256_hex,
 };
 pub use findings::{HostFinding, finding_json, fleet_findings, host_findings};
-pub use fleet::{Arrival, FleetAssessment, OpenCve, OpenCves, TagWanted, UpdateStats};
+pub use fleet::{Arrival, FleetAssessment, OpenCve, OpenCves, UpdateStats};
+pub use fleet_hosts::{FleetHosts, TagWanted};
 pub use oval_feeds::{OvalFeed, covered, oval_feeds_for, oval_set_findings};
 pub use sync::{
     Download, Progress, SyncError, SyncOptions, SyncOutcome, Syncer, Validators,

@@ -73,9 +73,8 @@ pub fn host_groups(groups: &OsGroups, os: &OsRelease) -> Vec<String> {
 }
 
 /// Tags, assignments and the exceptions active at one moment, indexed
-/// for classifying many findings. Equal when loaded from the same tags,
-/// assignments and active exceptions (what a cache of classified findings
-/// is keyed on).
+/// for classifying many findings. Two are equal when they classify every
+/// finding the same way: what caches of triaged views compare.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Triage {
     /// Enabled tag names assigned to each CVE, sorted.

@@ -277,6 +277,8 @@ async fn except_a_finding_from_the_host_page() {
     let cves = b.get("/cves").await;
     assert_eq!(cves.status, StatusCode::OK, "{}", cves.body);
     assert!(cves.body.contains("href=\"/cves/CVE-2024-12797\""));
+    let listed_before = cve_row(&cves.body, "CVE-2024-12797");
+    assert!(listed_before.contains("openssl-libs"), "{listed_before}");
     let cve = b.get("/cves/CVE-2024-12797").await;
     assert_eq!(cve.status, StatusCode::OK, "{}", cve.body);
     assert!(cve.body.contains(&format!("href=\"/hosts/{id}\"")));
@@ -361,6 +363,12 @@ async fn except_a_finding_from_the_host_page() {
     assert_eq!(cve.status, StatusCode::OK, "{}", cve.body);
     assert!(cve.body.contains("Excepted (1)"), "{}", cve.body);
     assert!(cve.body.contains("mitigated &#60;by&#62; config"));
+    // The CVE list (kept between requests) no longer counts the excepted
+    // package at once.
+    let cves = b.get("/cves").await;
+    let listed_after = cve_row(&cves.body, "CVE-2024-12797");
+    assert_ne!(listed_after, listed_before);
+    assert!(!listed_after.contains("openssl-libs"), "{listed_after}");
 
     // Not on a site the user can't triage: that site is "not found".
     let refused = b
@@ -386,4 +394,13 @@ async fn except_a_finding_from_the_host_page() {
     let removed = b.post(&action, &[("csrf", &csrf)]).await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
     assert!(b.get("/exceptions").await.body.contains("No exceptions."));
+}
+
+/// The row of `cve` on the CVE list (empty when it is not listed).
+fn cve_row(body: &str, cve: &str) -> String {
+    let Some(at) = body.find(&format!("href=\"/cves/{cve}\"")) else {
+        return String::new();
+    };
+    let end = body[at..].find("</tr>").map_or(body.len(), |e| at + e);
+    body[at..end].to_owned()
 }

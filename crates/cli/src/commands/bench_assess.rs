@@ -16,8 +16,10 @@ use patchwatch_advisories::compression;
 use patchwatch_assess::OsGroups;
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::os;
-use patchwatch_store::{Database, FeedKind, HostFilter, IngestRequest, NewFeed, now_millis};
-use patchwatch_vulndb::{FleetAssessment, LoadedIndex, Triage, UpdateStats, load_index_since};
+use patchwatch_store::{Database, FeedKind, IngestRequest, NewFeed, now_millis};
+use patchwatch_vulndb::{
+    FleetAssessment, FleetHosts, LoadedIndex, Triage, UpdateStats, load_index_since,
+};
 use serde::Serialize;
 
 use super::Context;
@@ -67,13 +69,14 @@ pub async fn run(ctx: Context, args: BenchAssessArgs) -> anyhow::Result<ExitCode
         args.hosts,
         start.elapsed().as_secs_f64()
     );
-    let hosts = db
-        .hosts(&HostFilter {
-            site: Some(site.clone()),
-            ..HostFilter::default()
-        })
+    let site_id = db
+        .site(&site)
         .await?
-        .items;
+        .with_context(|| format!("site {site:?} was just created"))?
+        .id;
+    let in_site = |id: i64| id == site_id;
+    let mut hosts = FleetHosts::read(db.as_ref()).await?;
+    hosts.retain_sites(in_site);
 
     let full_doc = std::fs::read(shared_data_dir().join(ALMA)).context(ALMA)?;
     let (without_update, update_ids) = without_newest(&full_doc, UPDATE_SIZE)?;
@@ -108,7 +111,9 @@ pub async fn run(ctx: Context, args: BenchAssessArgs) -> anyhow::Result<ExitCode
     steps.push(step);
     // The incremental and the full re-assessment must agree exactly.
     let none = (Triage::default(), OsGroups::none());
-    if fleet.summaries(&hosts, &none.0, &none.1) != fresh.summaries(&hosts, &none.0, &none.1) {
+    if fleet.summaries(&hosts, in_site, &none.0, &none.1)
+        != fresh.summaries(&hosts, in_site, &none.0, &none.1)
+    {
         bail!("the incremental re-assessment differs from the full one");
     }
     drop(loaded);
@@ -164,7 +169,7 @@ async fn run_step(
     name: &str,
     previous: Option<Arc<LoadedIndex>>,
     fleet: &mut FleetAssessment,
-    hosts: &[patchwatch_store::HostSummary],
+    hosts: &FleetHosts,
 ) -> anyhow::Result<(Arc<LoadedIndex>, Step)> {
     let start = Instant::now();
     let (loaded, changes) = load_index_since(db.as_ref(), previous.clone()).await?;

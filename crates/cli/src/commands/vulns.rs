@@ -16,8 +16,8 @@ use super::hosts::resolve;
 use crate::cli::{CvesCommand, HostVulnsArgs, SeverityArg, StateArg};
 use crate::output::{Format, Table, count, escape, print_json};
 use patchwatch_vulndb::{
-    Classified, CveSummary, FleetAssessment, HostFinding, HostScope, LoadedIndex, Triage, covered,
-    host_findings, host_scopes, load_index, parse_cve_id, triaged_json,
+    Classified, CveSummary, FleetAssessment, FleetHosts, HostFinding, HostScope, LoadedIndex,
+    Triage, covered, host_findings, host_scopes, load_index, parse_cve_id, triaged_json,
 };
 
 fn level(s: SeverityArg) -> SeverityLevel {
@@ -195,15 +195,22 @@ fn tags_text(tags: &[String]) -> String {
 /// The hosts of `site` (all hosts without one); an unknown site is an
 /// error, not an empty fleet.
 async fn site_filter(db: &Arc<dyn Database>, site: Option<String>) -> anyhow::Result<HostFilter> {
-    if let Some(s) = &site
-        && db.site(s).await?.is_none()
-    {
-        bail!("no site named {s:?}; see `patchwatch sites list`");
-    }
+    site_id(db, site.as_deref()).await?;
     Ok(HostFilter {
         site,
         ..HostFilter::default()
     })
+}
+
+/// The id of `site` (`None` without one); an unknown site is an error.
+async fn site_id(db: &Arc<dyn Database>, site: Option<&str>) -> anyhow::Result<Option<i64>> {
+    let Some(s) = site else {
+        return Ok(None);
+    };
+    match db.site(s).await? {
+        Some(found) => Ok(Some(found.id)),
+        None => bail!("no site named {s:?}; see `patchwatch sites list`"),
+    }
 }
 
 pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
@@ -230,12 +237,16 @@ pub async fn cves(ctx: Context, cmd: CvesCommand) -> anyhow::Result<ExitCode> {
         } => {
             // As the server counts: each distinct set assessed once, only
             // the counts kept (most severe and widespread first).
-            let hosts = db.hosts(&site_filter(&db, site).await?).await?.items;
+            let site = site_id(&db, site.as_deref()).await?;
+            let in_site = |id: i64| site.is_none_or(|s| s == id);
+            let mut hosts = FleetHosts::read(db.as_ref()).await?;
+            // Only the site's hosts are assessed.
+            hosts.retain_sites(in_site);
             let mut fleet = FleetAssessment::new();
             fleet.catch_up(db.as_ref(), &loaded, &hosts).await?;
             let min = severity.map(level);
             let rows: Vec<CveSummary> = fleet
-                .summaries(&hosts, &triage, loaded.index.os_groups())
+                .summaries(&hosts, in_site, &triage, loaded.index.os_groups())
                 .into_iter()
                 .filter(|r| {
                     r.hosts > 0

@@ -179,6 +179,9 @@ impl Database for TestDb {
     async fn host_details(&self, filter: &HostFilter) -> Result<Vec<HostDetail>, StoreError> {
         self.store.host_details(filter).await
     }
+    async fn host_keys(&self) -> Result<patchwatch_store::HostKeys, StoreError> {
+        self.store.host_keys().await
+    }
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         self.store.delete_host(id).await
     }

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use patchwatch_auth::Action;
 use patchwatch_server::AppState;
+use patchwatch_server::vulns::CveHosts;
 use patchwatch_store::{HostFilter, now_millis, parse_cve_id};
 use patchwatch_vulndb::{Triage, fleet_findings, host_scopes};
 use serde::Deserialize;
@@ -57,16 +58,20 @@ fn severity_text<T: serde::Serialize>(s: &T) -> String {
         .unwrap_or_default()
 }
 
-/// A site filter: one the user can't read is "not found", like an
-/// unknown one.
-async fn site_filter(state: &AppState, user: &WebUser, site: &str) -> Result<HostFilter, WebError> {
-    if !site.is_empty() && !user.caller.reads_site(state, site).await? {
-        return Err(WebError::not_found(format!("site {site:?} not found")));
+/// A site filter's site id (`None`: every site): one the user can't read
+/// is "not found", like an unknown one.
+async fn site_filter(
+    state: &AppState,
+    user: &WebUser,
+    site: &str,
+) -> Result<Option<i64>, WebError> {
+    if site.is_empty() {
+        return Ok(None);
     }
-    Ok(user.caller.host_filter(HostFilter {
-        site: (!site.is_empty()).then(|| site.to_owned()),
-        ..HostFilter::default()
-    }))
+    match user.caller.readable_site(state, site).await? {
+        Some(id) => Ok(Some(id)),
+        None => Err(WebError::not_found(format!("site {site:?} not found"))),
+    }
 }
 
 /// `GET /cves?site=&page=`
@@ -80,12 +85,10 @@ pub async fn list(
         q.map_err(|e| WebError::bad_request(format!("invalid filter: {}", e.body_text())))?;
     let site = q.site.unwrap_or_default().trim().to_owned();
     let page = parse_page(q.page.as_deref())?;
-    let filter = site_filter(&state, &user, &site).await?;
+    let site_id = site_filter(&state, &user, &site).await?;
     let triage = Triage::load(state.db.as_ref(), now_millis()).await?;
     let access = user.caller.access();
-    let keep = |h: &patchwatch_store::HostSummary| {
-        access.allows(Action::Read, h.site_id) && filter.site.as_ref().is_none_or(|s| *s == h.site)
-    };
+    let keep = |id: i64| access.allows(Action::Read, id) && site_id.is_none_or(|s| s == id);
     let cves: Vec<_> = state
         .vulns
         .fleet_cves(state.db.as_ref(), keep, &triage)
@@ -204,30 +207,24 @@ pub async fn show(
         .vulns
         .cve_hosts(
             state.db.as_ref(),
-            |h| access.allows(Action::Read, h.site_id),
+            |site_id| access.allows(Action::Read, site_id),
             &cve,
             &triage,
         )
         .await?;
-    if found.hosts.is_empty() {
+    let with_findings = found.exposed.len() + found.excepted.len();
+    if with_findings == 0 {
         return Err(WebError::not_found(format!(
             "none of your hosts is exposed to {cve}"
         )));
     }
     let skip = (page as usize - 1) * HOSTS_PER_PAGE;
-    if skip >= found.hosts.len() {
+    if skip >= with_findings {
         return Err(WebError::not_found(format!(
-            "{cve} has {} of your hosts: there is no page {page}",
-            found.hosts.len()
+            "{cve} has {with_findings} of your hosts: there is no page {page}"
         )));
     }
-    let shown: Vec<i64> = found
-        .hosts
-        .iter()
-        .skip(skip)
-        .take(HOSTS_PER_PAGE)
-        .copied()
-        .collect();
+    let shown = page_of_hosts(&state, &user, &found, skip).await?;
     // Still scoped by the caller's sites, and only the page's hosts.
     let filter = user.caller.host_filter(HostFilter {
         host_ids: Some(shown.clone()),
@@ -277,14 +274,50 @@ pub async fn show(
     Ok(render(&CvePage {
         chrome: user.chrome("cves"),
         severity,
-        hosts: found.exposed,
-        with_findings: found.hosts.len(),
+        hosts: found.exposed.len(),
+        with_findings,
         first: skip + 1,
         last: skip + shown.len(),
         open,
         excepted,
         previous: (page > 1).then(|| link(page - 1)),
-        next: (skip + HOSTS_PER_PAGE < found.hosts.len()).then(|| link(page + 1)),
+        next: (skip + HOSTS_PER_PAGE < with_findings).then(|| link(page + 1)),
         cve,
     }))
+}
+
+/// The ids of the hosts shown from position `skip` on, in the hosts
+/// list's order (site, hostname): the exposed hosts first, then the
+/// excepted-only ones, each paged in SQL.
+async fn page_of_hosts(
+    state: &AppState,
+    user: &WebUser,
+    found: &CveHosts,
+    skip: usize,
+) -> Result<Vec<i64>, WebError> {
+    let mut shown = Vec::with_capacity(HOSTS_PER_PAGE);
+    let mut offset = skip;
+    for ids in [&found.exposed, &found.excepted] {
+        let wanted = HOSTS_PER_PAGE - shown.len();
+        if wanted == 0 {
+            break;
+        }
+        if offset >= ids.len() {
+            offset -= ids.len();
+            continue;
+        }
+        // Still scoped by the caller's sites.
+        let page = state
+            .db
+            .hosts(&user.caller.host_filter(HostFilter {
+                host_ids: Some(ids.clone()),
+                limit: Some(wanted as u32),
+                offset: offset as u32,
+                ..HostFilter::default()
+            }))
+            .await?;
+        shown.extend(page.items.iter().map(|h| h.id));
+        offset = 0;
+    }
+    Ok(shown)
 }

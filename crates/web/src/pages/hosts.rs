@@ -328,7 +328,7 @@ async fn selected_hosts(
     filter: &HostFilter,
 ) -> Result<Vec<i64>, WebError> {
     let scope = filter.site_ids.clone();
-    let in_scope = |h: &HostSummary| scope.as_ref().is_none_or(|s| s.contains(&h.site_id));
+    let in_scope = |site_id: i64| scope.as_ref().is_none_or(|s| s.contains(&site_id));
     let mut ids: Option<HashSet<i64>> = None;
     // Each computed filter narrows what the previous ones kept.
     let mut narrow = |found: Vec<i64>| {

@@ -472,7 +472,7 @@ pub async fn cves_in_scope(
         .vulns
         .fleet_cves(
             state.db.as_ref(),
-            |h| access.allows(Action::Read, h.site_id),
+            |site_id| access.allows(Action::Read, site_id),
             &triage,
         )
         .await?;

@@ -135,14 +135,21 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.reader()?;
     let q = query(q)?;
-    let filter = site_filter(&state, &caller, q.site).await?;
+    let site = match &q.site {
+        Some(name) => Some(
+            caller
+                .readable_site(&state, name)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("site {name:?} not found")))?,
+        ),
+        None => None,
+    };
     let triage = triage(&state, q.tag.as_deref()).await?;
     // From the kept fleet assessment: only hosts and sets not assessed
     // yet cost anything. Only the caller's hosts are summarised.
     let access = caller.access();
-    let keep = |h: &patchwatch_store::HostSummary| {
-        access.allows(Action::Read, h.site_id) && filter.site.as_ref().is_none_or(|s| *s == h.site)
-    };
+    let keep =
+        |site_id: i64| access.allows(Action::Read, site_id) && site.is_none_or(|s| s == site_id);
     let cves: Vec<_> = state
         .vulns
         .fleet_cves(state.db.as_ref(), keep, &triage)
