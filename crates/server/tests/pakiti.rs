@@ -336,7 +336,14 @@ async fn encrypted_reports() {
     let started = std::time::Instant::now();
     let r = post_v5(&s, "?protocol=5", encrypted.clone()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.text.contains("cannot decrypt it"), "{}", r.text);
+    // The wrong key's RSA step yields a wrong content key (implicit
+    // rejection); about once in 256 runs that key's AES padding happens to
+    // check out and the refusal names the garbage it decrypted to instead.
+    assert!(
+        r.text.contains("cannot decrypt it") || r.text.contains("not valid UTF-8"),
+        "{}",
+        r.text
+    );
     // Refusals of encrypted reports are answered at one fixed moment
     // (RUSTSEC-2023-0071: RSA decryption time must not be observable).
     assert!(
