@@ -12,9 +12,6 @@ use serde::Serialize;
 use crate::fleet::fleet_updates;
 use crate::kept::KeptUpdates;
 
-/// Sets read from the store per query.
-const SETS_PER_READ: usize = 1_000;
-
 /// Where a host stands with the package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -76,28 +73,14 @@ pub async fn package_view(
     installed_only: bool,
 ) -> Result<Vec<PackageHost>, StoreError> {
     let fleet = fleet_updates(db, filter, kept, groups).await?;
-    let mut set_ids: Vec<i64> = fleet.hosts.iter().map(|h| h.package_set_id).collect();
-    set_ids.sort_unstable();
-    set_ids.dedup();
-    let mut members = Vec::new();
-    for chunk in set_ids.chunks(SETS_PER_READ) {
-        members.extend(db.package_set_members(chunk).await?);
-    }
-    let mut ids: Vec<i64> = members
-        .iter()
-        .flat_map(|(_, m)| m.iter().copied())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let named: HashMap<i64, Package> = db
-        .packages_by_id(&ids)
-        .await?
+    // fleet_updates keeps the sets of hosts with repositories; the others
+    // are shown too (as unknown), so theirs are read once and kept.
+    let set_ids: Vec<i64> = fleet.hosts.iter().map(|h| h.package_set_id).collect();
+    kept.load_sets(db, &set_ids).await?;
+    let by_set: HashMap<i64, Vec<Package>> = kept
+        .named_in_sets(name, set_ids.iter().copied())
         .into_iter()
-        .filter(|(_, p)| p.name == name)
-        .collect();
-    let by_set: HashMap<i64, Vec<&Package>> = members
-        .iter()
-        .map(|(set, m)| (*set, m.iter().filter_map(|id| named.get(id)).collect()))
+        .map(|(set, packages)| (set, packages.into_iter().cloned().collect()))
         .collect();
     let catalogue = kept.catalogue().clone();
     let position: HashMap<&str, usize> = catalogue
@@ -109,7 +92,7 @@ pub async fn package_view(
     let mut origins: HashMap<(Vec<usize>, String, String), Vec<String>> = HashMap::new();
     let mut rows = Vec::new();
     for h in &fleet.hosts {
-        let versions = by_set.get(&h.package_set_id).cloned().unwrap_or_default();
+        let versions: &[Package] = by_set.get(&h.package_set_id).map_or(&[], Vec::as_slice);
         if installed_only && versions.is_empty() {
             continue;
         }
