@@ -88,6 +88,11 @@ pub struct KeptUpdates {
     /// Package name -> positions in `packages` of the kept packages so
     /// named, so one package's view never scans every kept package.
     positions_by_name: HashMap<String, Vec<usize>>,
+    /// Each host's place under the current catalogue, with the report it
+    /// was worked out from: a host's repositories and their use come from
+    /// its report, so they hold until it reports again or the catalogue
+    /// changes.
+    hosts: HashMap<i64, (i64, FleetHost)>,
 }
 
 impl KeptUpdates {
@@ -99,6 +104,7 @@ impl KeptUpdates {
             packages: Vec::new(),
             known_packages: HashSet::new(),
             positions_by_name: HashMap::new(),
+            hosts: HashMap::new(),
         }
     }
 
@@ -134,6 +140,30 @@ impl KeptUpdates {
             sources,
             arch: host.summary.arch.clone(),
         }
+    }
+
+    /// [`KeptUpdates::fleet_host`], kept for [`KeptUpdates::kept_host`].
+    pub fn remember_host(&mut self, host: &HostDetail, groups: &OsGroups) -> FleetHost {
+        let fleet_host = self.fleet_host(host, groups);
+        self.hosts.insert(
+            host.summary.id,
+            (host.summary.last_report_id, fleet_host.clone()),
+        );
+        fleet_host
+    }
+
+    /// A host's place as [`KeptUpdates::remember_host`] kept it, if its
+    /// latest report is still `last_report_id`.
+    pub fn kept_host(&self, host_id: i64, last_report_id: i64) -> Option<&FleetHost> {
+        self.hosts
+            .get(&host_id)
+            .filter(|(report, _)| *report == last_report_id)
+            .map(|(_, h)| h)
+    }
+
+    /// A host's place as last kept, whatever report it came from.
+    pub fn last_kept_host(&self, host_id: i64) -> Option<&FleetHost> {
+        self.hosts.get(&host_id).map(|(_, h)| h)
     }
 
     fn key(&self, sources: &HostSources, arch: &str) -> GroupKey {
@@ -315,6 +345,8 @@ impl KeptUpdates {
             .copied()
             .collect();
         self.catalogue = catalogue;
+        // Places are catalogue positions: worked out again on request.
+        self.hosts.clear();
         let mut stats = SwitchStats {
             changed_repositories: changed.len(),
             ..SwitchStats::default()
@@ -368,6 +400,7 @@ impl KeptUpdates {
     /// results and the packages only they named.
     pub fn retain_sets(&mut self, in_use: &HashSet<i64>) {
         self.members.retain(|id, _| in_use.contains(id));
+        self.hosts.retain(|_, (_, h)| in_use.contains(&h.set_id));
         for results in self.results.values_mut() {
             results.retain(|id, _| in_use.contains(id));
         }
