@@ -85,6 +85,14 @@ pub struct KeptUpdates {
     /// Every package a kept set names, once.
     packages: Vec<(i64, Package)>,
     known_packages: HashSet<i64>,
+    /// Package name -> positions in `packages` of the kept packages so
+    /// named, so one package's view never scans every kept package.
+    positions_by_name: HashMap<String, Vec<usize>>,
+    /// Each host's place under the current catalogue, with the report it
+    /// was worked out from: a host's repositories and their use come from
+    /// its report, so they hold until it reports again or the catalogue
+    /// changes.
+    hosts: HashMap<i64, (i64, FleetHost)>,
 }
 
 impl KeptUpdates {
@@ -95,6 +103,8 @@ impl KeptUpdates {
             members: HashMap::new(),
             packages: Vec::new(),
             known_packages: HashSet::new(),
+            positions_by_name: HashMap::new(),
+            hosts: HashMap::new(),
         }
     }
 
@@ -130,6 +140,30 @@ impl KeptUpdates {
             sources,
             arch: host.summary.arch.clone(),
         }
+    }
+
+    /// [`KeptUpdates::fleet_host`], kept for [`KeptUpdates::kept_host`].
+    pub fn remember_host(&mut self, host: &HostDetail, groups: &OsGroups) -> FleetHost {
+        let fleet_host = self.fleet_host(host, groups);
+        self.hosts.insert(
+            host.summary.id,
+            (host.summary.last_report_id, fleet_host.clone()),
+        );
+        fleet_host
+    }
+
+    /// A host's place as [`KeptUpdates::remember_host`] kept it, if its
+    /// latest report is still `last_report_id`.
+    pub fn kept_host(&self, host_id: i64, last_report_id: i64) -> Option<&FleetHost> {
+        self.hosts
+            .get(&host_id)
+            .filter(|(report, _)| *report == last_report_id)
+            .map(|(_, h)| h)
+    }
+
+    /// A host's place as last kept, whatever report it came from.
+    pub fn last_kept_host(&self, host_id: i64) -> Option<&FleetHost> {
+        self.hosts.get(&host_id).map(|(_, h)| h)
     }
 
     fn key(&self, sources: &HostSources, arch: &str) -> GroupKey {
@@ -176,10 +210,57 @@ impl KeptUpdates {
     pub fn add_sets(&mut self, sets: Vec<(i64, Vec<i64>)>, packages: Vec<(i64, Package)>) {
         for (id, package) in packages {
             if self.known_packages.insert(id) {
+                self.positions_by_name
+                    .entry(package.name.clone())
+                    .or_default()
+                    .push(self.packages.len());
                 self.packages.push((id, package));
             }
         }
         self.members.extend(sets);
+    }
+
+    /// For each of `set_ids` that is kept and holds a package named
+    /// `name`: those packages, in package id order (as the set stores
+    /// them). Sets are sorted id lists, so each costs a binary search per
+    /// package of that name, not a scan.
+    pub fn named_in_sets(
+        &self,
+        name: &str,
+        set_ids: impl IntoIterator<Item = i64>,
+    ) -> HashMap<i64, Vec<&Package>> {
+        let mut named: Vec<(i64, &Package)> = self
+            .positions_by_name
+            .get(name)
+            .map(|positions| {
+                positions
+                    .iter()
+                    .map(|&i| (self.packages[i].0, &self.packages[i].1))
+                    .collect()
+            })
+            .unwrap_or_default();
+        named.sort_unstable_by_key(|(id, _)| *id);
+        let mut out = HashMap::new();
+        if named.is_empty() {
+            return out;
+        }
+        for set_id in set_ids {
+            if out.contains_key(&set_id) {
+                continue;
+            }
+            let Some(members) = self.members.get(&set_id) else {
+                continue;
+            };
+            let found: Vec<&Package> = named
+                .iter()
+                .filter(|(id, _)| members.binary_search(id).is_ok())
+                .map(|(_, p)| *p)
+                .collect();
+            if !found.is_empty() {
+                out.insert(set_id, found);
+            }
+        }
+        out
     }
 
     /// The updates of each host, in order; results not kept yet are
@@ -264,6 +345,8 @@ impl KeptUpdates {
             .copied()
             .collect();
         self.catalogue = catalogue;
+        // Places are catalogue positions: worked out again on request.
+        self.hosts.clear();
         let mut stats = SwitchStats {
             changed_repositories: changed.len(),
             ..SwitchStats::default()
@@ -317,6 +400,7 @@ impl KeptUpdates {
     /// results and the packages only they named.
     pub fn retain_sets(&mut self, in_use: &HashSet<i64>) {
         self.members.retain(|id, _| in_use.contains(id));
+        self.hosts.retain(|_, (_, h)| in_use.contains(&h.set_id));
         for results in self.results.values_mut() {
             results.retain(|id, _| in_use.contains(id));
         }
@@ -324,6 +408,13 @@ impl KeptUpdates {
         let named: HashSet<i64> = self.members.values().flatten().copied().collect();
         self.packages.retain(|(id, _)| named.contains(id));
         self.known_packages = named;
+        self.positions_by_name.clear();
+        for (i, (_, package)) in self.packages.iter().enumerate() {
+            self.positions_by_name
+                .entry(package.name.clone())
+                .or_default()
+                .push(i);
+        }
     }
 
     /// Reads the sets of `hosts` not kept yet from the store, in bulk.
@@ -333,6 +424,23 @@ impl KeptUpdates {
         hosts: &[FleetHost],
     ) -> Result<(), StoreError> {
         let missing = self.missing_sets(hosts);
+        self.load_sets(db, &missing).await
+    }
+
+    /// Reads those of `set_ids` not kept yet from the store, in bulk
+    /// (whether or not a host of the set has repositories).
+    pub async fn load_sets(
+        &mut self,
+        db: &dyn Database,
+        set_ids: &[i64],
+    ) -> Result<(), StoreError> {
+        let mut missing: Vec<i64> = set_ids
+            .iter()
+            .copied()
+            .filter(|id| !self.members.contains_key(id))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
         for chunk in missing.chunks(SETS_PER_READ) {
             let sets = db.package_set_members(chunk).await?;
             let ids = self.missing_packages(&sets);

@@ -227,3 +227,71 @@ async fn one_repository_changed_recomputes_only_its_groups_and_equals_a_full_rec
             .all(|h| !h.repositories.contains(&"bookworm-updates".to_owned()))
     );
 }
+
+fn deb(name: &str, version: &str, arch: &str) -> patchwatch_reports::Package {
+    patchwatch_reports::Package {
+        name: name.into(),
+        epoch: String::new(),
+        version: version.into(),
+        release: String::new(),
+        arch: arch.into(),
+        kind: patchwatch_reports::PackageType::Deb,
+        source_name: String::new(),
+        source_version: String::new(),
+    }
+}
+
+/// The packages of one name in kept sets come from the name index, in
+/// package id order, and the index follows sets being forgotten.
+#[test]
+fn packages_of_one_name_in_kept_sets() {
+    let mut kept = KeptUpdates::new(Arc::new(Catalogue::empty()));
+    kept.add_sets(
+        vec![(1, vec![10, 11, 12]), (2, vec![11, 13]), (3, vec![12])],
+        vec![
+            (13, deb("openssl", "3.0.16-1", "i386")),
+            (10, deb("openssl", "3.0.15-1", "amd64")),
+            (11, deb("libssl3", "3.0.15-1", "amd64")),
+            (12, deb("openssl-provider", "3.0.15-1", "amd64")),
+        ],
+    );
+    let versions = |kept: &KeptUpdates, sets: &[i64]| {
+        let mut found: Vec<(i64, Vec<String>)> = kept
+            .named_in_sets("openssl", sets.iter().copied())
+            .into_iter()
+            .map(|(set, packages)| {
+                (
+                    set,
+                    packages
+                        .iter()
+                        .map(|p| format!("{} {}", p.evr(), p.arch))
+                        .collect(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        versions(&kept, &[1, 2, 3, 4, 1]),
+        vec![
+            (1, vec!["3.0.15-1 amd64".to_owned()]),
+            (2, vec!["3.0.16-1 i386".to_owned()]),
+        ]
+    );
+    assert!(kept.named_in_sets("libssl", [1, 2]).is_empty());
+    kept.retain_sets(&[2, 3].into_iter().collect());
+    assert_eq!(
+        versions(&kept, &[1, 2, 3]),
+        vec![(2, vec!["3.0.16-1 i386".to_owned()])]
+    );
+    // A set kept again after being forgotten is found again.
+    kept.add_sets(
+        vec![(1, vec![10])],
+        vec![(10, deb("openssl", "3.0.15-1", "amd64"))],
+    );
+    assert_eq!(
+        versions(&kept, &[1]),
+        vec![(1, vec!["3.0.15-1 amd64".to_owned()])]
+    );
+}

@@ -370,6 +370,19 @@ async fn package_page_and_host_updates() {
             .body
             .contains("0 of your hosts do not have openssl.")
     );
+    // Paged: the one host with it is on page 1, there is no page 2.
+    assert!(openssl.body.contains("Hosts 1–1 of 1"), "{}", openssl.body);
+    assert!(!openssl.body.contains("rel=\"next\""));
+    let first = b.get("/packages/openssl?page=1").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains(&format!("href=\"/hosts/{deb}\"")));
+    let beyond = b.get("/packages/openssl?page=2").await;
+    assert_eq!(beyond.status, StatusCode::NOT_FOUND, "{}", beyond.body);
+    assert!(beyond.body.contains("no page 2"), "{}", beyond.body);
+    for bad in ["page=0", "page=x", "page=10001", "sort=x"] {
+        let r = b.get(&format!("/packages/openssl?{bad}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+    }
     // A package only OTHER's host has answers as one nobody has.
     let theirs = b.get("/packages/openssl-libs").await;
     let nobody = b.get("/packages/no-such-package").await;

@@ -169,7 +169,7 @@ pub struct CveQuery {
     page: Option<String>,
 }
 
-fn parse_page(raw: Option<&str>) -> Result<u32, WebError> {
+pub(crate) fn parse_page(raw: Option<&str>) -> Result<u32, WebError> {
     match raw.map(str::trim).filter(|p| !p.is_empty()) {
         None => Ok(1),
         Some(p) => p

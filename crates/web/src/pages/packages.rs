@@ -1,9 +1,10 @@
 //! `GET /packages/{name}`: one package across the user's hosts (which
 //! version each runs, whether a repository of the host offers a newer one,
 //! which hosts lack it), as `patchwatch packages show` computes it
-//! (`patchwatch_updates::package_view`, through the server's kept updates). `GET /packages?name=` is the
-//! form that leads there. A package none of the user's hosts has answers
-//! "not found", whether other sites' hosts have it or not.
+//! (`patchwatch_updates::package_view`, through the server's kept
+//! updates), 100 hosts a page. `GET /packages?name=` is the form that
+//! leads there. A package none of the user's hosts has answers "not
+//! found", whether other sites' hosts have it or not.
 
 use std::collections::BTreeMap;
 
@@ -17,11 +18,12 @@ use patchwatch_updates::{PackageHost, PackageState};
 use serde::Deserialize;
 
 use crate::page::{Chrome, WebError, render};
+use crate::pages::cves::parse_page;
 use crate::pages::hosts::encode;
 use crate::session::WebUser;
 
-/// Hosts listed per state at most (the counts are complete).
-const MAX_ROWS: usize = 1_000;
+/// Hosts listed per page (the counts are complete).
+const HOSTS_PER_PAGE: usize = 100;
 /// Longer than any package name a package manager allows.
 const MAX_NAME: usize = 256;
 
@@ -96,17 +98,36 @@ struct PackagePage {
     versions: Vec<VersionRow>,
     groups: Vec<StateGroup>,
     missing: usize,
+    /// Hosts with the package, and the ones shown on this page
+    /// (1-based, inclusive).
+    hosts: usize,
+    first: usize,
+    last: usize,
+    previous: Option<String>,
+    next: Option<String>,
 }
 
-/// `GET /packages/{name}`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageQuery {
+    page: Option<String>,
+}
+
+/// `GET /packages/{name}?page=`: the hosts with the package, outdated
+/// (security first), current, unknown, a page at a time; the hosts
+/// without it only counted.
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
     name: Result<Path<String>, PathRejection>,
+    q: Result<Query<PackageQuery>, QueryRejection>,
 ) -> Result<Response, WebError> {
     user.caller.reader()?;
     let Path(raw) = name.map_err(|e| WebError::bad_request(e.body_text()))?;
     let name = check_name(&raw)?;
+    let Query(q) =
+        q.map_err(|e| WebError::bad_request(format!("invalid query: {}", e.body_text())))?;
+    let page = parse_page(q.page.as_deref())?;
     let filter = user.caller.host_filter(HostFilter::default());
     let hosts = state
         .repos
@@ -135,31 +156,55 @@ pub async fn show(
         })
         .collect();
     // Outdated (security first), current, unknown; missing only counted.
-    let mut by_state: BTreeMap<PackageState, Vec<PackageHost>> = BTreeMap::new();
-    for h in hosts.iter().filter(|h| h.state != PackageState::Missing) {
-        by_state.entry(h.state).or_default().push(h.clone());
-    }
-    let groups = by_state
-        .into_iter()
-        .map(|(state, mut rows)| {
-            rows.sort_by(|a, b| {
-                (!a.security, &a.site, &a.hostname).cmp(&(!b.security, &b.site, &b.hostname))
-            });
-            let total = rows.len();
-            rows.truncate(MAX_ROWS);
-            StateGroup {
-                state: state.as_str(),
-                total,
-                rows,
-            }
-        })
+    let mut installed: Vec<&PackageHost> = hosts
+        .iter()
+        .filter(|h| h.state != PackageState::Missing)
         .collect();
+    installed.sort_by(|a, b| {
+        (a.state, !a.security, &a.site, &a.hostname, a.host_id).cmp(&(
+            b.state,
+            !b.security,
+            &b.site,
+            &b.hostname,
+            b.host_id,
+        ))
+    });
+    let skip = (page as usize - 1) * HOSTS_PER_PAGE;
+    if skip >= installed.len() {
+        return Err(WebError::not_found(format!(
+            "{name} is on {} of your hosts: there is no page {page}",
+            installed.len()
+        )));
+    }
+    let mut groups: Vec<StateGroup> = Vec::new();
+    for h in &installed {
+        match groups.last_mut() {
+            Some(g) if g.state == h.state.as_str() => g.total += 1,
+            _ => groups.push(StateGroup {
+                state: h.state.as_str(),
+                total: 1,
+                rows: Vec::new(),
+            }),
+        }
+    }
+    let shown = &installed[skip..(skip + HOSTS_PER_PAGE).min(installed.len())];
+    for h in shown {
+        if let Some(g) = groups.iter_mut().find(|g| g.state == h.state.as_str()) {
+            g.rows.push((*h).clone());
+        }
+    }
+    let link = |p: u32| format!("/packages/{}?page={p}", encode(&name));
     Ok(render(&PackagePage {
         chrome: user.chrome("packages"),
-        name,
         versions,
         groups,
         missing,
+        hosts: installed.len(),
+        first: skip + 1,
+        last: skip + shown.len(),
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (skip + HOSTS_PER_PAGE < installed.len()).then(|| link(page + 1)),
+        name,
     }))
 }
 
