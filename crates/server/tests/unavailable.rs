@@ -60,6 +60,9 @@ impl Database for Down {
     async fn hosts(&self, _: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
         down()
     }
+    async fn host_refs(&self, _: &HostFilter) -> Result<Vec<HostRef>, StoreError> {
+        down()
+    }
     async fn host(&self, _: i64) -> Result<Option<HostDetail>, StoreError> {
         down()
     }

@@ -32,7 +32,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use patchwatch_reports::Package;
 use patchwatch_store::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use patchwatch_store::{
-    Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
+    Database, Feed, HostDetail, HostFilter, HostRef, HostSummary, ImportOutcome, IngestOutcome,
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Revocation,
     Site, StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
@@ -202,6 +202,10 @@ impl Database for PostgresStore {
 
     async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
         read::hosts(&*self.client().await?, filter).await
+    }
+
+    async fn host_refs(&self, filter: &HostFilter) -> Result<Vec<HostRef>, StoreError> {
+        read::host_refs(&*self.client().await?, filter).await
     }
 
     async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError> {

@@ -7,8 +7,9 @@ use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails,
-    HostFilter, HostKeys, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue,
-    StoreError, TokenRecord, host_list_sql, host_where, sort_packages,
+    HostFilter, HostKeys, HostRef, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect,
+    SqlValue, StoreError, TokenRecord, host_list_sql, host_where, is_large_selection,
+    select_window, sort_packages,
 };
 use tokio_postgres::types::ToSql;
 
@@ -65,6 +66,27 @@ pub(crate) async fn hosts(
     c: &ClientWrapper,
     filter: &HostFilter,
 ) -> Result<Page<HostSummary>, StoreError> {
+    if is_large_selection(filter) {
+        // Two statements, as the count and the page are: a host deleted
+        // between them is left out of the page.
+        let walk = host_refs(c, &filter.walk()).await?;
+        let (page, total) = select_window(filter, walk.iter().map(|r| r.id));
+        let items = hosts_listed(c, &page).await?.items;
+        return Ok(Page {
+            items,
+            total,
+            limit: filter.limit,
+            offset: filter.offset,
+        });
+    }
+    hosts_listed(c, filter).await
+}
+
+/// [`hosts`] with the filter's host ids bound into the query.
+async fn hosts_listed(
+    c: &ClientWrapper,
+    filter: &HostFilter,
+) -> Result<Page<HostSummary>, StoreError> {
     let sql = host_list_sql(filter, SqlDialect::Postgres);
     let n = sql.values.len();
     let mut params = boxed(sql.values);
@@ -94,6 +116,27 @@ pub(crate) async fn hosts(
         limit: filter.limit,
         offset: filter.offset,
     })
+}
+
+pub(crate) async fn host_refs(
+    c: &ClientWrapper,
+    filter: &HostFilter,
+) -> Result<Vec<HostRef>, StoreError> {
+    let sql = host_list_sql(filter, SqlDialect::Postgres);
+    let stmt = if filter.domains.len() <= MAX_CACHED_DOMAINS {
+        c.prepare_cached(&sql.refs).await
+    } else {
+        c.prepare(&sql.refs).await
+    }
+    .map_err(pg_error)?;
+    let mut params = boxed(sql.values);
+    // LIMIT NULL is PostgreSQL's "no limit".
+    params.push(Box::new(filter.limit.map(i64::from)));
+    params.push(Box::new(i64::from(filter.offset)));
+    let refs: Vec<&(dyn ToSql + Sync)> =
+        params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
+    let rows = c.query(&stmt, &refs).await.map_err(pg_error)?;
+    rows.iter().map(|r| rows::host_ref(&PgColumns(r))).collect()
 }
 
 pub(crate) async fn host(c: &ClientWrapper, id: i64) -> Result<Option<HostDetail>, StoreError> {

@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use patchwatch_reports::Package;
 use patchwatch_store::{CveTag, Exception, NewAssignment, NewException, TagAssignment};
 use patchwatch_store::{
-    Database, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome, IngestOutcome,
+    Database, Feed, HostDetail, HostFilter, HostRef, HostSummary, ImportOutcome, IngestOutcome,
     IngestRequest, NewFeed, NewToken, Page, PruneStats, RepeatRequest, ReportRecord, Revocation,
     Site, StoreError, SyncState, TokenRecord, validate_feed_name, validate_sha256,
 };
@@ -245,6 +245,11 @@ impl Database for SqliteStore {
     async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
         let filter = filter.clone();
         self.read(move |c| read::hosts(c, &filter)).await
+    }
+
+    async fn host_refs(&self, filter: &HostFilter) -> Result<Vec<HostRef>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| read::host_refs(c, &filter)).await
     }
 
     async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError> {

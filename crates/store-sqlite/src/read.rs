@@ -5,8 +5,9 @@ use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails,
-    HostFilter, HostKeys, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect, SqlValue,
-    StoreError, TokenRecord, host_list_sql, host_where, sort_packages,
+    HostFilter, HostKeys, HostRef, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect,
+    SqlValue, StoreError, TokenRecord, host_list_sql, host_where, is_large_selection,
+    select_window, sort_packages,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -55,6 +56,25 @@ fn bind(values: Vec<SqlValue>) -> Vec<Value> {
 }
 
 pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
+    if is_large_selection(filter) {
+        // Read in one transaction: the walk and the page see one state.
+        let tx = c.unchecked_transaction().map_err(sql_error)?;
+        let walk = host_refs(&tx, &filter.walk())?;
+        let (page, total) = select_window(filter, walk.iter().map(|r| r.id));
+        let items = hosts_listed(&tx, &page)?.items;
+        tx.commit().map_err(sql_error)?;
+        return Ok(Page {
+            items,
+            total,
+            limit: filter.limit,
+            offset: filter.offset,
+        });
+    }
+    hosts_listed(c, filter)
+}
+
+/// [`hosts`] with the filter's host ids bound into the query.
+fn hosts_listed(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
     let sql = host_list_sql(filter, SqlDialect::Sqlite);
     let mut values = bind(sql.values);
     let total: i64 = c
@@ -77,6 +97,16 @@ pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSumm
         limit: filter.limit,
         offset: filter.offset,
     })
+}
+
+pub(crate) fn host_refs(c: &Connection, filter: &HostFilter) -> Result<Vec<HostRef>, StoreError> {
+    let sql = host_list_sql(filter, SqlDialect::Sqlite);
+    let mut values = bind(sql.values);
+    // LIMIT -1 is SQLite's "no limit".
+    values.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
+    values.push(Value::Integer(i64::from(filter.offset)));
+    let mut stmt = c.prepare_cached(&sql.refs).map_err(sql_error)?;
+    crate::collect_rows(&mut stmt, params_from_iter(values.iter()), rows::host_ref)
 }
 
 pub(crate) fn host(c: &Connection, id: i64) -> Result<Option<HostDetail>, StoreError> {

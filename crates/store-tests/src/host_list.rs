@@ -1,12 +1,13 @@
 //! Host list pages (issue 11, migration 9): every sort key, with and
 //! without filters, paged to past the end; counts that join only what the
 //! filter needs; a list of 10,000 host ids bound as one value. The
-//! expected order is computed here from the hosts' own fields.
+//! expected order is computed here from the hosts' own fields. Host
+//! references list the same hosts in the same order.
 
 use std::cmp::Ordering;
 
 use patchwatch_fleet::{Fleet, Image};
-use patchwatch_store::{HostFilter, HostSort, HostSummary, SortKey};
+use patchwatch_store::{HostFilter, HostRef, HostSort, HostSummary, LARGE_SELECTION, SortKey};
 
 use crate::{Db, ingest};
 
@@ -64,6 +65,12 @@ pub async fn host_list_pages_sorts_and_counts(db: Db) {
     assert_eq!(all.len(), 30);
 
     let some_ids: Vec<i64> = all.iter().step_by(3).map(|h| h.id).collect();
+    // Past `LARGE_SELECTION` ids the list is walked and picked from, not
+    // bound: the same pages and counts.
+    let mut large: Vec<i64> = (1..=LARGE_SELECTION as i64).map(|n| 5_000_000 + n).collect();
+    let other_ids: Vec<i64> = all.iter().skip(1).step_by(2).map(|h| h.id).collect();
+    large.extend(&other_ids);
+    large.reverse();
     let filters: Vec<(&str, HostFilter, Keep)> = vec![
         ("none", HostFilter::default(), Box::new(|_| true)),
         (
@@ -100,6 +107,15 @@ pub async fn host_list_pages_sorts_and_counts(db: Db) {
             },
             Box::new(move |h| some_ids.contains(&h.id) && h.last_seen >= 2_000),
         ),
+        (
+            "large selection and os",
+            HostFilter {
+                host_ids: Some(large),
+                os: Some("debian".into()),
+                ..HostFilter::default()
+            },
+            Box::new(move |h| other_ids.contains(&h.id) && h.os.distro == "debian"),
+        ),
     ];
     for (name, filter, keep) in &filters {
         for key in SortKey::ALL {
@@ -121,6 +137,26 @@ pub async fn host_list_pages_sorts_and_counts(db: Db) {
                 assert_eq!(whole.total, expected.len() as u64, "{what}");
                 let ids: Vec<i64> = whole.items.iter().map(|h| h.id).collect();
                 assert_eq!(ids, expected, "{what}");
+                let refs: Vec<HostRef> = db
+                    .host_refs(&HostFilter {
+                        sort,
+                        ..filter.clone()
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    refs.iter().map(|r| r.id).collect::<Vec<_>>(),
+                    expected,
+                    "{what}, refs"
+                );
+                for r in &refs {
+                    let h = all.iter().find(|h| h.id == r.id).unwrap();
+                    assert_eq!(
+                        (r.site_id, r.package_set_id, r.last_report_id),
+                        (h.site_id, h.package_set_id, h.last_report_id),
+                        "{what}"
+                    );
+                }
 
                 // Pages of 4 up to one page past the end: each host once,
                 // in order, the total on every page.

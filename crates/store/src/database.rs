@@ -9,7 +9,7 @@ use crate::feeds::{Feed, ImportOutcome, NewFeed, SyncState};
 use crate::filter::{HostFilter, Page};
 use crate::package_set::CanonicalSet;
 use crate::records::{
-    HostDetail, HostKeys, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
+    HostDetail, HostKeys, HostRef, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
 };
 use crate::repos::{NewRepository, RepoImportOutcome, Repository};
 use crate::sessions::{NewSession, Session};
@@ -142,6 +142,11 @@ pub trait Database: Send + Sync + 'static {
     ) -> Result<Option<IngestOutcome>, StoreError>;
 
     async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError>;
+    /// The hosts `filter` selects (scope, limit and offset included), in
+    /// [`Database::hosts`]' order, as [`HostRef`]s: a view over many hosts
+    /// (the fleet view of a package) orders and counts them from this and
+    /// reads the summaries of only the page it shows.
+    async fn host_refs(&self, filter: &HostFilter) -> Result<Vec<HostRef>, StoreError>;
     async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError>;
     /// Every host `filter` selects (its scope, limit and offset included)
     /// with its details, in one query and in [`Database::hosts`]' order:

@@ -384,9 +384,72 @@ pub struct HostListSql {
     /// The page: [`HOST_SUMMARY_COLUMNS`], with the limit and the offset
     /// as the two placeholders after the filter's values.
     pub page: String,
-    /// The filter's values (the count takes these; the page these, then
-    /// the limit and the offset).
+    /// The same list as [`HostRef`]s ([`HOST_REF_COLUMNS`]), without
+    /// joining the summaries: placeholders as for `page`.
+    pub refs: String,
+    /// The filter's values (the count takes these; the page and the refs
+    /// these, then the limit and the offset).
     pub values: Vec<SqlValue>,
+}
+
+/// The columns of a [`HostRef`], in order.
+pub const HOST_REF_COLUMNS: &str = "h.id, h.site_id, h.package_set_id, h.last_report_id";
+
+/// Past this many host ids, a host list walks the whole filtered list in
+/// order and keeps the selected ids ([`select_window`]) instead of
+/// binding the ids into its query: SQLite builds a temporary index of
+/// the bound list for the count and again for the page, which at 66,000
+/// ids cost more than walking a sort index over every host
+/// (docs/PERFORMANCE.md, "large selections").
+pub const LARGE_SELECTION: usize = 2_000;
+
+/// Whether [`select_window`] should page `filter`'s host ids.
+pub fn is_large_selection(filter: &HostFilter) -> bool {
+    filter
+        .host_ids
+        .as_ref()
+        .is_some_and(|ids| ids.len() > LARGE_SELECTION)
+}
+
+/// A large selection's page: `walk` is the filter without its host ids,
+/// unpaged (what [`HostListSql::refs`] lists for it, in its order).
+/// Returns the filter for the page's hosts alone (few ids, in the same
+/// order) and how many hosts the whole selection has.
+pub fn select_window(filter: &HostFilter, walk: impl IntoIterator<Item = i64>) -> (HostFilter, u64) {
+    let mut selected: Vec<i64> = filter.host_ids.clone().unwrap_or_default();
+    selected.sort_unstable();
+    selected.dedup();
+    let mut total = 0u64;
+    let mut page = Vec::new();
+    let limit = filter.limit.map_or(usize::MAX, |l| l as usize);
+    for id in walk {
+        if selected.binary_search(&id).is_ok() {
+            if total >= u64::from(filter.offset) && page.len() < limit {
+                page.push(id);
+            }
+            total += 1;
+        }
+    }
+    let page_filter = HostFilter {
+        host_ids: Some(page),
+        limit: None,
+        offset: 0,
+        ..filter.clone()
+    };
+    (page_filter, total)
+}
+
+impl HostFilter {
+    /// This filter without its host ids and unpaged: the list a large
+    /// selection is picked from.
+    pub fn walk(&self) -> HostFilter {
+        HostFilter {
+            host_ids: None,
+            limit: None,
+            offset: 0,
+            ..self.clone()
+        }
+    }
 }
 
 /// A sorted, paged host list. The page's host ids are chosen first, over
@@ -414,9 +477,15 @@ pub fn host_list_sql(filter: &HostFilter, dialect: SqlDialect) -> HostListSql {
         dialect.placeholder(values.len() + 1),
         dialect.placeholder(values.len() + 2),
     );
+    let refs = format!(
+        "SELECT {HOST_REF_COLUMNS} FROM {ids_from} {where_sql} {order_by} LIMIT {} OFFSET {}",
+        dialect.placeholder(values.len() + 1),
+        dialect.placeholder(values.len() + 2),
+    );
     HostListSql {
         count,
         page,
+        refs,
         values,
     }
 }
@@ -509,6 +578,39 @@ mod tests {
             host_where(&f, SqlDialect::Sqlite).sql,
             "WHERE (h.reboot_required IS TRUE OR h.kernel_outdated IS TRUE)"
         );
+    }
+
+    #[test]
+    fn large_selections_are_paged_from_the_walk() {
+        let mut ids: Vec<i64> = (0..=LARGE_SELECTION as i64).map(|n| 1_000 + n).collect();
+        ids.extend([7, 3, 9, 3, 5]);
+        let filter = HostFilter {
+            host_ids: Some(ids),
+            limit: Some(2),
+            offset: 1,
+            ..HostFilter::default()
+        };
+        assert!(is_large_selection(&filter));
+        assert!(!is_large_selection(&HostFilter {
+            host_ids: Some(vec![1; LARGE_SELECTION]),
+            ..HostFilter::default()
+        }));
+        // The walk's order is kept; ids it does not list are not counted,
+        // a repeated id counts once.
+        let (page, total) = select_window(&filter, [9, 8, 3, 5, 1, 7]);
+        assert_eq!(total, 4);
+        assert_eq!(page.host_ids, Some(vec![3, 5]));
+        assert_eq!((page.limit, page.offset), (None, 0));
+        let (past, total) = select_window(
+            &HostFilter {
+                offset: 4,
+                ..filter.clone()
+            },
+            [9, 8, 3, 5, 1, 7],
+        );
+        assert_eq!((past.host_ids, total), (Some(vec![]), 4));
+        assert_eq!(filter.walk().host_ids, None);
+        assert_eq!(filter.walk().limit, None);
     }
 
     #[test]

@@ -32,9 +32,9 @@ pub use feeds::{
     validate_feed_name, validate_sha256,
 };
 pub use filter::{
-    HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostFilter, HostJoins,
-    HostListSql, HostSort, HostWhere, Page, SortKey, SqlDialect, SqlValue, host_list_sql,
-    host_where,
+    HOST_REF_COLUMNS, HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM,
+    HostFilter, HostJoins, HostListSql, HostSort, HostWhere, LARGE_SELECTION, Page, SortKey,
+    SqlDialect, SqlValue, host_list_sql, host_where, is_large_selection, select_window,
 };
 pub use history::{HistoryEntry, host_history};
 pub use package_set::{CanonicalSet, PackageKey, SetHash};

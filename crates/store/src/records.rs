@@ -82,6 +82,19 @@ pub struct HostKey {
     pub kernel: String,
 }
 
+/// A host's place in a host list, with what its rows are computed from
+/// (see [`crate::Database::host_refs`]): no names, no joins beyond the
+/// filter's and the sort's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostRef {
+    pub id: i64,
+    pub site_id: i64,
+    pub package_set_id: i64,
+    /// Changes with every report: what a result kept per host is
+    /// checked against.
+    pub last_report_id: i64,
+}
+
 /// Every host as [`HostKey`]s, by id, with the few OS releases and sites
 /// they name (each once, by id, not repeated per host).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -184,6 +184,16 @@ pub fn host_key(r: &dyn Columns) -> Result<crate::HostKey, StoreError> {
     })
 }
 
+/// A host reference from [`crate::filter::HOST_REF_COLUMNS`].
+pub fn host_ref(r: &dyn Columns) -> Result<crate::HostRef, StoreError> {
+    Ok(crate::HostRef {
+        id: r.int(0)?,
+        site_id: r.int(1)?,
+        package_set_id: r.int(2)?,
+        last_report_id: r.int(3)?,
+    })
+}
+
 /// An OS release from `id, distro, release`.
 pub fn os_release_row(r: &dyn Columns) -> Result<(i64, OsRelease), StoreError> {
     Ok((

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 use patchwatch_reports::Package;
 use patchwatch_store::{
-    CveTag, Database, Exception, Feed, HostDetail, HostFilter, HostSummary, ImportOutcome,
+    CveTag, Database, Exception, Feed, HostDetail, HostFilter, HostRef, HostSummary, ImportOutcome,
     IngestOutcome, IngestRequest, NewAssignment, NewException, NewFeed, NewToken, Page, PruneStats,
     RepeatRequest, ReportRecord, Revocation, Site, StoreError, SyncState, TagAssignment,
     TokenRecord,
@@ -172,6 +172,9 @@ impl Database for TestDb {
     }
     async fn hosts(&self, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
         self.store.hosts(filter).await
+    }
+    async fn host_refs(&self, filter: &HostFilter) -> Result<Vec<HostRef>, StoreError> {
+        self.store.host_refs(filter).await
     }
     async fn host(&self, id: i64) -> Result<Option<HostDetail>, StoreError> {
         self.store.host(id).await
