@@ -7,8 +7,8 @@ use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
 use patchwatch_store::{
     HOST_SUMMARY_COLUMN_COUNT, HOST_SUMMARY_COLUMNS, HOST_SUMMARY_FROM, HostDetail, HostDetails,
-    HostFilter, HostKeys, HostRef, HostSummary, HostWhere, Page, ReportRecord, Site, SqlDialect,
-    SqlValue, StoreError, TokenRecord, host_list_sql, host_where, is_large_selection,
+    HostFilter, HostKeys, HostListSql, HostRef, HostSummary, HostWhere, Page, ReportRecord, Site,
+    SqlDialect, SqlValue, StoreError, TokenRecord, host_list_sql, host_where, is_large_selection,
     select_window, sort_packages,
 };
 use tokio_postgres::types::ToSql;
@@ -69,8 +69,13 @@ pub(crate) async fn hosts(
     if is_large_selection(filter) {
         // Two statements, as the count and the page are: a host deleted
         // between them is left out of the page.
-        let walk = host_refs(c, &filter.walk()).await?;
-        let (page, total) = select_window(filter, walk.iter().map(|r| r.id));
+        let walk = listed(c, &filter.walk(), |sql| &sql.ids).await?;
+        let ids = walk
+            .iter()
+            .map(|r| r.try_get::<_, i64>(0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(pg_error)?;
+        let (page, total) = select_window(filter, ids);
         let items = hosts_listed(c, &page).await?.items;
         return Ok(Page {
             items,
@@ -122,11 +127,22 @@ pub(crate) async fn host_refs(
     c: &ClientWrapper,
     filter: &HostFilter,
 ) -> Result<Vec<HostRef>, StoreError> {
+    let rows = listed(c, filter, |sql| &sql.refs).await?;
+    rows.iter().map(|r| rows::host_ref(&PgColumns(r))).collect()
+}
+
+/// The rows of one of a host list's unjoined statements (`refs`, `ids`).
+async fn listed(
+    c: &ClientWrapper,
+    filter: &HostFilter,
+    statement: impl Fn(&HostListSql) -> &String,
+) -> Result<Vec<tokio_postgres::Row>, StoreError> {
     let sql = host_list_sql(filter, SqlDialect::Postgres);
+    let text = statement(&sql);
     let stmt = if filter.domains.len() <= MAX_CACHED_DOMAINS {
-        c.prepare_cached(&sql.refs).await
+        c.prepare_cached(text).await
     } else {
-        c.prepare(&sql.refs).await
+        c.prepare(text).await
     }
     .map_err(pg_error)?;
     let mut params = boxed(sql.values);
@@ -135,8 +151,7 @@ pub(crate) async fn host_refs(
     params.push(Box::new(i64::from(filter.offset)));
     let refs: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
-    let rows = c.query(&stmt, &refs).await.map_err(pg_error)?;
-    rows.iter().map(|r| rows::host_ref(&PgColumns(r))).collect()
+    c.query(&stmt, &refs).await.map_err(pg_error)
 }
 
 pub(crate) async fn host(c: &ClientWrapper, id: i64) -> Result<Option<HostDetail>, StoreError> {

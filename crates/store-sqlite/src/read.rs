@@ -59,8 +59,8 @@ pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSumm
     if is_large_selection(filter) {
         // Read in one transaction: the walk and the page see one state.
         let tx = c.unchecked_transaction().map_err(sql_error)?;
-        let walk = host_refs(&tx, &filter.walk())?;
-        let (page, total) = select_window(filter, walk.iter().map(|r| r.id));
+        let walk = host_ids(&tx, &filter.walk())?;
+        let (page, total) = select_window(filter, walk);
         let items = hosts_listed(&tx, &page)?.items;
         tx.commit().map_err(sql_error)?;
         return Ok(Page {
@@ -76,15 +76,13 @@ pub(crate) fn hosts(c: &Connection, filter: &HostFilter) -> Result<Page<HostSumm
 /// [`hosts`] with the filter's host ids bound into the query.
 fn hosts_listed(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>, StoreError> {
     let sql = host_list_sql(filter, SqlDialect::Sqlite);
-    let mut values = bind(sql.values);
+    let n = sql.values.len();
+    let values = paged(sql.values, filter);
     let total: i64 = c
         .prepare_cached(&sql.count)
         .map_err(sql_error)?
-        .query_row(params_from_iter(values.iter()), |r| r.get(0))
+        .query_row(params_from_iter(values[..n].iter()), |r| r.get(0))
         .map_err(sql_error)?;
-    // LIMIT -1 is SQLite's "no limit".
-    values.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
-    values.push(Value::Integer(i64::from(filter.offset)));
     let mut stmt = c.prepare_cached(&sql.page).map_err(sql_error)?;
     let items = crate::collect_rows(
         &mut stmt,
@@ -101,12 +99,29 @@ fn hosts_listed(c: &Connection, filter: &HostFilter) -> Result<Page<HostSummary>
 
 pub(crate) fn host_refs(c: &Connection, filter: &HostFilter) -> Result<Vec<HostRef>, StoreError> {
     let sql = host_list_sql(filter, SqlDialect::Sqlite);
-    let mut values = bind(sql.values);
+    let values = paged(sql.values, filter);
+    let mut stmt = c.prepare_cached(&sql.refs).map_err(sql_error)?;
+    crate::collect_rows(&mut stmt, params_from_iter(values.iter()), rows::host_ref)
+}
+
+/// The ids of [`host_refs`], from an index where the order has one.
+fn host_ids(c: &Connection, filter: &HostFilter) -> Result<Vec<i64>, StoreError> {
+    let sql = host_list_sql(filter, SqlDialect::Sqlite);
+    let values = paged(sql.values, filter);
+    let mut stmt = c.prepare_cached(&sql.ids).map_err(sql_error)?;
+    let ids = stmt
+        .query_map(params_from_iter(values.iter()), |r| r.get::<_, i64>(0))
+        .map_err(sql_error)?;
+    ids.map(|id| id.map_err(sql_error)).collect()
+}
+
+/// A host list's values, then its limit and offset.
+fn paged(values: Vec<SqlValue>, filter: &HostFilter) -> Vec<Value> {
+    let mut values = bind(values);
     // LIMIT -1 is SQLite's "no limit".
     values.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
     values.push(Value::Integer(i64::from(filter.offset)));
-    let mut stmt = c.prepare_cached(&sql.refs).map_err(sql_error)?;
-    crate::collect_rows(&mut stmt, params_from_iter(values.iter()), rows::host_ref)
+    values
 }
 
 pub(crate) fn host(c: &Connection, id: i64) -> Result<Option<HostDetail>, StoreError> {

@@ -67,7 +67,9 @@ pub async fn host_list_pages_sorts_and_counts(db: Db) {
     let some_ids: Vec<i64> = all.iter().step_by(3).map(|h| h.id).collect();
     // Past `LARGE_SELECTION` ids the list is walked and picked from, not
     // bound: the same pages and counts.
-    let mut large: Vec<i64> = (1..=LARGE_SELECTION as i64).map(|n| 5_000_000 + n).collect();
+    let mut large: Vec<i64> = (1..=LARGE_SELECTION as i64)
+        .map(|n| 5_000_000 + n)
+        .collect();
     let other_ids: Vec<i64> = all.iter().skip(1).step_by(2).map(|h| h.id).collect();
     large.extend(&other_ids);
     large.reverse();

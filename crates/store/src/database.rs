@@ -9,7 +9,8 @@ use crate::feeds::{Feed, ImportOutcome, NewFeed, SyncState};
 use crate::filter::{HostFilter, Page};
 use crate::package_set::CanonicalSet;
 use crate::records::{
-    HostDetail, HostKeys, HostRef, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site, TokenRecord,
+    HostDetail, HostKeys, HostRef, HostSummary, IngestOutcome, PruneStats, ReportRecord, Site,
+    TokenRecord,
 };
 use crate::repos::{NewRepository, RepoImportOutcome, Repository};
 use crate::sessions::{NewSession, Session};

@@ -387,6 +387,10 @@ pub struct HostListSql {
     /// The same list as [`HostRef`]s ([`HOST_REF_COLUMNS`]), without
     /// joining the summaries: placeholders as for `page`.
     pub refs: String,
+    /// The same list as host ids alone: for the site, hostname and OS
+    /// orders a walk of an index that holds the id, without reading the
+    /// hosts' rows (a tenth of the time of `refs` at 100,000 hosts).
+    pub ids: String,
     /// The filter's values (the count takes these; the page and the refs
     /// these, then the limit and the offset).
     pub values: Vec<SqlValue>,
@@ -395,12 +399,12 @@ pub struct HostListSql {
 /// The columns of a [`HostRef`], in order.
 pub const HOST_REF_COLUMNS: &str = "h.id, h.site_id, h.package_set_id, h.last_report_id";
 
-/// Past this many host ids, a host list walks the whole filtered list in
-/// order and keeps the selected ids ([`select_window`]) instead of
-/// binding the ids into its query: SQLite builds a temporary index of
-/// the bound list for the count and again for the page, which at 66,000
-/// ids cost more than walking a sort index over every host
-/// (docs/PERFORMANCE.md, "large selections").
+/// Past this many host ids, a host list walks the whole filtered list's
+/// ids in order ([`HostListSql::ids`]) and keeps the selected ones
+/// ([`select_window`]) instead of binding the ids into its query: with
+/// 66,000 bound ids SQLite looks each up in the hosts table, for the
+/// count and again for the page, reading most of its 40 MB, where the
+/// walk reads a 4 MB index (docs/PERFORMANCE.md, "large selections").
 pub const LARGE_SELECTION: usize = 2_000;
 
 /// Whether [`select_window`] should page `filter`'s host ids.
@@ -415,7 +419,10 @@ pub fn is_large_selection(filter: &HostFilter) -> bool {
 /// unpaged (what [`HostListSql::refs`] lists for it, in its order).
 /// Returns the filter for the page's hosts alone (few ids, in the same
 /// order) and how many hosts the whole selection has.
-pub fn select_window(filter: &HostFilter, walk: impl IntoIterator<Item = i64>) -> (HostFilter, u64) {
+pub fn select_window(
+    filter: &HostFilter,
+    walk: impl IntoIterator<Item = i64>,
+) -> (HostFilter, u64) {
     let mut selected: Vec<i64> = filter.host_ids.clone().unwrap_or_default();
     selected.sort_unstable();
     selected.dedup();
@@ -477,15 +484,18 @@ pub fn host_list_sql(filter: &HostFilter, dialect: SqlDialect) -> HostListSql {
         dialect.placeholder(values.len() + 1),
         dialect.placeholder(values.len() + 2),
     );
-    let refs = format!(
-        "SELECT {HOST_REF_COLUMNS} FROM {ids_from} {where_sql} {order_by} LIMIT {} OFFSET {}",
-        dialect.placeholder(values.len() + 1),
-        dialect.placeholder(values.len() + 2),
-    );
+    let listed = |columns: &str| {
+        format!(
+            "SELECT {columns} FROM {ids_from} {where_sql} {order_by} LIMIT {} OFFSET {}",
+            dialect.placeholder(values.len() + 1),
+            dialect.placeholder(values.len() + 2),
+        )
+    };
     HostListSql {
         count,
         page,
-        refs,
+        refs: listed(HOST_REF_COLUMNS),
+        ids: listed("h.id"),
         values,
     }
 }
