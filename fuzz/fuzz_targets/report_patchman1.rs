@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         HeaderValue::from_str(&content_type).unwrap(),
     );
     let Ok(fields) =
-        patchwatch_server::ingest_common::form_fields(&headers, Bytes::copy_from_slice(data))
+        patchwatch_server::ingest::form::fields(&headers, Bytes::copy_from_slice(data))
     else {
         return;
     };

@@ -1,10 +1,16 @@
-//! Request bodies: size limits and `Content-Encoding`.
+//! Request bodies: the limits on their size as sent (`max_body_bytes`) and
+//! decompressed (`max_decompressed_bytes`), `Content-Encoding`, and handing
+//! a report's body to its parser on the parsing pool, so no report
+//! endpoint reads a body any other way.
 
 use std::io::Read;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// How the body was encoded, from `Content-Encoding`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +40,52 @@ impl Encoding {
     pub fn as_byte(self) -> u8 {
         self as u8
     }
+}
+
+/// The body as sent, checked against `max_body_bytes` (over it: 413 naming
+/// the limit; empty: 400).
+pub fn within_limit(
+    state: &AppState,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    let limit = state.config.max_body_bytes;
+    let raw = raw.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than the limit of {limit} bytes"),
+            )
+        } else {
+            ApiError::bad_request(format!("could not read the request body: {e}"))
+        }
+    })?;
+    check_size(&raw, limit)?;
+    Ok(raw)
+}
+
+/// The body as sent ([`within_limit`]), decoded per `Content-Encoding`
+/// within `max_decompressed_bytes` and handed to `parse`: both on the
+/// parsing pool (off the async workers, a bounded number at a time).
+pub async fn decode_and_parse<T: Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+    parse: impl FnOnce(Bytes) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let raw = within_limit(state, raw)?;
+    let encoding = Encoding::from_headers(headers)?;
+    let limit = state.config.max_decompressed_bytes;
+    state
+        .parsing
+        .run(move || match encoding {
+            Encoding::Identity => parse(raw),
+            _ => {
+                let decoded = decode(encoding, &raw, limit)?;
+                drop(raw);
+                parse(Bytes::from(decoded))
+            }
+        })
+        .await
 }
 
 /// Refuses a body over `limit` bytes as sent.

@@ -1,5 +1,6 @@
 //! Every error answer is JSON `{"error": "..."}` with a message that names
-//! the problem.
+//! the problem; the Pakiti and Patchman 1 endpoints answer it as plain text
+//! instead ([`ApiError::into_plain_text`]), which their clients print.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -34,6 +35,22 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// The answer as `text/plain` (Pakiti and Patchman 1 clients print the
+    /// body they get back), the message ending in a newline.
+    pub fn into_plain_text(self) -> Response {
+        let mut response = (self.status, format!("{}\n", self.message)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
+        response
     }
 }
 

@@ -1,7 +1,7 @@
 //! The server's own "reboot required": the running kernel is older than
 //! the newest installed kernel package (`patchwatch_updates::kernel_status`
 //! without available packages). Derived from each report as it is stored
-//! (see `ingest_common::store`), and, for hosts that have no verdict (stored
+//! (see `ingest::store`), and, for hosts that have no verdict (stored
 //! before migration 11, or whose report said its packages were unchanged
 //! while the kernel changed), by a background pass in batches: at start,
 //! then whenever an ingest leaves a host without one.

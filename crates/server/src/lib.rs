@@ -26,7 +26,7 @@ pub mod config;
 pub mod connections;
 pub mod error;
 pub mod feed_sync;
-pub mod ingest_common;
+pub mod ingest;
 pub mod kernel_verdicts;
 pub mod metrics;
 pub mod openapi;

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use crate::auth::TokenCache;
 use crate::config::ServerConfig;
-use crate::ingest_common::SiteCache;
+use crate::ingest::site::SiteCache;
 use crate::parsing::ParsingPool;
 use crate::policy::Policy;
 use crate::repeat::RepeatCache;

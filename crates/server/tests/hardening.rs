@@ -324,7 +324,7 @@ mod mutate;
 fn form_posts_survive_mutation() {
     use axum::body::Bytes;
     use axum::http::{HeaderMap, HeaderValue, header};
-    use patchwatch_server::ingest_common::form_fields;
+    use patchwatch_server::ingest::form;
 
     let mut multipart = HeaderMap::new();
     multipart.insert(
@@ -336,7 +336,7 @@ fn form_posts_survive_mutation() {
         common::multipart(&common::fixture_fields("pakiti4.json")),
     ];
     mutate::run("multipart", &seeds, 300, |body| {
-        if let Ok(fields) = form_fields(&multipart, Bytes::copy_from_slice(body)) {
+        if let Ok(fields) = form::fields(&multipart, Bytes::copy_from_slice(body)) {
             let _ = patchwatch_reports::patchman::parse_v1(&fields);
             let _ = patchwatch_reports::pakiti::parse_v4(&fields);
         }
@@ -348,7 +348,7 @@ fn form_posts_survive_mutation() {
     );
     let seeds = vec![common::urlencode(&common::fixture_fields("pakiti4.json"))];
     mutate::run("urlencoded", &seeds, 300, |body| {
-        if let Ok(fields) = form_fields(&urlencoded, Bytes::copy_from_slice(body)) {
+        if let Ok(fields) = form::fields(&urlencoded, Bytes::copy_from_slice(body)) {
             let _ = patchwatch_reports::pakiti::parse_v4(&fields);
         }
     });

@@ -29,11 +29,9 @@ use patchwatch_store::{HostSummary, now_millis};
 use patchwatch_updates::{HostFacts, closes};
 use patchwatch_vulndb::{HostScope, Triage, host_findings};
 
+use crate::body::decode_and_parse;
 use crate::error::ApiError;
-use crate::ingest_common::{
-    check_package_count, decode_and_parse, form_fields, media_type, optional_token, site_for,
-    store, text_error, user_agent,
-};
+use crate::ingest::{self, form, site, token};
 use crate::policy::ClientCert;
 use crate::state::AppState;
 
@@ -62,7 +60,7 @@ pub async fn feed(
             );
             response
         }
-        Err(e) => text_error(e),
+        Err(e) => e.into_plain_text(),
     }
 }
 
@@ -78,7 +76,7 @@ async fn handle(
         pakiti::mode_from_query(uri.query()).map_err(|e| ApiError::bad_request(e.to_string()))?;
     // Who is asking is settled before the body is read or parsed: a
     // refused sender costs no parsing.
-    let token = optional_token(state, headers).await?;
+    let token = token::optional(state, headers).await?;
     let who = state
         .policy
         .identify(peer.ip(), headers, cert, token.as_ref())?;
@@ -105,7 +103,7 @@ async fn handle(
     }
     let (report, mode, claims_proxy) = parsed?;
     // Checked here too because report-only mode never reaches `store`.
-    check_package_count(state, &report)?;
+    ingest::check_package_count(state, &report)?;
     state
         .policy
         .check_host(&who, &report.hostname, claims_proxy)
@@ -123,7 +121,7 @@ async fn handle(
         .to_owned();
     let to_assess = mode.reports().then(|| report.clone());
     if mode.stores() {
-        let site_id = site_for(
+        let site_id = site::for_report(
             state,
             &who,
             report.site.as_deref(),
@@ -131,7 +129,14 @@ async fn handle(
         )
         .await?;
         // The reply goes out only after the report is committed.
-        store(state, site_id, report, who.address, user_agent(headers)).await?;
+        ingest::store(
+            state,
+            site_id,
+            report,
+            who.address,
+            ingest::user_agent(headers),
+        )
+        .await?;
     }
     let (findings, updates) = match to_assess {
         Some(report) => evaluate(state, &site_name, report).await?,
@@ -252,7 +257,7 @@ fn parse(
 ) -> Result<(Report, Mode, bool), ApiError> {
     let bad = |e: patchwatch_reports::ReportError| ApiError::bad_request(e.to_string());
     if is_form(protocol, headers, &body) {
-        let fields = form_fields(headers, body)?;
+        let fields = form::fields(headers, body)?;
         let (report, mode, proxy) = pakiti::parse_v4(&fields).map_err(bad)?;
         // The form's `report` field decides; a query `mode` only when the
         // form left the default.
@@ -285,7 +290,7 @@ fn parse(
 
 /// Whether a post is a protocol 4 form (see the module documentation).
 fn is_form(protocol: u32, headers: &HeaderMap, body: &[u8]) -> bool {
-    if protocol == 4 || media_type(headers) == "multipart/form-data" {
+    if protocol == 4 || form::media_type(headers) == "multipart/form-data" {
         return true;
     }
     let first = body.iter().find(|b| !b.is_ascii_whitespace());

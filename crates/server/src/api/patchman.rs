@@ -21,11 +21,9 @@ use axum::{Extension, Json};
 use patchwatch_reports::patchman;
 use serde_json::json;
 
+use crate::body::decode_and_parse;
 use crate::error::ApiError;
-use crate::ingest_common::{
-    decode_and_parse, form_fields, ingest_token, optional_token, site_for, store, text_error,
-    token_secret, user_agent,
-};
+use crate::ingest::{self, form, site, token};
 use crate::policy::{ClientCert, Identity, Via};
 use crate::state::AppState;
 
@@ -48,7 +46,7 @@ pub async fn upload(
             );
             r
         }
-        Err(e) => text_error(e),
+        Err(e) => e.into_plain_text(),
     }
 }
 
@@ -59,13 +57,13 @@ async fn upload_v1(
     headers: &HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Option<String>, ApiError> {
-    let token = optional_token(state, headers).await?;
+    let token = token::optional(state, headers).await?;
     let who = state
         .policy
         .identify(peer.ip(), headers, cert, token.as_ref())?;
     let form_headers = headers.clone();
     let (report, wants_summary) = decode_and_parse(state, headers, raw, move |body| {
-        let fields = form_fields(&form_headers, body)?;
+        let fields = form::fields(&form_headers, body)?;
         patchman::parse_v1(&fields).map_err(|e| ApiError::bad_request(e.to_string()))
     })
     .await?;
@@ -73,9 +71,16 @@ async fn upload_v1(
         .policy
         .check_host(&who, &report.hostname, false)
         .await?;
-    let site_id = site_for(state, &who, None, &state.config.patchman_site).await?;
+    let site_id = site::for_report(state, &who, None, &state.config.patchman_site).await?;
     let summary = wants_summary.then(|| patchman::summary(&report));
-    let outcome = store(state, site_id, report, who.address, user_agent(headers)).await?;
+    let outcome = ingest::store(
+        state,
+        site_id,
+        report,
+        who.address,
+        ingest::user_agent(headers),
+    )
+    .await?;
     let Some(mut summary) = summary else {
         return Ok(None);
     };
@@ -134,7 +139,7 @@ async fn report_v2(
              ingest token (patchman-client.conf: api_key=KEY)",
         )
     })?;
-    let token = ingest_token(state, token_secret(value)?).await?;
+    let token = token::lookup(state, token::secret(value)?).await?;
     let (Some(site_id), Some(site)) = (token.site_id, token.site.clone()) else {
         return Err(ApiError::forbidden(format!(
             "token {:?} has no site",
@@ -154,7 +159,14 @@ async fn report_v2(
         }
     };
     let hostname = report.hostname.clone();
-    let outcome = store(state, site_id, report, who.address, user_agent(headers)).await?;
+    let outcome = ingest::store(
+        state,
+        site_id,
+        report,
+        who.address,
+        ingest::user_agent(headers),
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({

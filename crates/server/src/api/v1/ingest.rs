@@ -14,7 +14,7 @@ use patchwatch_store::{IngestOutcome, RepeatRequest, TokenKind, now_millis};
 use crate::auth;
 use crate::body::{self, Encoding};
 use crate::error::ApiError;
-use crate::ingest_common;
+use crate::ingest;
 use crate::openapi::schemas;
 use crate::repeat::{RepeatCache, Seen};
 use crate::state::AppState;
@@ -51,12 +51,12 @@ pub async fn post_report(
     let site_id = token
         .site_id
         .ok_or_else(|| ApiError::forbidden("this ingest token has no site"))?;
-    let raw = ingest_common::raw_body(&state, raw)?;
+    let raw = body::within_limit(&state, raw)?;
     let encoding = Encoding::from_headers(&headers)?;
     let received_at = now_millis();
     // Behind a trusted reverse proxy, the client it names is the sender.
     let sender = state.policy.sender_address(peer.ip(), &headers);
-    let user_agent = ingest_common::user_agent(&headers);
+    let user_agent = ingest::user_agent(&headers);
 
     let key = RepeatCache::key(token.id, encoding.as_byte(), &raw);
     if let Some(seen) = state.repeats.get(&key) {
@@ -82,7 +82,7 @@ pub async fn post_report(
             native::parse(&decoded).map_err(|e| ApiError::bad_request(e.to_string()))
         })
         .await?;
-    ingest_common::check_package_count(&state, &report)?;
+    ingest::check_package_count(&state, &report)?;
     if let Some(named) = &report.site
         && Some(named) != token.site.as_ref()
     {
@@ -92,7 +92,7 @@ pub async fn post_report(
             token.site.as_deref().unwrap_or("")
         )));
     }
-    let outcome = ingest_common::store(&state, site_id, report, sender, user_agent).await?;
+    let outcome = ingest::store(&state, site_id, report, sender, user_agent).await?;
     state.repeats.insert(key, Seen::from(&outcome));
     Ok(stored(outcome))
 }
