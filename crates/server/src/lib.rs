@@ -27,6 +27,7 @@ pub mod connections;
 pub mod error;
 pub mod feed_sync;
 pub mod ingest;
+pub mod kept_views;
 pub mod kernel_verdicts;
 pub mod metrics;
 pub mod openapi;
