@@ -16,7 +16,12 @@ fn sites_and_tokens() {
         env.fails(&["sites", "add", "CESNET"])
             .contains("site \"CESNET\" already exists")
     );
-    assert!(env.fails(&["sites", "add", "bad name"]).contains("not ' '"));
+    assert!(
+        env.fails(&["sites", "add", "bad name"])
+            .contains("site name \"bad name\" is not valid: use 1-64 letters")
+    );
+    // The server takes reports for no longer name: neither does the CLI.
+    assert!(env.fails(&["sites", "add", &"S".repeat(65)]).contains("is not valid"));
     let sites = env.json(&["sites", "list"]);
     assert_eq!(sites[0]["name"], "CESNET");
     assert_eq!(sites[0]["hosts"], 0);

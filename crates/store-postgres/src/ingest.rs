@@ -47,6 +47,7 @@ const INGEST_LOCK_EXCLUSIVE: &str =
 const MAX_ATTEMPTS: u32 = 6;
 
 pub(crate) async fn create_site(c: &ClientWrapper, name: &str) -> Result<Site, StoreError> {
+    patchwatch_store::validate_site_name(name)?;
     let now = now_millis();
     let stmt = c
         .prepare_cached(

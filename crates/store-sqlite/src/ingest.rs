@@ -12,6 +12,7 @@ use crate::sql_error;
 use crate::writer::Caches;
 
 pub(crate) fn create_site(c: &Connection, name: &str) -> Result<Site, StoreError> {
+    patchwatch_store::validate_site_name(name)?;
     let now = now_millis();
     let id = c
         .query_row(

@@ -5,7 +5,7 @@ use patchwatch_reports::{
 };
 use serde::{Serialize, Serializer};
 
-use crate::{Millis, format_millis};
+use crate::{Millis, StoreError, format_millis};
 
 fn rfc3339<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_millis(*ms))
@@ -81,6 +81,27 @@ pub struct HostKey {
     pub os_release_id: i64,
     pub kernel: String,
 }
+
+/// Site names travel in reports, URLs and file names: 1 to
+/// [`MAX_SITE_NAME`] ASCII letters, digits, `-`, `_` or `.`. Every store
+/// refuses others, so a site the CLI creates can always report.
+pub fn validate_site_name(name: &str) -> Result<(), StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_SITE_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "site name {name:?} is not valid: use 1-{MAX_SITE_NAME} letters, digits, `-`, `_` or `.`"
+        )))
+    }
+}
+
+/// The longest site name, in bytes.
+pub const MAX_SITE_NAME: usize = 64;
 
 /// A host's place in a host list, with what its rows are computed from
 /// (see [`crate::Database::host_refs`]): no names, no joins beyond the
@@ -331,6 +352,22 @@ impl From<&patchwatch_reports::Package> for PackageView {
             release: p.release.clone(),
             source_name: p.source_name.clone(),
             source_version: p.source_version.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_names_are_what_a_shell_and_a_url_carry_unharmed() {
+        for good in ["UKI-LT2-QMUL", "praguelcg2", "a.b_c", &"s".repeat(MAX_SITE_NAME)] {
+            assert!(validate_site_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a b", "x/y", "site\u{1b}[31m", "caf\u{e9}", &"s".repeat(MAX_SITE_NAME + 1)] {
+            let err = validate_site_name(bad).unwrap_err().to_string();
+            assert!(err.contains("is not valid: use 1-64 letters"), "{bad}: {err}");
         }
     }
 }

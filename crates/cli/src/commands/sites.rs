@@ -10,28 +10,13 @@ use super::Context;
 use crate::cli::{SitesCommand, TokensCommand};
 use crate::output::{Format, Table, print_json, timestamp};
 
-/// Site names appear in URLs, reports and Pakiti's `site:` header: keep
-/// them to what all of those carry unharmed.
-fn check_site_name(name: &str) -> anyhow::Result<()> {
-    if name.is_empty() || name.len() > 100 {
-        bail!("a site name must be 1 to 100 characters long");
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        bail!("a site name may contain letters, digits, '-', '_' and '.', not {c:?}");
-    }
-    Ok(())
-}
-
 pub async fn sites(ctx: Context, cmd: SitesCommand) -> anyhow::Result<ExitCode> {
     let db = ctx.open().await?;
     match cmd {
         SitesCommand::Add { name } => {
-            check_site_name(&name)?;
             let site = db.create_site(&name).await.map_err(|e| match e {
                 StoreError::AlreadyExists(_) => anyhow!("site {name:?} already exists"),
+                StoreError::Invalid(why) => anyhow!(why),
                 e => e.into(),
             })?;
             let token =

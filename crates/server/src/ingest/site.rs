@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use patchwatch_store::{Database, StoreError};
+use patchwatch_store::{Database, StoreError, validate_site_name};
 
 use crate::config::UnknownSites;
 use crate::error::ApiError;
@@ -77,7 +77,7 @@ impl SiteCache {
                 )));
             }
             None => {
-                check_name(name)?;
+                validate_site_name(name)?;
                 match db.create_site(name).await {
                     Ok(site) => site.id,
                     // Another report created it first.
@@ -103,34 +103,5 @@ impl SiteCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, i64)>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Names a client may create: what grid sites use (`UKI-LT2-QMUL`,
-/// `praguelcg2`), nothing that would surprise a shell or a URL.
-fn check_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "site name {name:?} is not valid: use 1-64 letters, digits, `-`, `_` or `.`"
-        )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn site_names() {
-        assert!(check_name("UKI-LT2-QMUL").is_ok());
-        assert!(check_name("a b").is_err());
-        assert!(check_name("").is_err());
     }
 }
