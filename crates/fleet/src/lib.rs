@@ -4,10 +4,12 @@
 //! most alike (a cluster installed from one image), a few versions apart
 //! (nodes that missed an update), the odd extra package. [`inventory`] reads
 //! real installed-package databases; [`Fleet`] derives hosts from them,
-//! deterministically from a seed.
+//! deterministically from a seed; [`hosts`] names the single hosts many
+//! tests share.
 #![forbid(unsafe_code)]
 
 pub mod apt;
+pub mod hosts;
 pub mod inventory;
 
 use patchwatch_reports::{ClientInfo, Kernel, OsInfo, Package, Protocol, RebootHint, Report};
@@ -68,6 +70,16 @@ impl Image {
     }
 }
 
+impl Image {
+    /// The RHEL 9 image relabelled AlmaLinux 9.5, which the AlmaLinux OSV
+    /// data has findings for.
+    pub fn almalinux9() -> Result<Image, inventory::InventoryError> {
+        let mut image = Image::rhel9()?;
+        image.os.id = "almalinux".into();
+        Ok(image)
+    }
+}
+
 /// Deterministic fleet: host `i` is always the same report for one seed.
 pub struct Fleet {
     images: Vec<Image>,
@@ -88,6 +100,21 @@ impl Fleet {
             site: "BENCH".into(),
             domain: "example.org".into(),
         }
+    }
+
+    /// Hosts exactly as `image` has them (seed 1, no drift), reporting
+    /// for `site`: the fixed hosts tests compare answers against.
+    pub fn exact(image: Image, site: &str) -> Fleet {
+        let mut fleet = Fleet::new(vec![image], 1).with_drift(0);
+        fleet.site = site.into();
+        fleet
+    }
+
+    /// Hosts named under `SITE.example` (the site in lower case), so the
+    /// same host number in two sites is two names.
+    pub fn named_after_site(mut self) -> Fleet {
+        self.domain = format!("{}.example", self.site.to_ascii_lowercase());
+        self
     }
 
     /// How many hosts in a thousand differ from their image.

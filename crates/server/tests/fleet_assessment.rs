@@ -75,8 +75,7 @@ async fn fresh_cves(db: &dyn Database, loaded: &Arc<LoadedIndex>) -> Vec<CveSumm
 async fn feed_changes_reassess_only_the_packages_they_name() {
     let s = start(ServerConfig::default()).await;
     let db = s.db.as_ref();
-    let mut alma = Image::rhel9().unwrap();
-    alma.os.id = "almalinux".into();
+    let alma = Image::almalinux9().unwrap();
     let mut fleet = Fleet::new(vec![alma, Image::debian12().unwrap()], 7).with_drift(1000);
     fleet.site = "SITE".into();
     let reports: Vec<_> = (0..24).map(|i| fleet.report(i)).collect();
@@ -189,8 +188,7 @@ async fn feed_changes_reassess_only_the_packages_they_name() {
 async fn kept_summaries_agree_with_the_full_triage() {
     let s = start(ServerConfig::default()).await;
     let db = s.db.as_ref();
-    let mut alma = Image::rhel9().unwrap();
-    alma.os.id = "almalinux".into();
+    let alma = Image::almalinux9().unwrap();
     let mut fleet = Fleet::new(vec![alma], 3).with_drift(500);
     fleet.site = "SITE".into();
     for i in 0..16 {
@@ -311,8 +309,7 @@ async fn kept_summaries_agree_with_the_full_triage() {
 async fn kept_views_of_one_site_agree_with_the_full_assessment() {
     let s = start(ServerConfig::default()).await;
     let db = s.db.as_ref();
-    let mut alma = Image::rhel9().unwrap();
-    alma.os.id = "almalinux".into();
+    let alma = Image::almalinux9().unwrap();
     // As in the test above: no host's openssl drifted.
     let mut fleet = Fleet::new(vec![alma], 3).with_drift(500);
     for i in 0..12 {

@@ -9,37 +9,16 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
-use patchwatch_fleet::{Fleet, Image};
-use patchwatch_reports::{AptPreferences, Package, Report, native, os, pakiti, patchman};
+use patchwatch_fleet::hosts::debian12_with_kernels;
+use patchwatch_reports::{AptPreferences, Report, native, os, pakiti, patchman};
 use patchwatch_server::kernel_verdicts::{BackfillStats, fill_unknown, for_report};
 use patchwatch_store::{HostFilter, IngestRequest};
-
-fn kernel_image(template: &Package, abi: &str, version: &str) -> Package {
-    Package {
-        name: format!("linux-image-{abi}-amd64"),
-        epoch: String::new(),
-        version: version.into(),
-        release: String::new(),
-        arch: "amd64".into(),
-        source_name: "linux-signed-amd64".into(),
-        source_version: String::new(),
-        ..template.clone()
-    }
-}
 
 /// The real Debian 12 host named `hostname` with kernels 6.1.0-18 and
 /// 6.1.0-21 installed, running `running`, silent about reboots.
 fn debian(hostname: &str, running: &str) -> Report {
-    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
-    fleet.site = "SITE".into();
-    let mut report = fleet.report(0);
+    let mut report = debian12_with_kernels(0, running);
     report.hostname = hostname.into();
-    report.kernel.release = running.into();
-    report.reboot.required = None;
-    let packages = report.packages.as_mut().unwrap();
-    let template = packages[0].clone();
-    packages.push(kernel_image(&template, "6.1.0-18", "6.1.76-1"));
-    packages.push(kernel_image(&template, "6.1.0-21", "6.1.90-1"));
     report
 }
 

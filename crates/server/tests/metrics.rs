@@ -111,8 +111,7 @@ async fn metrics_count_reports_and_describe_the_fleet() {
         StatusCode::FORBIDDEN
     );
 
-    let mut alma = Image::rhel9().unwrap();
-    alma.os.id = "almalinux".into();
+    let alma = Image::almalinux9().unwrap();
     let mut fleet = Fleet::new(vec![alma], 3).with_drift(0);
     fleet.site = "SITE".into();
     for i in 0..3 {

@@ -50,9 +50,7 @@ async fn call(s: &TestServer, method: &str, path: &str, body: Option<Value>) -> 
 
 /// The real el9 host, as AlmaLinux 9.5, as `pakiti-client` reports it.
 fn alma_body() -> Vec<u8> {
-    let mut image = Image::rhel9().unwrap();
-    image.os.id = "almalinux".into();
-    image.os.version_id = "9.5".into();
+    let mut image = Image::almalinux9().unwrap();
     image.os.pretty_name = "AlmaLinux release 9.5 (Teal Serval)".into();
     let mut fleet = Fleet::new(vec![image], 3).with_drift(0);
     fleet.site = "MYSITE".into();

@@ -8,34 +8,15 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{TestServer, open_config, start};
 use patchwatch_auth::{TokenAccess, TokenScope};
-use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_fleet::{Fleet, Image, hosts};
 use patchwatch_reports::native;
-use patchwatch_store::{NewRepository, NewToken, RepositoryKind};
-use patchwatch_updates::import_files;
+use patchwatch_store::NewToken;
+use patchwatch_updates::testing::BOOKWORM_SUITES;
 
 async fn add_bookworm(s: &TestServer) {
-    let lists = shared_data_dir().join("debian/apt-lists");
-    for (suite, source) in [
-        ("bookworm", "http://deb.debian.org/debian"),
-        ("bookworm-updates", "http://deb.debian.org/debian"),
-        ("bookworm-security", "http://deb.debian.org/debian-security"),
-    ] {
-        let repo =
-            s.db.add_repository(&NewRepository {
-                name: suite.into(),
-                kind: RepositoryKind::Apt,
-                source: source.into(),
-                suite: suite.into(),
-                components: vec!["main".into()],
-                architectures: vec!["amd64".into()],
-                priority: 0,
-                cost: 1000,
-                default_for: vec!["debian 12".into()],
-            })
-            .await
-            .unwrap();
-        import_files(s.db.as_ref(), &repo, &lists).await.unwrap();
-    }
+    patchwatch_updates::testing::add_bookworm(s.db.as_ref(), &BOOKWORM_SUITES)
+        .await
+        .unwrap();
 }
 
 async fn get_as(s: &TestServer, token: &str, path: &str) -> common::Reply {
@@ -51,10 +32,9 @@ async fn host_and_fleet_updates_within_the_callers_scope() {
     let s = start(open_config()).await;
     let mut ids = Vec::new();
     for (site, token) in [("SITE", &s.ingest), ("OTHER", &s.other_ingest)] {
-        let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
-        fleet.site = site.into();
-        fleet.domain = format!("{}.example", site.to_ascii_lowercase());
-        let r = s.post(token, None, native::to_json(&fleet.report(0))).await;
+        let r = s
+            .post(token, None, native::to_json(&hosts::debian12(site, 0)))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
         ids.push(r.json["host_id"].as_i64().unwrap());
     }
@@ -237,10 +217,7 @@ async fn package_view_within_the_callers_scope() {
         ("SITE", &s.ingest, true),
         ("OTHER", &s.other_ingest, false),
     ] {
-        let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
-        fleet.site = site.into();
-        fleet.domain = format!("{}.example", site.to_ascii_lowercase());
-        let mut report = fleet.report(usize::from(without_openssl));
+        let mut report = hosts::debian12(site, usize::from(without_openssl));
         let packages = report.packages.as_mut().unwrap();
         let openssl = packages.iter().find(|p| p.name == "openssl").unwrap();
         openssl_version = openssl.evr();
@@ -332,9 +309,7 @@ async fn package_view_within_the_callers_scope() {
 #[tokio::test]
 async fn host_updates_name_the_kernels() {
     let s = start(open_config()).await;
-    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
-    fleet.site = "SITE".into();
-    let mut report = fleet.report(0);
+    let mut report = Fleet::exact(Image::debian12().unwrap(), "SITE").report(0);
     report.reboot.required = Some(true);
     let r = s.post(&s.ingest, None, native::to_json(&report)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);

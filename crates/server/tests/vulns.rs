@@ -30,11 +30,7 @@ async fn import(s: &common::TestServer, name: &str, kind: FeedKind, rel: &str) {
 #[tokio::test]
 async fn findings_per_host_and_per_cve() {
     let s = start(ServerConfig::default()).await;
-    let mut image = Image::rhel9().unwrap();
-    image.os.id = "almalinux".into();
-    image.os.version_id = "9.5".into();
-    let mut fleet = Fleet::new(vec![image], 1).with_drift(0);
-    fleet.site = "SITE".into();
+    let fleet = Fleet::exact(Image::almalinux9().unwrap(), "SITE");
     let r = s
         .post(&s.ingest, None, native::to_json(&fleet.report(0)))
         .await;
@@ -160,11 +156,7 @@ async fn cve_views_follow_new_reports_and_deleted_hosts() {
         "osv/almalinux/AlmaLinux-osv-database-advisories.tar.xz",
     )
     .await;
-    let mut image = Image::rhel9().unwrap();
-    image.os.id = "almalinux".into();
-    image.os.version_id = "9.5".into();
-    let mut fleet = Fleet::new(vec![image], 1).with_drift(0);
-    fleet.site = "SITE".into();
+    let mut fleet = Fleet::exact(Image::almalinux9().unwrap(), "SITE");
     let hosts_of = |list: &serde_json::Value, cve: &str| {
         list["cves"]
             .as_array()

@@ -16,6 +16,8 @@ pub mod kernel;
 pub mod mirrors;
 pub mod package_view;
 pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use codec::{CodecError, decode, encode};
 pub use compute::{Catalogue, HostUpdate, Job};

@@ -1,17 +1,26 @@
 //! What every page shares: the chrome around it, the HTML error page, the
-//! security headers and the stylesheet (served under a hashed URL, so it
-//! can be cached for a year).
+//! security headers, the stylesheet (served under a hashed URL, so it
+//! can be cached for a year) and the checks every form post goes through
+//! ([`CheckedForm`]).
 
+use std::marker::PhantomData;
 use std::sync::LazyLock;
 
 use askama::Template;
-use axum::extract::{Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use patchwatch_server::ApiError;
+use patchwatch_auth::Action;
+use patchwatch_server::caller::Caller;
+use patchwatch_server::{ApiError, AppState};
 use patchwatch_store::StoreError;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+
+use crate::session::WebUser;
 
 const STYLE: &str = include_str!("../static/style.css");
 
@@ -182,4 +191,125 @@ pub fn path<T>(
 ) -> Result<T, WebError> {
     p.map(|axum::extract::Path(p)| p)
         .map_err(|e| WebError::bad_request(format!("invalid path: {}", e.body_text())))
+}
+
+/// What a form's path holds: parsed, or a 400 page naming the problem.
+/// A path whose parameters need their own words (or none) implements it
+/// itself.
+pub trait FormPath: Sized + Send {
+    fn from_parts(parts: &mut Parts) -> impl Future<Output = Result<Self, WebError>> + Send;
+}
+
+/// The path of a form posted to a fixed URL.
+pub struct NoPath;
+
+impl FormPath for NoPath {
+    async fn from_parts(_: &mut Parts) -> Result<NoPath, WebError> {
+        Ok(NoPath)
+    }
+}
+
+impl FormPath for String {
+    async fn from_parts(parts: &mut Parts) -> Result<String, WebError> {
+        path(Path::from_request_parts(parts, &()).await)
+    }
+}
+
+impl FormPath for (String, String) {
+    async fn from_parts(parts: &mut Parts) -> Result<(String, String), WebError> {
+        path(Path::from_request_parts(parts, &()).await)
+    }
+}
+
+/// A form that carries the session's CSRF token.
+pub trait CsrfProtected {
+    fn csrf(&self) -> &str;
+}
+
+/// The form of a button that acts on what its URL names: only the token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    pub csrf: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// What the sender of a form must be allowed to do, beyond being logged in.
+pub trait FormRight {
+    fn check(caller: &Caller) -> Result<(), WebError>;
+}
+
+/// The admin role everywhere: the administration pages.
+pub struct Administrator;
+
+impl FormRight for Administrator {
+    fn check(caller: &Caller) -> Result<(), WebError> {
+        Ok(caller.require_everywhere(Action::Administer, "the administration pages")?)
+    }
+}
+
+/// Triage rights on every site, as the API's `tag_manager`: CVE tags
+/// change every site's findings.
+pub struct TagManager;
+
+impl FormRight for TagManager {
+    fn check(caller: &Caller) -> Result<(), WebError> {
+        Ok(patchwatch_server::api::v1::triage::tag_manager(caller)?)
+    }
+}
+
+/// A role on some site; the handler checks the triage right on the site
+/// the form (or the record it names) is about.
+pub struct Reader;
+
+impl FormRight for Reader {
+    fn check(caller: &Caller) -> Result<(), WebError> {
+        caller.reader()?;
+        Ok(())
+    }
+}
+
+/// A form post that passed every check, in this order: a session (else
+/// the login page), the path `P`, the form `F` (a 400 naming what is
+/// missing or wrong), its CSRF token (403), the right `R` (403). The
+/// `Origin`/`Sec-Fetch-Site` check comes before all of them, as a layer
+/// over every POST (`session::same_origin_posts`). It reads the body, so
+/// it is a handler's last argument.
+pub struct CheckedForm<R, F, P = NoPath> {
+    pub user: WebUser,
+    pub path: P,
+    pub form: F,
+    right: PhantomData<fn() -> R>,
+}
+
+/// A form only administrators may send.
+pub type AdminForm<F, P = NoPath> = CheckedForm<Administrator, F, P>;
+
+impl<R, F, P> FromRequest<AppState> for CheckedForm<R, F, P>
+where
+    R: FormRight,
+    F: DeserializeOwned + CsrfProtected + Send,
+    P: FormPath,
+{
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, WebError> {
+        let (mut parts, body) = request.into_parts();
+        let user = WebUser::from_request_parts(&mut parts, state).await?;
+        let path = P::from_parts(&mut parts).await?;
+        let form: F =
+            form(axum::Form::from_request(Request::from_parts(parts, body), state).await)?;
+        user.check_csrf(form.csrf())?;
+        R::check(&user.caller)?;
+        Ok(CheckedForm {
+            user,
+            path,
+            form,
+            right: PhantomData,
+        })
+    }
 }

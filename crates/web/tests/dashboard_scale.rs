@@ -27,9 +27,7 @@ async fn dashboard_time_on_a_larger_fleet() {
         .unwrap_or(10_000);
     let s = start().await;
     let site = s.db.site("SITE").await.unwrap().unwrap();
-    let mut alma = Image::rhel9().unwrap();
-    alma.os.id = "almalinux".into();
-    alma.os.version_id = "9.5".into();
+    let alma = Image::almalinux9().unwrap();
     let mut fleet = Fleet::new(vec![alma, Image::debian12().unwrap()], 1).with_drift(5);
     fleet.site = "SITE".into();
     let fleet = Arc::new(fleet);

@@ -6,23 +6,13 @@
 mod common;
 
 use common::{Running, alma_report, start};
-use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_fleet::hosts::debian12 as debian_report;
 use patchwatch_reports::{Report, os};
-use patchwatch_store::{
-    FeedKind, IngestRequest, NewAssignment, NewRepository, RepositoryKind, SyncState, now_millis,
-};
-use patchwatch_updates::import_files;
+use patchwatch_store::{FeedKind, IngestRequest, NewAssignment, SyncState, now_millis};
+use patchwatch_updates::testing::BOOKWORM_SUITES;
 use reqwest::StatusCode;
 
 const DAY: i64 = 86_400_000;
-
-/// A real Debian 12 host of `site`.
-fn debian_report(site: &str, i: usize) -> Report {
-    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
-    fleet.site = site.into();
-    fleet.domain = format!("{}.example", site.to_ascii_lowercase());
-    fleet.report(i)
-}
 
 /// Stores a report as received `days_ago`, through the store (the HTTP
 /// endpoint stamps the present).
@@ -36,28 +26,9 @@ async fn report_at(s: &Running, site: &str, report: Report, days_ago: i64) -> i6
 
 /// The three real bookworm indexes as repositories, defaults for Debian 12.
 async fn add_bookworm(s: &Running) {
-    let lists = shared_data_dir().join("debian/apt-lists");
-    for (suite, source) in [
-        ("bookworm", "http://deb.debian.org/debian"),
-        ("bookworm-updates", "http://deb.debian.org/debian"),
-        ("bookworm-security", "http://deb.debian.org/debian-security"),
-    ] {
-        let repo =
-            s.db.add_repository(&NewRepository {
-                name: suite.into(),
-                kind: RepositoryKind::Apt,
-                source: source.into(),
-                suite: suite.into(),
-                components: vec!["main".into()],
-                architectures: vec!["amd64".into()],
-                priority: 0,
-                cost: 1000,
-                default_for: vec!["debian 12".into()],
-            })
-            .await
-            .unwrap();
-        import_files(s.db.as_ref(), &repo, &lists).await.unwrap();
-    }
+    patchwatch_updates::testing::add_bookworm(s.db.as_ref(), &BOOKWORM_SUITES)
+        .await
+        .unwrap();
 }
 
 async fn import_alma(s: &Running) {

@@ -7,38 +7,9 @@
 mod common;
 
 use common::start;
-use patchwatch_fleet::{Fleet, Image};
-use patchwatch_reports::{AptPreferences, Package, Report};
+use patchwatch_fleet::hosts::debian12_with_kernels as debian_with_kernels;
+use patchwatch_reports::AptPreferences;
 use reqwest::StatusCode;
-
-/// A Debian kernel image package, shaped like the status's packages.
-fn kernel_image(template: &Package, abi: &str, version: &str) -> Package {
-    Package {
-        name: format!("linux-image-{abi}-amd64"),
-        epoch: String::new(),
-        version: version.into(),
-        release: String::new(),
-        arch: "amd64".into(),
-        source_name: "linux-signed-amd64".into(),
-        source_version: String::new(),
-        ..template.clone()
-    }
-}
-
-/// The real Debian 12 host with two kernels installed (6.1.0-18 and
-/// 6.1.0-21), running `running`, saying nothing about a reboot.
-fn debian_with_kernels(i: usize, running: &str) -> Report {
-    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
-    fleet.site = "SITE".into();
-    let mut report = fleet.report(i);
-    report.kernel.release = running.into();
-    report.reboot.required = None;
-    let packages = report.packages.as_mut().unwrap();
-    let template = packages[0].clone();
-    packages.push(kernel_image(&template, "6.1.0-18", "6.1.76-1"));
-    packages.push(kernel_image(&template, "6.1.0-21", "6.1.90-1"));
-    report
-}
 
 fn host_links(body: &str) -> Vec<i64> {
     body.split("<td><a href=\"/hosts/")

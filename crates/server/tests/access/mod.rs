@@ -205,12 +205,7 @@ pub async fn world(db: Arc<dyn Database>) -> World {
     db.add_token(&alpha_ingest).await.unwrap();
     db.add_token(&beta_ingest).await.unwrap();
     import_alma(db.as_ref()).await;
-    let alma = || {
-        let mut image = Image::rhel9().unwrap();
-        image.os.id = "almalinux".into();
-        image.os.version_id = "9.5".into();
-        image
-    };
+    let alma = || Image::almalinux9().unwrap();
     let mut alpha_hosts = Vec::new();
     let mut beta_hosts = Vec::new();
     for i in 1..=2 {

@@ -9,10 +9,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_fleet::{Fleet, Image, hosts, shared_data_dir};
 use patchwatch_reports::native;
 use patchwatch_store::{FeedKind, NewFeed, NewRepository, RepositoryKind};
-use patchwatch_updates::import_files;
+use patchwatch_updates::testing::add_bookworm;
 use serde_json::{Value, json};
 
 use crate::common::{Reply, TestServer};
@@ -47,10 +47,7 @@ fn expect(r: &Reply, status: StatusCode, what: &str) {
 pub async fn seed(s: &TestServer) -> Seeded {
     // The Debian host: first without two packages and with an older
     // version of a third, then as it is.
-    let mut fleet = Fleet::new(vec![Image::debian12().unwrap()], 1).with_drift(0);
-    fleet.site = "SITE".into();
-    fleet.domain = "site.example".into();
-    let full = fleet.report(0);
+    let full = hosts::debian12("SITE", 0);
     let mut older = full.clone();
     let packages = older
         .packages
@@ -68,9 +65,7 @@ pub async fn seed(s: &TestServer) -> Seeded {
     expect(&second, StatusCode::OK, "the Debian host's second report");
     let debian = second.json["host_id"].as_i64().unwrap();
 
-    let mut image = Image::rhel9().unwrap();
-    image.os.id = "almalinux".into();
-    image.os.version_id = "9.5".into();
+    let mut image = Image::almalinux9().unwrap();
     image.os.pretty_name = "AlmaLinux 9.5 (Teal Serval)".into();
     let mut fleet = Fleet::new(vec![image], 2).with_drift(0);
     fleet.site = "SITE".into();
@@ -182,27 +177,9 @@ async fn import_alma(s: &TestServer) {
 /// bookworm-security and bookworm-updates (the small real indexes), the
 /// defaults of Debian 12 hosts; and a third repository never imported.
 async fn add_debian_repositories(s: &TestServer) {
-    let lists = shared_data_dir().join("debian/apt-lists");
-    for (suite, source) in [
-        ("bookworm-updates", "http://deb.debian.org/debian"),
-        ("bookworm-security", "http://deb.debian.org/debian-security"),
-    ] {
-        let repo =
-            s.db.add_repository(&NewRepository {
-                name: suite.into(),
-                kind: RepositoryKind::Apt,
-                source: source.into(),
-                suite: suite.into(),
-                components: vec!["main".into()],
-                architectures: vec!["amd64".into()],
-                priority: 0,
-                cost: 1000,
-                default_for: vec!["debian 12".into()],
-            })
-            .await
-            .unwrap();
-        import_files(s.db.as_ref(), &repo, &lists).await.unwrap();
-    }
+    add_bookworm(s.db.as_ref(), &["bookworm-updates", "bookworm-security"])
+        .await
+        .unwrap();
     s.db.add_repository(&NewRepository {
         name: "alma-baseos".into(),
         kind: RepositoryKind::RpmMd,

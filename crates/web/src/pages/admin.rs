@@ -8,11 +8,9 @@
 //! and `tokens` commands, and log every change with its actor.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use patchwatch_auth::{Action, Principal, Role, TokenAccess, TokenScope, password};
+use patchwatch_auth::{Principal, Role, TokenAccess, TokenScope, password};
 use patchwatch_server::AppState;
 use patchwatch_store::users::ORIGIN_LOCAL;
 use patchwatch_store::{
@@ -20,16 +18,11 @@ use patchwatch_store::{
 };
 use serde::Deserialize;
 
-use crate::page::{Chrome, WebError, form, path, render};
+use crate::page::{
+    AdminForm, Administrator, Chrome, CsrfOnly, CsrfProtected, FormRight, WebError, render,
+};
 use crate::pages::hosts::encode;
 use crate::session::WebUser;
-
-/// Only administrators get past this.
-fn admin(user: &WebUser) -> Result<(), WebError> {
-    user.caller
-        .require_everywhere(Action::Administer, "the administration pages")?;
-    Ok(())
-}
 
 /// An optional form field: blank is absent.
 fn filled(v: &str) -> Option<String> {
@@ -88,7 +81,7 @@ struct UsersPage {
 
 /// `GET /admin/users`
 pub async fn users(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
-    admin(&user)?;
+    Administrator::check(&user.caller)?;
     let users = state
         .db
         .users()
@@ -117,15 +110,17 @@ pub struct NewUserForm {
     password: String,
 }
 
+impl CsrfProtected for NewUserForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/users`: a local user with a password and no role.
 pub async fn add_user(
     State(state): State<AppState>,
-    user: WebUser,
-    f: Result<Form<NewUserForm>, FormRejection>,
+    AdminForm { user, form: f, .. }: AdminForm<NewUserForm>,
 ) -> Result<Response, WebError> {
-    let f = form(f)?;
-    user.check_csrf(&f.csrf)?;
-    admin(&user)?;
     let name = f.name.trim().to_owned();
     let password_hash = password::hash(&f.password).map_err(auth_error)?;
     state
@@ -140,21 +135,13 @@ pub async fn add_user(
     Ok(Redirect::to("/admin/users").into_response())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// `POST /admin/users/{name}/remove`: the user, their roles and tokens.
 pub async fn remove_user(
     State(state): State<AppState>,
-    user: WebUser,
-    name: Result<Path<String>, PathRejection>,
-    f: Result<Form<CsrfForm>, FormRejection>,
+    AdminForm {
+        user, path: name, ..
+    }: AdminForm<CsrfOnly, String>,
 ) -> Result<Response, WebError> {
-    let name = path(name)?;
-    user.check_csrf(&form(f)?.csrf)?;
-    admin(&user)?;
     if name == user.name {
         return Err(WebError::bad_request(
             "you can't remove yourself; another administrator can",
@@ -180,6 +167,12 @@ pub struct GrantForm {
     group: String,
 }
 
+impl CsrfProtected for GrantForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 impl GrantForm {
     /// Checked as `patchwatch users grant` checks it.
     fn grant(&self) -> Result<NewGrant, WebError> {
@@ -196,13 +189,9 @@ impl GrantForm {
 /// `POST /admin/grant`
 pub async fn grant(
     State(state): State<AppState>,
-    user: WebUser,
-    f: Result<Form<GrantForm>, FormRejection>,
+    AdminForm { user, form: f, .. }: AdminForm<GrantForm>,
 ) -> Result<Response, WebError> {
-    let f = form(f)?;
     let name = f.user.trim().to_owned();
-    user.check_csrf(&f.csrf)?;
-    admin(&user)?;
     let granted = state.db.grant(&name, &f.grant()?).await?;
     let described = GrantRow::from(&granted).describe;
     tracing::info!(actor = %user.name, user = %name, grant = %described, "web: role granted");
@@ -212,14 +201,13 @@ pub async fn grant(
 /// `POST /admin/users/{name}/revoke`
 pub async fn revoke(
     State(state): State<AppState>,
-    user: WebUser,
-    name: Result<Path<String>, PathRejection>,
-    f: Result<Form<GrantForm>, FormRejection>,
+    AdminForm {
+        user,
+        path: name,
+        form: f,
+        ..
+    }: AdminForm<GrantForm, String>,
 ) -> Result<Response, WebError> {
-    let name = path(name)?;
-    let f = form(f)?;
-    user.check_csrf(&f.csrf)?;
-    admin(&user)?;
     let grant = f.grant()?;
     if !state.db.revoke(&name, &grant).await? {
         return Err(StoreError::NotFound(format!("that role of user {name:?}")).into());
@@ -301,7 +289,7 @@ async fn tokens_page(
 
 /// `GET /admin/tokens`: never a secret (only hashes are stored).
 pub async fn tokens(State(state): State<AppState>, user: WebUser) -> Result<Response, WebError> {
-    admin(&user)?;
+    Administrator::check(&user.caller)?;
     tokens_page(&state, &user, None).await
 }
 
@@ -315,6 +303,12 @@ pub struct NewTokenForm {
     /// The site, group or user the scope names.
     #[serde(default)]
     target: String,
+}
+
+impl CsrfProtected for NewTokenForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// The scope a token form names, resolved as `patchwatch tokens add` does.
@@ -369,12 +363,8 @@ async fn token_scope(state: &AppState, f: &NewTokenForm) -> Result<TokenScope, W
 /// secret once (not a redirect: the secret is in no URL and no later page).
 pub async fn create_token(
     State(state): State<AppState>,
-    user: WebUser,
-    f: Result<Form<NewTokenForm>, FormRejection>,
+    AdminForm { user, form: f, .. }: AdminForm<NewTokenForm>,
 ) -> Result<Response, WebError> {
-    let f = form(f)?;
-    user.check_csrf(&f.csrf)?;
-    admin(&user)?;
     let name = f.name.trim().to_owned();
     if name.is_empty() {
         return Err(WebError::bad_request("a token needs a name"));
@@ -401,13 +391,10 @@ pub async fn create_token(
 /// this user; it can't be made active again.
 pub async fn revoke_token(
     State(state): State<AppState>,
-    user: WebUser,
-    name: Result<Path<String>, PathRejection>,
-    f: Result<Form<CsrfForm>, FormRejection>,
+    AdminForm {
+        user, path: name, ..
+    }: AdminForm<CsrfOnly, String>,
 ) -> Result<Response, WebError> {
-    let name = path(name)?;
-    user.check_csrf(&form(f)?.csrf)?;
-    admin(&user)?;
     let by = match &user.caller.0.principal {
         Principal::User { id, .. } => Some(*id),
         _ => None,
@@ -430,13 +417,10 @@ pub async fn revoke_token(
 /// stops working without its revocation having been listed.
 pub async fn delete_token(
     State(state): State<AppState>,
-    user: WebUser,
-    name: Result<Path<String>, PathRejection>,
-    f: Result<Form<CsrfForm>, FormRejection>,
+    AdminForm {
+        user, path: name, ..
+    }: AdminForm<CsrfOnly, String>,
 ) -> Result<Response, WebError> {
-    let name = path(name)?;
-    user.check_csrf(&form(f)?.csrf)?;
-    admin(&user)?;
     let token = state
         .db
         .tokens()

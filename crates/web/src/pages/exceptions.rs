@@ -4,9 +4,8 @@
 //! same checks as the API.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use patchwatch_auth::Action;
 use patchwatch_server::AppState;
@@ -14,7 +13,9 @@ use patchwatch_server::api::v1::triage::visible_exceptions;
 use patchwatch_store::{NewException, StoreError, format_millis, parse_expiry};
 use serde::Deserialize;
 
-use crate::page::{Chrome, WebError, form, render};
+use crate::page::{
+    CheckedForm, Chrome, CsrfOnly, CsrfProtected, FormPath, NoPath, Reader, WebError, render,
+};
 use crate::session::WebUser;
 
 pub struct ExceptionRow {
@@ -92,16 +93,22 @@ pub struct NewExceptionForm {
     expires: Option<String>,
 }
 
+impl CsrfProtected for NewExceptionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// A form about exceptions: the sender needs a role somewhere; the triage
+/// right is checked on the site the exception applies to.
+type ExceptionForm<F, P = NoPath> = CheckedForm<Reader, F, P>;
+
 /// `POST /exceptions`: an exception on the finding's site, then back to
 /// the host, where the finding is now listed apart.
 pub async fn create(
     State(state): State<AppState>,
-    user: WebUser,
-    f: Result<Form<NewExceptionForm>, FormRejection>,
+    ExceptionForm { user, form: f, .. }: ExceptionForm<NewExceptionForm>,
 ) -> Result<Response, WebError> {
-    let f = form(f)?;
-    user.check_csrf(&f.csrf)?;
-    user.caller.reader()?;
     user.caller.triage_site(&state, &f.site).await?;
     let expires_at = f
         .expires
@@ -126,22 +133,28 @@ pub async fn create(
     Ok(Redirect::to(&format!("/hosts/{}#excepted", f.host_id)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
+/// The exception a remove button names.
+pub struct ExceptionId(i64);
+
+impl FormPath for ExceptionId {
+    async fn from_parts(parts: &mut Parts) -> Result<ExceptionId, WebError> {
+        let Path(id) = Path::from_request_parts(parts, &())
+            .await
+            .map_err(|_| WebError::bad_request("an exception id is a whole number"))?;
+        Ok(ExceptionId(id))
+    }
 }
 
 /// `POST /exceptions/{id}/remove`: one the user can't see is "not found",
 /// exactly like a missing one.
 pub async fn remove(
     State(state): State<AppState>,
-    user: WebUser,
-    id: Result<Path<i64>, PathRejection>,
-    f: Result<Form<CsrfForm>, FormRejection>,
+    ExceptionForm {
+        user,
+        path: ExceptionId(id),
+        ..
+    }: ExceptionForm<CsrfOnly, ExceptionId>,
 ) -> Result<Response, WebError> {
-    let Path(id) = id.map_err(|_| WebError::bad_request("an exception id is a whole number"))?;
-    user.check_csrf(&form(f)?.csrf)?;
-    user.caller.reader()?;
     let exception = visible_exceptions(&state, &user.caller)
         .await?
         .into_iter()

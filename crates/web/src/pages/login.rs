@@ -16,7 +16,7 @@ use patchwatch_server::caller::single_sign_on;
 use patchwatch_server::policy::ClientCert;
 use serde::Deserialize;
 
-use crate::page::{WebError, render, style_url};
+use crate::page::{CsrfOnly, WebError, render, style_url};
 use crate::session::{self, LoginLimiter, WebUser};
 
 #[derive(Template)]
@@ -116,11 +116,6 @@ pub async fn submit(
     Ok(logged_in(&state, &secret))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// `POST /logout`: deletes the session and the cookie.
 pub async fn logout(
     State(state): State<AppState>,
@@ -129,7 +124,7 @@ pub async fn logout(
 ) -> Result<Response, WebError> {
     let (parts, body) = request.into_parts();
     let headers = parts.headers.clone();
-    let Form(form) = Form::<CsrfForm>::from_request(Request::from_parts(parts, body), &state)
+    let Form(form) = Form::<CsrfOnly>::from_request(Request::from_parts(parts, body), &state)
         .await
         .map_err(|e| WebError::bad_request(e.body_text()))?;
     user.check_csrf(&form.csrf)?;

@@ -6,16 +6,16 @@
 //! site (`tag_manager`).
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use patchwatch_server::AppState;
 use patchwatch_server::api::v1::triage::{cves_in_scope, tag_manager};
 use patchwatch_store::{NewAssignment, format_millis};
 use serde::Deserialize;
 
-use crate::page::{Chrome, WebError, form, path, render};
+use crate::page::{
+    CheckedForm, Chrome, CsrfOnly, CsrfProtected, NoPath, TagManager, WebError, render,
+};
 use crate::pages::hosts::encode;
 use crate::session::WebUser;
 
@@ -85,6 +85,9 @@ pub async fn list(State(state): State<AppState>, user: WebUser) -> Result<Respon
     }))
 }
 
+/// A form only those who may change every site's tags may send.
+type TagForm<F, P = NoPath> = CheckedForm<TagManager, F, P>;
+
 fn back() -> Response {
     Redirect::to("/tags").into_response()
 }
@@ -97,40 +100,36 @@ pub struct NewTagForm {
     reason: String,
 }
 
+impl CsrfProtected for NewTagForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /tags`
 pub async fn create(
     State(state): State<AppState>,
-    user: WebUser,
-    f: Result<Form<NewTagForm>, FormRejection>,
+    TagForm { user, form: f, .. }: TagForm<NewTagForm>,
 ) -> Result<Response, WebError> {
-    let f = form(f)?;
-    user.check_csrf(&f.csrf)?;
-    tag_manager(&user.caller)?;
     let tag = state.db.add_tag(f.name.trim(), f.reason.trim()).await?;
     tracing::info!(actor = %user.caller.author(), tag = %tag.name, "web: CVE tag created");
     Ok(back())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// `POST /tags/{name}/enable` and `/disable`
 pub async fn set_enabled(
     State(state): State<AppState>,
-    user: WebUser,
-    p: Result<Path<(String, String)>, PathRejection>,
-    f: Result<Form<CsrfForm>, FormRejection>,
+    TagForm {
+        user,
+        path: (name, action),
+        ..
+    }: TagForm<CsrfOnly, (String, String)>,
 ) -> Result<Response, WebError> {
-    let (name, action) = path(p)?;
-    user.check_csrf(&form(f)?.csrf)?;
     let enabled = match action.as_str() {
         "enable" => true,
         "disable" => false,
         other => return Err(WebError::not_found(format!("no tag action {other:?}"))),
     };
-    tag_manager(&user.caller)?;
     state.db.set_tag_enabled(&name, enabled).await?;
     tracing::info!(actor = %user.caller.author(), tag = %name, enabled, "web: CVE tag switched");
     Ok(back())
@@ -139,13 +138,10 @@ pub async fn set_enabled(
 /// `POST /tags/{name}/remove`: the tag and its assignments.
 pub async fn remove(
     State(state): State<AppState>,
-    user: WebUser,
-    name: Result<Path<String>, PathRejection>,
-    f: Result<Form<CsrfForm>, FormRejection>,
+    TagForm {
+        user, path: name, ..
+    }: TagForm<CsrfOnly, String>,
 ) -> Result<Response, WebError> {
-    let name = path(name)?;
-    user.check_csrf(&form(f)?.csrf)?;
-    tag_manager(&user.caller)?;
     state.db.remove_tag(&name).await?;
     tracing::info!(actor = %user.caller.author(), tag = %name, "web: CVE tag removed");
     Ok(back())
@@ -160,15 +156,17 @@ pub struct AssignForm {
     reason: String,
 }
 
+impl CsrfProtected for AssignForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /tags/assign`: attach a CVE to a tag.
 pub async fn assign(
     State(state): State<AppState>,
-    user: WebUser,
-    f: Result<Form<AssignForm>, FormRejection>,
+    TagForm { user, form: f, .. }: TagForm<AssignForm>,
 ) -> Result<Response, WebError> {
-    let f = form(f)?;
-    user.check_csrf(&f.csrf)?;
-    tag_manager(&user.caller)?;
     let a = state
         .db
         .assign_tag(&NewAssignment {
@@ -185,13 +183,12 @@ pub async fn assign(
 /// `POST /tags/{name}/cves/{cve}/remove`: detach a CVE.
 pub async fn unassign(
     State(state): State<AppState>,
-    user: WebUser,
-    p: Result<Path<(String, String)>, PathRejection>,
-    f: Result<Form<CsrfForm>, FormRejection>,
+    TagForm {
+        user,
+        path: (tag, cve),
+        ..
+    }: TagForm<CsrfOnly, (String, String)>,
 ) -> Result<Response, WebError> {
-    let (tag, cve) = path(p)?;
-    user.check_csrf(&form(f)?.csrf)?;
-    tag_manager(&user.caller)?;
     state.db.unassign_tag(&cve, &tag).await?;
     tracing::info!(actor = %user.caller.author(), tag = %tag, cve = %cve, "web: CVE untagged");
     Ok(back())

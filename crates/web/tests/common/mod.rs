@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use patchwatch_auth::Role;
-use patchwatch_fleet::{Fleet, Image, shared_data_dir};
+use patchwatch_fleet::shared_data_dir;
 use patchwatch_reports::{Report, native};
 use patchwatch_server::{Server, ServerConfig};
 use patchwatch_store::users::ORIGIN_LOCAL;
@@ -132,14 +132,9 @@ impl Running {
 
 /// An AlmaLinux 9.5 host of the real RHEL 9 inventory (the AlmaLinux OSV
 /// data has findings for it).
-pub fn alma_report(site: &str, i: usize) -> Report {
-    let mut image = Image::rhel9().unwrap();
-    image.os.id = "almalinux".into();
-    image.os.version_id = "9.5".into();
-    let mut fleet = Fleet::new(vec![image], 1).with_drift(0);
-    fleet.site = site.into();
-    fleet.report(i)
-}
+// Not every test binary sends one.
+#[allow(unused_imports)]
+pub use patchwatch_fleet::hosts::almalinux9 as alma_report;
 
 pub struct Page {
     pub status: StatusCode,
