@@ -55,6 +55,24 @@ pub struct VulnIndex {
     /// The CVE lists asked last, each with what it was computed from (see
     /// [`KeptSummaries`]), the oldest first.
     kept_cves: std::sync::Mutex<Vec<KeptSummaries>>,
+    /// The fleet's hosts as last read (see [`VulnIndex::fleet_hosts`]).
+    /// Held while they are read again, so that concurrent requests after a
+    /// change wait for one read instead of each making their own (100,000
+    /// hosts are tens of milliseconds a read).
+    kept_hosts: Mutex<Option<KeptHosts>>,
+    /// Reads of the hosts started, counted: see [`KeptHosts::read_number`].
+    host_reads: AtomicU64,
+}
+
+/// The fleet's hosts as read, and which read it was.
+struct KeptHosts {
+    /// The value of [`VulnIndex::host_reads`] this read set as it began
+    /// (after every report that had committed by then). A request that
+    /// noted a smaller value before asking the store's version may use
+    /// these hosts even if the version has moved since: they were read
+    /// after the request began.
+    read_number: u64,
+    hosts: Arc<FleetHosts>,
 }
 
 /// CVE lists kept, at most: one per scope asked (users of different
@@ -63,12 +81,13 @@ const KEPT_SUMMARIES: usize = 8;
 
 /// A CVE list and everything it depends on, compared exactly before it is
 /// served again: the kept assessment (its count of changes), the triage
-/// as loaded, the sites in scope and every host's site and key.
+/// as loaded, the sites in scope and every host's site and key (the
+/// store's host keys version they were read at).
 struct KeptSummaries {
     changes: u64,
     triage: Triage,
     scope: Vec<i64>,
-    hosts: Arc<FleetHosts>,
+    hosts_version: i64,
     summaries: Vec<CveSummary>,
 }
 
@@ -104,9 +123,9 @@ impl VulnIndex {
         keep: impl Fn(i64) -> bool,
         triage: &Triage,
     ) -> Result<Vec<CveSummary>, ApiError> {
-        // Read per request, before waiting for the assessment: a report
+        // Checked per request, before waiting for the assessment: a report
         // stored or a host deleted just before shows at once.
-        let hosts = FleetHosts::read(db).await?;
+        let hosts = self.fleet_hosts(db).await?;
         let scope: Vec<i64> = hosts
             .site_ids()
             .into_iter()
@@ -120,7 +139,7 @@ impl VulnIndex {
         kept.retain(|k| k.changes == changes);
         if let Some(hit) = kept
             .iter()
-            .find(|k| k.scope == scope && k.triage == *triage && *k.hosts == hosts)
+            .find(|k| k.scope == scope && k.triage == *triage && k.hosts_version == hosts.version())
         {
             return Ok(hit.summaries.clone());
         }
@@ -135,16 +154,11 @@ impl VulnIndex {
         if kept.len() >= KEPT_SUMMARIES {
             kept.remove(0);
         }
-        // Requests in a row usually see the same hosts: keep one copy.
-        let hosts = kept
-            .iter()
-            .find(|k| *k.hosts == hosts)
-            .map_or_else(|| Arc::new(hosts), |k| k.hosts.clone());
         kept.push(KeptSummaries {
             changes,
             triage: triage.clone(),
             scope,
-            hosts,
+            hosts_version: hosts.version(),
             summaries: summaries.clone(),
         });
         Ok(summaries)
@@ -234,7 +248,7 @@ impl VulnIndex {
         tag: Option<patchwatch_vulndb::TagWanted<'_>>,
         triage: &Triage,
     ) -> Result<Vec<i64>, ApiError> {
-        let hosts = FleetHosts::read(db).await?;
+        let hosts = self.fleet_hosts(db).await?;
         let mut guard = self.current.lock().await;
         let current = self.caught_up(&mut guard, db, &hosts).await?;
         Ok(current
@@ -254,7 +268,7 @@ impl VulnIndex {
         cve: &str,
         triage: &Triage,
     ) -> Result<CveHosts, ApiError> {
-        let hosts = FleetHosts::read(db).await?;
+        let hosts = self.fleet_hosts(db).await?;
         let mut guard = self.current.lock().await;
         let current = self.caught_up(&mut guard, db, &hosts).await?;
         let exposed =
@@ -269,6 +283,30 @@ impl VulnIndex {
             .filter(|id| !open.contains(id))
             .collect();
         Ok(CveHosts { exposed, excepted })
+    }
+
+    /// Every host's keys as the store has them now: the kept ones while
+    /// the store's host keys version is the one they were read at (one
+    /// single-row query), else read again and kept. Callers that find the
+    /// hosts being read wait for that read, and use it: it began after
+    /// they did, so it holds every report stored before their request.
+    pub async fn fleet_hosts(&self, db: &dyn Database) -> Result<Arc<FleetHosts>, ApiError> {
+        // Noted before asking the version: see [`KeptHosts::read_number`].
+        let asked = self.host_reads.load(Ordering::Acquire);
+        let version = db.host_keys_version().await?;
+        let mut kept = self.kept_hosts.lock().await;
+        if let Some(k) = kept.as_ref()
+            && (k.hosts.version() == version || k.read_number > asked)
+        {
+            return Ok(k.hosts.clone());
+        }
+        let read_number = self.host_reads.fetch_add(1, Ordering::AcqRel) + 1;
+        let hosts = Arc::new(FleetHosts::read(db).await?);
+        *kept = Some(KeptHosts {
+            read_number,
+            hosts: hosts.clone(),
+        });
+        Ok(hosts)
     }
 
     /// The kept assessment brought up to date (index and `hosts`), and
@@ -294,9 +332,9 @@ impl VulnIndex {
         let current = guard.as_mut().expect("refreshed");
         // Without feeds there is nothing to assess: no host listing.
         let stats = if has_feeds(current) {
-            match FleetHosts::read(db).await {
+            match self.fleet_hosts(db).await {
                 Ok(hosts) => catch_up(current, db, &hosts).await,
-                Err(e) => Err(e.into()),
+                Err(e) => Err(e),
             }
         } else {
             Ok(UpdateStats::default())

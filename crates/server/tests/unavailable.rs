@@ -72,6 +72,9 @@ impl Database for Down {
     async fn host_keys(&self) -> Result<HostKeys, StoreError> {
         down()
     }
+    async fn host_keys_version(&self) -> Result<i64, StoreError> {
+        down()
+    }
     async fn delete_host(&self, _: i64) -> Result<bool, StoreError> {
         down()
     }

@@ -228,6 +228,10 @@ async fn ingest_once(
         tags_json,
     };
 
+    // Either path ends with the statement that writes the host row, and
+    // nothing but the commit follows it: a change of the host's keys
+    // locks the host keys version's row there (migration 12), so it is
+    // held only through the commit.
     let mut conflicts = 0;
     let outcome = loop {
         if let Some(host) = &existing {
@@ -320,7 +324,9 @@ async fn update_host(
         write.await?
     } else {
         // Drop the tags no longer reported, add the new ones; pipelined
-        // with the report.
+        // with the report, and sent before it: the hosts UPDATE stays the
+        // transaction's last statement, which the host keys version's row
+        // lock relies on (migration 12).
         let tags = tx
             .prepare_cached(
                 "WITH gone AS (
@@ -330,7 +336,7 @@ async fn update_host(
             )
             .await?;
         let tag_params: [&(dyn ToSql + Sync); 2] = [&host.id, &p.tags];
-        let (row, _) = tokio::try_join!(write, tx.execute(&tags, &tag_params))?;
+        let (_, row) = tokio::try_join!(biased; tx.execute(&tags, &tag_params), write)?;
         row
     };
     Ok(IngestOutcome {

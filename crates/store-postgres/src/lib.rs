@@ -217,7 +217,11 @@ impl Database for PostgresStore {
     }
 
     async fn host_keys(&self) -> Result<patchwatch_store::HostKeys, StoreError> {
-        read::host_keys(&*self.client().await?).await
+        read::host_keys(&mut *self.client().await?).await
+    }
+
+    async fn host_keys_version(&self) -> Result<i64, StoreError> {
+        read::host_keys_version(&*self.client().await?).await
     }
 
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {

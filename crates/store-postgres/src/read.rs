@@ -1,7 +1,7 @@
 //! The read side: plain queries on a pooled connection, outside any
-//! explicit transaction.
+//! explicit transaction (but for the host keys, read in one snapshot).
 
-use deadpool_postgres::ClientWrapper;
+use deadpool_postgres::{ClientWrapper, Transaction};
 use patchwatch_reports::{Package, PackageType};
 use patchwatch_store::package_set::decode_ids;
 use patchwatch_store::rows;
@@ -12,6 +12,7 @@ use patchwatch_store::{
     select_window, sort_packages,
 };
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, Statement};
 
 use crate::error::PgColumns;
 use crate::pg_error;
@@ -307,39 +308,58 @@ pub(crate) async fn packages_by_id(
         .collect()
 }
 
-/// See [`patchwatch_store::Database::host_keys`]: the hosts first, so the
-/// small tables read after them hold every id they name.
-pub(crate) async fn host_keys(c: &ClientWrapper) -> Result<HostKeys, StoreError> {
+/// See [`patchwatch_store::Database::host_keys`]: REPEATABLE READ, so the
+/// version and the lists belong to one snapshot even while ingests commit.
+pub(crate) async fn host_keys(c: &mut ClientWrapper) -> Result<HostKeys, StoreError> {
     async fn all<T>(
-        c: &ClientWrapper,
-        sql: &str,
+        tx: &Transaction<'_>,
+        stmt: &Statement,
         build: fn(&dyn rows::Columns) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        let stmt = c.prepare_cached(sql).await.map_err(pg_error)?;
-        let found = c.query(&stmt, &[]).await.map_err(pg_error)?;
+        let found = tx.query(stmt, &[]).await.map_err(pg_error)?;
         found.iter().map(|r| build(&PgColumns(r))).collect()
     }
-    let hosts = all(
-        c,
-        "SELECT id, site_id, package_set_id, os_release_id, kernel FROM hosts ORDER BY id",
-        rows::host_key,
+    let tx = c
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(pg_error)?;
+    let (version, hosts, os_releases, sites) = tokio::try_join!(
+        tx.prepare_cached(HOST_KEYS_VERSION),
+        tx.prepare_cached(
+            "SELECT id, site_id, package_set_id, os_release_id, kernel FROM hosts ORDER BY id"
+        ),
+        tx.prepare_cached("SELECT id, distro, release FROM os_releases ORDER BY id"),
+        tx.prepare_cached("SELECT id, name FROM sites ORDER BY id"),
     )
-    .await?;
-    let os_releases = all(
-        c,
-        "SELECT id, distro, release FROM os_releases ORDER BY id",
-        rows::os_release_row,
-    )
-    .await?;
-    let sites = all(
-        c,
-        "SELECT id, name FROM sites ORDER BY id",
-        rows::site_name_row,
-    )
-    .await?;
+    .map_err(pg_error)?;
+    // Pipelined: sent together, run in order, all in the snapshot the
+    // first one takes.
+    let (version, hosts, os_releases, sites) = tokio::try_join!(
+        async { tx.query_one(&version, &[]).await.map_err(pg_error) },
+        all(&tx, &hosts, rows::host_key),
+        all(&tx, &os_releases, rows::os_release_row),
+        all(&tx, &sites, rows::site_name_row),
+    )?;
+    tx.commit().await.map_err(pg_error)?;
     Ok(HostKeys {
+        version: version.try_get(0).map_err(pg_error)?,
         hosts,
         os_releases,
         sites,
     })
+}
+
+const HOST_KEYS_VERSION: &str = "SELECT version FROM host_keys_version WHERE id = 1";
+
+/// See [`patchwatch_store::Database::host_keys_version`].
+pub(crate) async fn host_keys_version(c: &ClientWrapper) -> Result<i64, StoreError> {
+    let stmt = c
+        .prepare_cached(HOST_KEYS_VERSION)
+        .await
+        .map_err(pg_error)?;
+    let row = c.query_one(&stmt, &[]).await.map_err(pg_error)?;
+    row.try_get(0).map_err(pg_error)
 }

@@ -130,3 +130,62 @@ async fn two_processes_ingest_while_one_prunes() {
     a.prune(i64::MAX).await.unwrap();
     assert_sets_whole(&*b).await;
 }
+
+/// The host keys version counts every key change of both processes, each
+/// once, however their ingests interleave, and none for reports that
+/// change nothing: a process that kept the keys it read at one version
+/// can trust them while the other process's reads still give it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn host_keys_version_counts_every_change_of_two_processes() {
+    let Some(a) = common::open(PostgresOptions::default()).await else {
+        return;
+    };
+    let a = Arc::new(a);
+    let b = Arc::new(a.another_process().await);
+    let site_id = a.create_site("S").await.unwrap().id;
+    let fleet = Arc::new(fleet().with_drift(0));
+    const HOSTS: usize = 12;
+
+    // Each process reports every host; `kernel` picks the running kernel.
+    let round = |kernel: &'static str, at: i64| {
+        let processes: [Arc<dyn Database>; 2] = [a.clone(), b.clone()];
+        let tasks: Vec<_> = processes
+            .into_iter()
+            .enumerate()
+            .map(|(p, db)| {
+                let fleet = fleet.clone();
+                tokio::spawn(async move {
+                    for i in (p..HOSTS).step_by(2) {
+                        let mut report = fleet.report(i);
+                        report.hostname = format!("h{i}.example.org");
+                        report.kernel.release = kernel.into();
+                        db.ingest(request(site_id, report, at + i as i64))
+                            .await
+                            .expect("ingest");
+                    }
+                })
+            })
+            .collect();
+        async move {
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    };
+    let before = a.host_keys_version().await.unwrap();
+    round("6.1.0-1-amd64", 1_000).await;
+    let added = b.host_keys_version().await.unwrap();
+    assert_eq!(added - before, HOSTS as i64, "one bump per new host");
+    round("6.1.0-1-amd64", 2_000).await;
+    assert_eq!(
+        a.host_keys_version().await.unwrap(),
+        added,
+        "reports that change nothing"
+    );
+    round("6.1.0-2-amd64", 3_000).await;
+    let rebooted = a.host_keys_version().await.unwrap();
+    assert_eq!(rebooted - added, HOSTS as i64, "one bump per new kernel");
+    let keys = b.host_keys().await.unwrap();
+    assert_eq!(keys.version, rebooted);
+    assert!(keys.hosts.iter().all(|h| h.kernel == "6.1.0-2-amd64"));
+}

@@ -265,6 +265,10 @@ impl Database for SqliteStore {
         self.read(read::host_keys).await
     }
 
+    async fn host_keys_version(&self) -> Result<i64, StoreError> {
+        self.read(read::host_keys_version).await
+    }
+
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         self.writer
             .write(move |c, _| {

@@ -289,26 +289,42 @@ pub(crate) fn packages_by_id(
     Ok(out)
 }
 
-/// See [`patchwatch_store::Database::host_keys`]: the hosts first, so the
-/// small tables read after them hold every id they name.
+/// See [`patchwatch_store::Database::host_keys`]: one read transaction,
+/// so the version and the lists belong to the same moment even while the
+/// writer commits.
 pub(crate) fn host_keys(c: &Connection) -> Result<HostKeys, StoreError> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT id, site_id, package_set_id, os_release_id, kernel FROM hosts ORDER BY id",
-        )
-        .map_err(sql_error)?;
-    let hosts = crate::collect_rows(&mut stmt, [], rows::host_key)?;
-    let mut stmt = c
-        .prepare_cached("SELECT id, distro, release FROM os_releases ORDER BY id")
-        .map_err(sql_error)?;
-    let os_releases = crate::collect_rows(&mut stmt, [], rows::os_release_row)?;
-    let mut stmt = c
-        .prepare_cached("SELECT id, name FROM sites ORDER BY id")
-        .map_err(sql_error)?;
-    let sites = crate::collect_rows(&mut stmt, [], rows::site_name_row)?;
-    Ok(HostKeys {
-        hosts,
-        os_releases,
-        sites,
-    })
+    c.execute_batch("BEGIN").map_err(sql_error)?;
+    let result = (|| {
+        let version = host_keys_version(c)?;
+        let mut stmt = c
+            .prepare_cached(
+                "SELECT id, site_id, package_set_id, os_release_id, kernel FROM hosts ORDER BY id",
+            )
+            .map_err(sql_error)?;
+        let hosts = crate::collect_rows(&mut stmt, [], rows::host_key)?;
+        let mut stmt = c
+            .prepare_cached("SELECT id, distro, release FROM os_releases ORDER BY id")
+            .map_err(sql_error)?;
+        let os_releases = crate::collect_rows(&mut stmt, [], rows::os_release_row)?;
+        let mut stmt = c
+            .prepare_cached("SELECT id, name FROM sites ORDER BY id")
+            .map_err(sql_error)?;
+        let sites = crate::collect_rows(&mut stmt, [], rows::site_name_row)?;
+        Ok(HostKeys {
+            version,
+            hosts,
+            os_releases,
+            sites,
+        })
+    })();
+    let _ = c.execute_batch("COMMIT");
+    result
+}
+
+/// See [`patchwatch_store::Database::host_keys_version`].
+pub(crate) fn host_keys_version(c: &Connection) -> Result<i64, StoreError> {
+    c.prepare_cached("SELECT version FROM host_keys_version WHERE id = 1")
+        .map_err(sql_error)?
+        .query_row([], |r| r.get(0))
+        .map_err(sql_error)
 }

@@ -1,10 +1,11 @@
 //! `Database::host_keys`: the slim per-host read the fleet's assessment
-//! makes on every CVE view, the same as the host list says.
+//! makes on every CVE view, the same as the host list says; and
+//! `Database::host_keys_version`, which says when to read it again.
 
 use std::collections::HashMap;
 
 use patchwatch_fleet::{Fleet, Image};
-use patchwatch_store::{HostFilter, HostKey};
+use patchwatch_store::{HostFilter, HostKey, KernelVerdict, RepeatRequest};
 
 use crate::{Db, ingest};
 
@@ -72,4 +73,123 @@ pub async fn host_keys_match_the_host_list(db: Db) {
     let after = db.host_keys().await.unwrap();
     assert_eq!(after.hosts.len(), 5);
     assert!(after.hosts.iter().all(|k| k.id != ids[1]));
+}
+
+/// `Database::host_keys_version` moves exactly when what `host_keys`
+/// reads moves, and `host_keys` carries the version of its own snapshot.
+pub async fn host_keys_version_moves_with_the_keys(db: Db) {
+    let version = || {
+        let db = db.clone();
+        async move {
+            let version = db.host_keys_version().await.unwrap();
+            assert_eq!(
+                db.host_keys().await.unwrap().version,
+                version,
+                "host_keys reads the version it holds"
+            );
+            version
+        }
+    };
+    let empty = version().await;
+
+    let site = db.create_site("A").await.unwrap();
+    let with_site = version().await;
+    assert_ne!(with_site, empty, "a new site");
+
+    let debian = Fleet::new(vec![Image::debian12().unwrap()], 3).with_drift(0);
+    let report = |at: i64| {
+        let mut r = debian.report(0);
+        r.hostname = "h.example.org".into();
+        r.tags = vec![format!("tag-{at}")];
+        r
+    };
+    let first = ingest(&db, site.id, report(1_000), 1_000).await;
+    let with_host = version().await;
+    assert_ne!(with_host, with_site, "a new host");
+
+    // Same packages, OS and kernel: only last_seen (and the tags, which are
+    // no key) move.
+    let same = ingest(&db, site.id, report(2_000), 2_000).await;
+    assert!(!same.packages_changed);
+    let host = db.host(first.host_id).await.unwrap().unwrap();
+    assert_eq!(host.summary.last_seen, 2_000);
+    assert_eq!(host.summary.tags, ["tag-2000"]);
+    assert_eq!(version().await, with_host, "a report that changes nothing");
+    // Nor does a report that says "packages unchanged", a resubmission, or
+    // the derived reboot verdict.
+    let mut unchanged = report(2_000);
+    unchanged.packages = None;
+    let unchanged = ingest(&db, site.id, unchanged, 3_000).await;
+    assert_eq!(unchanged.package_set_id, first.package_set_id);
+    db.ingest_repeat(RepeatRequest {
+        host_id: first.host_id,
+        repeats_report_id: unchanged.report_id,
+        received_at: 4_000,
+        sender: String::new(),
+        user_agent: String::new(),
+    })
+    .await
+    .unwrap()
+    .expect("the repeat is accepted");
+    let checks = db.hosts_without_kernel_verdict(0, 10).await.unwrap();
+    assert_eq!(checks.len(), 1);
+    let verdict = KernelVerdict {
+        check: checks[0].clone(),
+        outdated: true,
+    };
+    assert_eq!(db.set_kernel_verdicts(&[verdict]).await.unwrap(), 1);
+    assert_eq!(
+        db.host(first.host_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .last_seen,
+        4_000
+    );
+    assert_eq!(version().await, with_host, "nothing a key is made of");
+
+    // Only the kernel changes.
+    let mut newer_kernel = report(5_000);
+    newer_kernel.kernel.release = "6.1.0-99-amd64".into();
+    ingest(&db, site.id, newer_kernel.clone(), 5_000).await;
+    let kernel_changed = version().await;
+    assert_ne!(kernel_changed, with_host, "a new kernel");
+    assert_eq!(
+        db.host_keys().await.unwrap().hosts[0].kernel,
+        "6.1.0-99-amd64"
+    );
+
+    // The package set changes (one package fewer).
+    let mut fewer = newer_kernel;
+    fewer.packages.as_mut().unwrap().pop();
+    let changed = ingest(&db, site.id, fewer, 6_000).await;
+    assert!(changed.packages_changed);
+    let set_changed = version().await;
+    assert_ne!(set_changed, kernel_changed, "a new package set");
+
+    // A host deleted; deleting a host that is not there changes nothing.
+    assert!(db.delete_host(first.host_id).await.unwrap());
+    let deleted = version().await;
+    assert_ne!(deleted, set_changed, "a host deleted");
+    assert!(!db.delete_host(first.host_id).await.unwrap());
+    assert_eq!(version().await, deleted);
+    assert!(db.host_keys().await.unwrap().hosts.is_empty());
+
+    let distinct = [
+        empty,
+        with_site,
+        with_host,
+        kernel_changed,
+        set_changed,
+        deleted,
+    ];
+    let mut seen = distinct.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        distinct.len(),
+        "never back to an earlier value: {distinct:?}"
+    );
 }

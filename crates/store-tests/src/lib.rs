@@ -30,7 +30,7 @@ mod sessions;
 mod tokens;
 mod users;
 
-pub use host_keys::host_keys_match_the_host_list;
+pub use host_keys::{host_keys_match_the_host_list, host_keys_version_moves_with_the_keys};
 pub use host_list::host_list_pages_sorts_and_counts;
 pub use host_sort::host_sorting_and_activity_filters;
 pub use kernel_verdicts::kernel_verdicts_stored_and_filtered;
@@ -59,7 +59,7 @@ macro_rules! conformance_tests {
             report_changes_over_time,
             host_sorting_and_activity_filters, host_list_pages_sorts_and_counts,
             host_details_in_bulk, kernel_verdicts_stored_and_filtered, token_use_and_revocation,
-            host_keys_match_the_host_list);
+            host_keys_match_the_host_list, host_keys_version_moves_with_the_keys);
     };
     (@each $open:path, $($name:ident),*) => {
         $(

@@ -171,10 +171,18 @@ pub trait Database: Send + Sync + 'static {
     /// Every host's id, site, package set, OS release id and running
     /// kernel, by id, with the OS releases and sites they name: what the
     /// fleet's assessment reads on every CVE view, without the joins, JSON
-    /// and strings of [`Database::hosts`]. The hosts are read first, so
-    /// every OS release and site they name is in the lists (neither is ever
-    /// deleted while a host names it).
+    /// and strings of [`Database::hosts`]. Everything, the version
+    /// included, is read in one snapshot, so every OS release and site the
+    /// hosts name is in the lists and a kept (version, keys) pair is
+    /// always consistent.
     async fn host_keys(&self) -> Result<HostKeys, StoreError>;
+    /// A number that changes exactly when what [`Database::host_keys`]
+    /// reads changes (a host added or deleted; a host's site, package set,
+    /// OS release or kernel changed; a site added or deleted), and only
+    /// then: a report that changes nothing but when the host was last seen
+    /// leaves it. One single-row read, so a caller can keep the keys it
+    /// read until this moves (migration 12).
+    async fn host_keys_version(&self) -> Result<i64, StoreError>;
     /// The packages of a stored set, sorted by name, arch and version.
     async fn package_set(&self, set_id: i64) -> Result<Vec<Package>, StoreError>;
     /// Many sets at once, as the package ids each holds (sorted): with

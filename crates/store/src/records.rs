@@ -120,6 +120,9 @@ pub struct HostRef {
 /// they name (each once, by id, not repeated per host).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostKeys {
+    /// [`crate::Database::host_keys_version`] in the same snapshot as the
+    /// lists: these lists are exactly what the store held at this version.
+    pub version: i64,
     pub hosts: Vec<HostKey>,
     /// Every OS release, by id.
     pub os_releases: Vec<(i64, OsRelease)>,

@@ -6,7 +6,9 @@
 //! ([`patchwatch_store::Database::host_keys`]: no joins, no JSON, the OS
 //! as an id) and numbers each distinct key once, so the views below group
 //! hosts by (key number, site id) and look each group's result up once,
-//! with no string cloned per host.
+//! with no string cloned per host. The store's host keys version says
+//! when a kept [`FleetHosts`] is no longer current (the server keeps one
+//! until then: `server/src/vulns.rs`).
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -20,7 +22,7 @@ use crate::fleet::{Arrival, Exposure, FleetAssessment, ResultKey};
 use crate::triage::{CveSummary, HostScope, Triage};
 
 /// One host: its id, its site and the number of its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 struct FleetHost {
     id: i64,
     site_id: i64,
@@ -28,10 +30,12 @@ struct FleetHost {
 }
 
 /// Every host of the fleet, by id, keyed by small numbers (see the module
-/// comment). Read it per request: it is what makes a view current. Two
-/// reads are equal exactly when every host has the same site and key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// comment), as of one host keys version of the store: a view is current
+/// when it was built from the hosts of the version the store has now.
+#[derive(Debug, Clone, Default)]
 pub struct FleetHosts {
+    /// [`patchwatch_store::HostKeys::version`] of the rows read.
+    version: i64,
     /// Each distinct (set, OS, kernel), once; a host's `key` indexes it.
     keys: Vec<ResultKey>,
     hosts: Vec<FleetHost>,
@@ -88,7 +92,12 @@ impl FleetHosts {
                 key,
             });
         }
-        Ok(FleetHosts { keys, hosts, sites })
+        Ok(FleetHosts {
+            version: rows.version,
+            keys,
+            hosts,
+            sites,
+        })
     }
 
     /// Keeps only the hosts of the sites `keep` accepts, and their keys:
@@ -105,6 +114,13 @@ impl FleetHosts {
             });
         }
         self.keys = keys;
+    }
+
+    /// The store's host keys version these hosts were read at
+    /// ([`patchwatch_store::Database::host_keys_version`]): while the store
+    /// still answers it, these are every host's current keys.
+    pub fn version(&self) -> i64 {
+        self.version
     }
 
     pub fn len(&self) -> usize {
@@ -448,6 +464,7 @@ mod tests {
 
     fn rows(hosts: Vec<HostKey>) -> HostKeys {
         HostKeys {
+            version: 7,
             hosts,
             os_releases: vec![(1, os("debian", "12")), (2, os("almalinux", "9.5"))],
             sites: vec![(10, "A".into()), (20, "B".into())],
@@ -469,6 +486,7 @@ mod tests {
         assert_eq!(fleet.hosts[5].key, fleet.hosts[0].key);
         assert_eq!(fleet.keys[1].os, os("almalinux", "9.5"));
         assert_eq!(fleet.site_ids(), [10, 20]);
+        assert_eq!(fleet.version(), 7);
         let groups = fleet.groups(&|_| true);
         assert_eq!(groups[&(0, 20)], [2, 6]);
         assert_eq!(fleet.groups(&|site| site == 10).len(), 3);
@@ -480,7 +498,6 @@ mod tests {
             site_b.arrivals().map(|a| a.set_id).collect::<Vec<_>>(),
             [5, 6]
         );
-        assert_ne!(site_b, fleet);
     }
 
     #[test]

@@ -185,6 +185,10 @@ impl Database for TestDb {
     async fn host_keys(&self) -> Result<patchwatch_store::HostKeys, StoreError> {
         self.store.host_keys().await
     }
+
+    async fn host_keys_version(&self) -> Result<i64, StoreError> {
+        self.store.host_keys_version().await
+    }
     async fn delete_host(&self, id: i64) -> Result<bool, StoreError> {
         self.store.delete_host(id).await
     }
