@@ -41,6 +41,19 @@ pub struct Kept<Q, V> {
     entries: Mutex<VecDeque<(Basis, Q, V)>>,
 }
 
+/// Views of one kind kept by default: enough for the scopes and filters
+/// a few users ask in a row.
+pub const DEFAULT_KEPT: usize = 8;
+
+impl<Q, V> Default for Kept<Q, V> {
+    fn default() -> Kept<Q, V> {
+        Kept {
+            capacity: DEFAULT_KEPT,
+            entries: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
 impl<Q: PartialEq, V: Clone> Kept<Q, V> {
     pub fn new(capacity: usize) -> Kept<Q, V> {
         Kept {

@@ -14,13 +14,14 @@ use std::time::Duration;
 use patchwatch_assess::OsGroups;
 use patchwatch_store::{Database, FeedKind, Millis, format_millis, now_millis};
 use patchwatch_vulndb::{
-    Arrival, CveSummary, FleetAssessment, FleetHosts, LoadedIndex, OpenCves, Triage, UpdateStats,
-    load_index_since,
+    Arrival, CveSummary, FleetAssessment, FleetHosts, LoadedIndex, OpenCves, TagWanted, Triage,
+    UpdateStats, load_index_since,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex, Notify};
 
 use crate::error::ApiError;
+use crate::kept_views::{Basis, Kept};
 
 /// (feed id, generation id) of every enabled feed's current generation:
 /// when it changes, the index is rebuilt.
@@ -52,9 +53,12 @@ pub struct VulnIndex {
     /// See [`VulnIndex::generation`]: the kept assessment's count of
     /// changes, as last recorded.
     generation: AtomicU64,
-    /// The CVE lists asked last, each with what it was computed from (see
-    /// [`KeptSummaries`]), the oldest first.
-    kept_cves: std::sync::Mutex<Vec<KeptSummaries>>,
+    /// The CVE lists asked last, by scope (the site ids in it).
+    kept_cves: Kept<Vec<i64>, Vec<CveSummary>>,
+    /// The hosts exposed to a CVE or a CVE tag asked last.
+    kept_exposed: Kept<ExposedQuestion, Arc<Vec<i64>>>,
+    /// The hosts of one CVE asked last, by (scope, CVE).
+    kept_cve_hosts: Kept<(Vec<i64>, String), Arc<CveHosts>>,
     /// The fleet's hosts as last read (see [`VulnIndex::fleet_hosts`]).
     /// Held while they are read again, so that concurrent requests after a
     /// change wait for one read instead of each making their own (100,000
@@ -75,20 +79,30 @@ struct KeptHosts {
     hosts: Arc<FleetHosts>,
 }
 
-/// CVE lists kept, at most: one per scope asked (users of different
-/// sites, a site filter).
-const KEPT_SUMMARIES: usize = 8;
-
-/// A CVE list and everything it depends on, compared exactly before it is
-/// served again: the kept assessment (its count of changes), the triage
-/// as loaded, the sites in scope and every host's site and key (the
-/// store's host keys version they were read at).
-struct KeptSummaries {
-    changes: u64,
-    triage: Triage,
+/// Which hosts' exposure a hosts filter asks for (see
+/// [`VulnIndex::hosts_exposed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ExposedQuestion {
+    /// The site ids in scope.
     scope: Vec<i64>,
-    hosts_version: i64,
-    summaries: Vec<CveSummary>,
+    cve: Option<String>,
+    tag: Option<WantedTag>,
+}
+
+/// An owned [`TagWanted`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WantedTag {
+    Any,
+    Named(String),
+}
+
+impl From<TagWanted<'_>> for WantedTag {
+    fn from(t: TagWanted<'_>) -> WantedTag {
+        match t {
+            TagWanted::Any => WantedTag::Any,
+            TagWanted::Named(name) => WantedTag::Named(name.to_owned()),
+        }
+    }
 }
 
 impl VulnIndex {
@@ -126,41 +140,20 @@ impl VulnIndex {
         // Checked per request, before waiting for the assessment: a report
         // stored or a host deleted just before shows at once.
         let hosts = self.fleet_hosts(db).await?;
-        let scope: Vec<i64> = hosts
-            .site_ids()
-            .into_iter()
-            .filter(|&id| keep(id))
-            .collect();
+        let scope = scope_of(&hosts, keep);
         let mut guard = self.current.lock().await;
         let current = self.caught_up(&mut guard, db, &hosts).await?;
-        let changes = current.fleet.changes();
-        let mut kept = self.kept_cves.lock().unwrap_or_else(|e| e.into_inner());
-        // Summaries of an older assessment are never right again.
-        kept.retain(|k| k.changes == changes);
-        if let Some(hit) = kept
-            .iter()
-            .find(|k| k.scope == scope && k.triage == *triage && k.hosts_version == hosts.version())
-        {
-            return Ok(hit.summaries.clone());
+        let basis = basis(current, &hosts, triage);
+        if let Some(kept) = self.kept_cves.get(&basis, &scope) {
+            return Ok(kept);
         }
-        drop(kept);
         let summaries = current.fleet.summaries(
             &hosts,
             |id| scope.binary_search(&id).is_ok(),
             triage,
             &self.groups,
         );
-        let mut kept = self.kept_cves.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= KEPT_SUMMARIES {
-            kept.remove(0);
-        }
-        kept.push(KeptSummaries {
-            changes,
-            triage: triage.clone(),
-            scope,
-            hosts_version: hosts.version(),
-            summaries: summaries.clone(),
-        });
+        self.kept_cves.put(basis, scope, summaries.clone());
         Ok(summaries)
     }
 
@@ -245,15 +238,32 @@ impl VulnIndex {
         db: &dyn Database,
         keep: impl Fn(i64) -> bool,
         cve: Option<&str>,
-        tag: Option<patchwatch_vulndb::TagWanted<'_>>,
+        tag: Option<TagWanted<'_>>,
         triage: &Triage,
-    ) -> Result<Vec<i64>, ApiError> {
+    ) -> Result<Arc<Vec<i64>>, ApiError> {
         let hosts = self.fleet_hosts(db).await?;
+        let question = ExposedQuestion {
+            scope: scope_of(&hosts, keep),
+            cve: cve.map(str::to_owned),
+            tag: tag.map(WantedTag::from),
+        };
         let mut guard = self.current.lock().await;
         let current = self.caught_up(&mut guard, db, &hosts).await?;
-        Ok(current
-            .fleet
-            .hosts_exposed(&hosts, keep, cve, tag, triage, &self.groups))
+        let basis = basis(current, &hosts, triage);
+        if let Some(kept) = self.kept_exposed.get(&basis, &question) {
+            return Ok(kept);
+        }
+        let scope = &question.scope;
+        let exposed = Arc::new(current.fleet.hosts_exposed(
+            &hosts,
+            |id| scope.binary_search(&id).is_ok(),
+            cve,
+            tag,
+            triage,
+            &self.groups,
+        ));
+        self.kept_exposed.put(basis, question, exposed.clone());
+        Ok(exposed)
     }
 
     /// The hosts of the sites `keep` accepts with a kept finding of
@@ -267,22 +277,31 @@ impl VulnIndex {
         keep: impl Fn(i64) -> bool,
         cve: &str,
         triage: &Triage,
-    ) -> Result<CveHosts, ApiError> {
+    ) -> Result<Arc<CveHosts>, ApiError> {
         let hosts = self.fleet_hosts(db).await?;
+        let question = (scope_of(&hosts, keep), cve.to_owned());
         let mut guard = self.current.lock().await;
         let current = self.caught_up(&mut guard, db, &hosts).await?;
+        let basis = basis(current, &hosts, triage);
+        if let Some(kept) = self.kept_cve_hosts.get(&basis, &question) {
+            return Ok(kept);
+        }
+        let scope = &question.0;
+        let keep = |id: i64| scope.binary_search(&id).is_ok();
         let exposed =
             current
                 .fleet
-                .hosts_exposed(&hosts, &keep, Some(cve), None, triage, &self.groups);
+                .hosts_exposed(&hosts, keep, Some(cve), None, triage, &self.groups);
         let open: HashSet<i64> = exposed.iter().copied().collect();
         let excepted = current
             .fleet
-            .hosts_with_cve(&hosts, &keep, cve)
+            .hosts_with_cve(&hosts, keep, cve)
             .into_iter()
             .filter(|id| !open.contains(id))
             .collect();
-        Ok(CveHosts { exposed, excepted })
+        let found = Arc::new(CveHosts { exposed, excepted });
+        self.kept_cve_hosts.put(basis, question, found.clone());
+        Ok(found)
     }
 
     /// Every host's keys as the store has them now: the kept ones while
@@ -357,13 +376,8 @@ impl VulnIndex {
 
     fn record(&self, current: &Current) {
         let changes = current.fleet.changes();
-        if self.generation.swap(changes, Ordering::AcqRel) != changes {
-            // Lists of the assessment as it was: drop them now.
-            self.kept_cves
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
-        }
+        // Views of the assessment as it was are dropped by the next lookup.
+        self.generation.store(changes, Ordering::Release);
         let (package_sets, packages) = current.fleet.kept();
         *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = Status {
             updating: false,
@@ -411,6 +425,25 @@ impl VulnIndex {
         current.last = Some((now_millis(), stats));
         self.record(current);
         Ok(stats)
+    }
+}
+
+/// The site ids of `hosts` that `keep` accepts, ascending: a view's scope.
+fn scope_of(hosts: &FleetHosts, keep: impl Fn(i64) -> bool) -> Vec<i64> {
+    hosts
+        .site_ids()
+        .into_iter()
+        .filter(|&id| keep(id))
+        .collect()
+}
+
+/// What a view computed now from the kept assessment and `hosts` is
+/// computed from.
+fn basis(current: &Current, hosts: &FleetHosts, triage: &Triage) -> Basis {
+    Basis {
+        assessment: current.fleet.changes(),
+        hosts: hosts.version(),
+        triage: triage.clone(),
     }
 }
 

@@ -45,6 +45,9 @@ pub struct FleetSnapshot {
     /// When the read began: a host whose `last_seen` is at or after this
     /// may have reported something `hosts` does not hold.
     pub read_from: Millis,
+    /// The store's host keys version, read before the hosts: while it is
+    /// the same, every host's site, set, OS and kernel are as read.
+    pub hosts_version: i64,
     /// The repository snapshots the security updates were computed from.
     catalogue: Arc<Catalogue>,
     pub hosts: Vec<HostSummary>,
@@ -222,6 +225,7 @@ async fn read(state: &AppState, catalogue: Arc<Catalogue>) -> Result<FleetSnapsh
     let db = state.db.as_ref();
     let read_from = now_millis();
     let taken = Instant::now();
+    let hosts_version = db.host_keys_version().await?;
     let hosts = db.hosts(&HostFilter::default()).await?.items;
     let site_names: HashMap<i64, String> = db
         .sites()
@@ -265,6 +269,7 @@ async fn read(state: &AppState, catalogue: Arc<Catalogue>) -> Result<FleetSnapsh
     Ok(FleetSnapshot {
         taken,
         read_from,
+        hosts_version,
         catalogue,
         hosts,
         site_names,

@@ -329,12 +329,17 @@ async fn selected_hosts(
 ) -> Result<Vec<i64>, WebError> {
     let scope = filter.site_ids.clone();
     let in_scope = |site_id: i64| scope.as_ref().is_none_or(|s| s.contains(&site_id));
-    let mut ids: Option<HashSet<i64>> = None;
-    // Each computed filter narrows what the previous ones kept.
-    let mut narrow = |found: Vec<i64>| {
+    // Ascending. Each computed filter narrows what the previous ones kept.
+    let mut ids: Option<Vec<i64>> = None;
+    let mut narrow = |mut found: Vec<i64>| {
+        found.sort_unstable();
+        found.dedup();
         ids = Some(match ids.take() {
-            Some(kept) => found.into_iter().filter(|i| kept.contains(i)).collect(),
-            None => found.into_iter().collect(),
+            Some(kept) => found
+                .into_iter()
+                .filter(|i| kept.binary_search(i).is_ok())
+                .collect(),
+            None => found,
         });
     };
     let tag = if !f.cve_tag.is_empty() {
@@ -351,7 +356,8 @@ async fn selected_hosts(
             state
                 .vulns
                 .hosts_exposed(state.db.as_ref(), in_scope, cve, tag, &triage)
-                .await?,
+                .await?
+                .to_vec(),
         );
     }
     if !f.security_updates.is_empty() || !f.covered.is_empty() {
@@ -359,15 +365,29 @@ async fn selected_hosts(
         // was read, as they are now. Hosts out of the filter's scope are
         // left out by the query that pages the ids.
         let snapshot = cache.get(state).await?;
-        let recent = state
-            .db
-            .hosts(&HostFilter {
-                site_ids: filter.site_ids.clone(),
-                seen_since: Some(snapshot.read_from - SNAPSHOT_MARGIN_MS),
-                ..HostFilter::default()
-            })
-            .await?
-            .items;
+        let wants_updates = !f.security_updates.is_empty();
+        if wants_updates && snapshot.security_updates.is_none() {
+            // No repository snapshot (the snapshot was read with the
+            // current catalogue): no host has a known update.
+            return Ok(Vec::new());
+        }
+        // A report may change a host's repositories, and so its updates,
+        // without changing its keys; coverage follows the OS, a key: it
+        // needs the recent hosts only when some host's keys moved.
+        let keys_moved = state.db.host_keys_version().await? != snapshot.hosts_version;
+        let recent = if wants_updates || keys_moved {
+            state
+                .db
+                .hosts(&HostFilter {
+                    site_ids: filter.site_ids.clone(),
+                    seen_since: Some(snapshot.read_from - SNAPSHOT_MARGIN_MS),
+                    ..HostFilter::default()
+                })
+                .await?
+                .items
+        } else {
+            Vec::new()
+        };
         let recent_ids: HashSet<i64> = recent.iter().map(|h| h.id).collect();
         let mut considered: Vec<&HostSummary> = snapshot
             .hosts
@@ -376,9 +396,7 @@ async fn selected_hosts(
             .collect();
         let settled = considered.len();
         considered.extend(&recent);
-        if !f.security_updates.is_empty() {
-            // No repository snapshot (the snapshot was read with the
-            // current catalogue): no host has a known update.
+        if wants_updates {
             let by_host = snapshot.security_updates.as_ref();
             let mut found: Vec<i64> = by_host.map_or_else(Vec::new, |by_host| {
                 considered[..settled]
@@ -408,9 +426,7 @@ async fn selected_hosts(
             );
         }
     }
-    let mut ids: Vec<i64> = ids.unwrap_or_default().into_iter().collect();
-    ids.sort_unstable();
-    Ok(ids)
+    Ok(ids.unwrap_or_default())
 }
 
 /// A host row as the page shows it.
