@@ -10,7 +10,8 @@ use std::sync::Arc;
 use patchwatch_assess::OsGroups;
 use patchwatch_store::{Database, HostDetail, HostFilter};
 use patchwatch_updates::{
-    Catalogue, FleetUpdates, HostUpdate, KeptUpdates, PackageHost, SwitchStats, package_view,
+    Catalogue, FleetUpdates, HostUpdate, KeptUpdates, PackageFleet, PackageHost, SwitchStats,
+    package_fleet, package_rows, package_view,
 };
 use tokio::sync::Mutex;
 
@@ -97,6 +98,34 @@ impl RepoCatalogue {
             installed_only,
         )
         .await?)
+    }
+
+    /// Where every host `filter` selects stands with package `name`, and
+    /// the rows of its hosts with the package from the `skip`th, at most
+    /// `limit` of them (in page order; none past the end). The rows need
+    /// nothing kept: they are read after the lock is released.
+    pub async fn package_page(
+        &self,
+        db: &dyn Database,
+        filter: &HostFilter,
+        name: &str,
+        skip: usize,
+        limit: usize,
+    ) -> Result<(PackageFleet, Vec<PackageHost>), ApiError> {
+        let fleet = {
+            let mut current = self.current.lock().await;
+            self.refresh(&mut current, db).await?;
+            package_fleet(db, filter, &mut current.1, &self.groups, name).await?
+        };
+        let shown: Vec<i64> = fleet
+            .installed()
+            .iter()
+            .skip(skip)
+            .take(limit)
+            .copied()
+            .collect();
+        let rows = package_rows(db, filter, &fleet, &shown).await?;
+        Ok((fleet, rows))
     }
 
     /// One host's repositories (indexes into the returned catalogue) and

@@ -14,6 +14,7 @@ pub mod import;
 pub mod kept;
 pub mod kernel;
 pub mod mirrors;
+pub mod package_fleet;
 pub mod package_view;
 pub mod sync;
 #[cfg(feature = "testing")]
@@ -28,5 +29,6 @@ pub use hostrepos::{
 pub use import::{ImportError, ImportFilesError, ImportSpec, import_files, read_snapshot};
 pub use kept::{FleetHost, KeptUpdates, SwitchStats};
 pub use kernel::{KernelPackage, KernelStatus, kernel_candidates, kernel_status};
+pub use package_fleet::{PackageFleet, StateCounts, VersionCount, package_fleet, package_rows};
 pub use package_view::{InstalledVersion, PackageHost, PackageState, package_view};
 pub use sync::{RepoSyncError, RepoSyncOutcome, sync_repository};

@@ -4,6 +4,7 @@
 //! the groups using it are computed again, and the result equals a full
 //! recomputation from scratch.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,7 +15,8 @@ use patchwatch_repos::RepoSnapshot;
 use patchwatch_store::{Database, HostFilter, IngestRequest, NewRepository, RepositoryKind};
 use patchwatch_store_sqlite::SqliteStore;
 use patchwatch_updates::{
-    Catalogue, FleetUpdates, ImportSpec, KeptUpdates, encode, fleet_updates, read_snapshot,
+    Catalogue, FleetUpdates, ImportSpec, KeptUpdates, PackageState, encode, fleet_updates,
+    package_fleet, package_rows, package_view, read_snapshot,
 };
 
 const HOSTS: usize = 300;
@@ -190,6 +192,9 @@ async fn one_repository_changed_recomputes_only_its_groups_and_equals_a_full_rec
         .await
         .unwrap();
     assert!(openssl_from_security(&after) > 0);
+    for name in ["openssl", "libssl3", "no-such-package"] {
+        package_fleet_agrees(db.as_ref(), &mut kept, &groups, &fleet, &after, name).await;
+    }
 
     // From scratch: the same.
     let mut fresh = KeptUpdates::new(Arc::new(catalogue(db.as_ref()).await));
@@ -226,6 +231,156 @@ async fn one_repository_changed_recomputes_only_its_groups_and_equals_a_full_rec
             .iter()
             .all(|h| !h.repositories.contains(&"bookworm-updates".to_owned()))
     );
+}
+
+/// The fleet view of one package against what each host's own updates
+/// (`fleet_updates`) and its report say: every host's state, the page
+/// order (outdated with a security update first, then by site, hostname
+/// and id, as the package page sorted before it was computed apart), the
+/// counts, the versions, the rows of a page in the middle, and the whole
+/// view in list order.
+async fn package_fleet_agrees(
+    db: &dyn Database,
+    kept: &mut KeptUpdates,
+    groups: &OsGroups,
+    fleet: &Fleet,
+    updates: &FleetUpdates,
+    name: &str,
+) {
+    let reported: HashMap<String, Vec<(String, String)>> = (0..HOSTS)
+        .map(|i| {
+            let report = fleet.report(i);
+            let instances = report
+                .packages
+                .iter()
+                .flatten()
+                .filter(|p| p.name == name)
+                .map(|p| (p.evr(), p.arch.clone()))
+                .collect();
+            (report.hostname, instances)
+        })
+        .collect();
+    // (state, !security, site, hostname, id), candidate, repository, instances
+    type Expected = (
+        (PackageState, bool, String, String, i64),
+        Option<String>,
+        Option<String>,
+        Vec<(String, String)>,
+    );
+    let expected: Vec<Expected> = updates
+        .hosts
+        .iter()
+        .map(|h| {
+            let mut instances = reported[&h.hostname].clone();
+            instances.sort();
+            let update = h.updates.iter().find(|u| u.name == name);
+            let state = match update {
+                _ if instances.is_empty() => PackageState::Missing,
+                Some(_) => PackageState::Outdated,
+                None if !h.repositories.is_empty() => PackageState::Current,
+                None => PackageState::Unknown,
+            };
+            let security = update.is_some_and(|u| u.security);
+            (
+                (
+                    state,
+                    !security,
+                    h.site.clone(),
+                    h.hostname.clone(),
+                    h.host_id,
+                ),
+                update.map(|u| u.candidate.clone()),
+                update.map(|u| u.repository.clone()),
+                instances,
+            )
+        })
+        .collect();
+    let mut page_order: Vec<&Expected> = expected
+        .iter()
+        .filter(|e| e.0.0 != PackageState::Missing)
+        .collect();
+    page_order.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let got = package_fleet(db, &HostFilter::default(), kept, groups, name)
+        .await
+        .unwrap();
+    let ids = |e: &[&Expected]| e.iter().map(|e| e.0.4).collect::<Vec<i64>>();
+    assert_eq!(got.installed(), ids(&page_order), "{name}");
+    let missing: Vec<&Expected> = expected
+        .iter()
+        .filter(|e| e.0.0 == PackageState::Missing)
+        .collect();
+    assert_eq!(got.missing(), ids(&missing), "{name}");
+    for state in [
+        PackageState::Outdated,
+        PackageState::Current,
+        PackageState::Unknown,
+        PackageState::Missing,
+    ] {
+        let n = expected.iter().filter(|e| e.0.0 == state).count();
+        assert_eq!(got.counts().of(state), n, "{name} {state:?}");
+    }
+    let mut versions: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &expected {
+        for (version, _) in &e.3 {
+            *versions.entry(version.clone()).or_default() += 1;
+        }
+    }
+    let got_versions: Vec<(String, usize)> = got
+        .versions()
+        .iter()
+        .map(|v| (v.version.clone(), v.hosts))
+        .collect();
+    assert_eq!(
+        got_versions,
+        versions.into_iter().collect::<Vec<_>>(),
+        "{name}"
+    );
+
+    let row_of = |e: &Expected| {
+        (
+            e.0.4,
+            e.0.3.clone(),
+            e.0.0,
+            e.1.clone(),
+            e.2.clone(),
+            !e.0.1,
+            e.3.clone(),
+        )
+    };
+    let middle = &page_order[page_order.len().min(40)..page_order.len().min(90)];
+    let rows = package_rows(db, &HostFilter::default(), &got, &ids(middle))
+        .await
+        .unwrap();
+    let shown = |rows: &[patchwatch_updates::PackageHost]| {
+        rows.iter()
+            .map(|r| {
+                let mut instances: Vec<(String, String)> = r
+                    .installed
+                    .iter()
+                    .map(|v| (v.version.clone(), v.arch.clone()))
+                    .collect();
+                instances.sort();
+                (
+                    r.host_id,
+                    r.hostname.clone(),
+                    r.state,
+                    r.candidate.clone(),
+                    r.repository.clone(),
+                    r.security,
+                    instances,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected_rows: Vec<_> = middle.iter().map(|e| row_of(e)).collect();
+    assert_eq!(shown(&rows), expected_rows, "{name}");
+
+    let view = package_view(db, &HostFilter::default(), kept, groups, name, false)
+        .await
+        .unwrap();
+    let all: Vec<_> = expected.iter().map(row_of).collect();
+    assert_eq!(shown(&view), all, "{name}");
 }
 
 fn deb(name: &str, version: &str, arch: &str) -> patchwatch_reports::Package {

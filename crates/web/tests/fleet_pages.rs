@@ -580,3 +580,130 @@ async fn dashboard_follows_exceptions_and_new_reports_at_once() {
     );
     assert!(!updates.body.contains(&format!("href=\"/hosts/{alma_id}\"")));
 }
+
+/// The host ids a page links to, in the page's order.
+fn host_links(body: &str) -> Vec<i64> {
+    body.split("href=\"/hosts/")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
+
+/// A package page past the first: more than 100 hosts with openssl in two
+/// sites, stored in the opposite order of their names; outdated (by a
+/// security update), current (a newer build than any repository has),
+/// unknown (AlmaLinux, no repository) and missing. Page 2 shows hosts
+/// 101 to 165 in page order (the last 10 outdated, then current, then
+/// unknown), with every count complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn package_page_in_the_middle() {
+    let s = start().await;
+    add_bookworm(&s).await;
+    // (rank, site, hostname, id): the page order.
+    let mut hosts: Vec<(u8, String, String, i64)> = Vec::new();
+    let mut versions: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut missing = 0;
+    for (site, first) in [("SITE", 0), ("OTHER", 100)] {
+        for i in (first..first + 63).rev() {
+            let mut report = debian_report(site, i);
+            let packages = report.packages.as_mut().unwrap();
+            let rank = match i - first {
+                0..55 => 0,
+                55..60 => {
+                    // Newer than every bookworm build: nothing to update to.
+                    let openssl = packages.iter_mut().find(|p| p.name == "openssl").unwrap();
+                    openssl.epoch = "9".into();
+                    1
+                }
+                _ => {
+                    packages.retain(|p| p.name != "openssl");
+                    3
+                }
+            };
+            for p in packages.iter().filter(|p| p.name == "openssl") {
+                *versions.entry(p.evr()).or_default() += 1;
+            }
+            let hostname = report.hostname.clone();
+            let id = report_at(&s, site, report, 0).await;
+            if rank == 3 {
+                missing += 1;
+            } else {
+                hosts.push((rank, site.to_owned(), hostname, id));
+            }
+        }
+    }
+    for i in (200..245).rev() {
+        let report = alma_report("OTHER", i);
+        for p in report.packages.iter().flatten() {
+            if p.name == "openssl" {
+                *versions.entry(p.evr()).or_default() += 1;
+            }
+        }
+        let hostname = report.hostname.clone();
+        let id = report_at(&s, "OTHER", report, 0).await;
+        hosts.push((2, "OTHER".to_owned(), hostname, id));
+    }
+    hosts.sort();
+    let expected: Vec<i64> = hosts.iter().map(|h| h.3).collect();
+    assert_eq!((expected.len(), missing), (165, 6));
+
+    let mut a = s.browser();
+    a.login("admin").await;
+    let first = a.get("/packages/openssl").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(host_links(&first.body), expected[..100]);
+    let second = a.get("/packages/openssl?page=2").await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    let body = &second.body;
+    assert_eq!(host_links(body), expected[100..]);
+    for text in [
+        "Hosts 101–165 of 165 with it",
+        "Outdated (110)",
+        "Current (10)",
+        "Unknown (45)",
+        "6 of your hosts do not have openssl.",
+        "href=\"/packages/openssl?page=1\" rel=\"prev\"",
+    ] {
+        assert!(body.contains(text), "{text}: {body}");
+    }
+    assert!(!body.contains("rel=\"next\""), "{body}");
+    // Every group has hosts on page 2; only outdated ones have a
+    // security update.
+    assert!(!body.contains("None of them on this page."), "{body}");
+    assert_eq!(body.matches("<strong>yes</strong>").count(), 10, "{body}");
+    assert!(first.body.contains("None of them on this page."));
+    // Every host's versions, counted on every page.
+    let table = &body[body.find("id=\"versions\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    for (version, n) in &versions {
+        assert!(
+            table.contains(&format!("<tr><td>{version}</td><td>{n}</td></tr>")),
+            "{version} {n}: {table}"
+        );
+    }
+    assert_eq!(table.matches("<tr><td>").count(), versions.len(), "{table}");
+    assert_eq!(
+        a.get("/packages/openssl?page=3").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // SITE's triager: SITE's hosts only, all on one page.
+    let mut b = s.browser();
+    b.login("site").await;
+    let mine = b.get("/packages/openssl").await;
+    let site_ids: Vec<i64> = hosts
+        .iter()
+        .filter(|h| h.1 == "SITE")
+        .map(|h| h.3)
+        .collect();
+    assert_eq!(host_links(&mine.body), site_ids);
+    assert!(
+        mine.body.contains("Hosts 1–60 of 60 with it"),
+        "{}",
+        mine.body
+    );
+    assert!(mine.body.contains("3 of your hosts do not have openssl."));
+}

@@ -1,12 +1,11 @@
 //! `GET /packages/{name}`: one package across the user's hosts (which
 //! version each runs, whether a repository of the host offers a newer one,
 //! which hosts lack it), as `patchwatch packages show` computes it
-//! (`patchwatch_updates::package_view`, through the server's kept
-//! updates), 100 hosts a page. `GET /packages?name=` is the form that
+//! (`patchwatch_updates::package_fleet` for every host's state, the
+//! counts and the versions, `package_rows` for the page's hosts, through
+//! the server's kept updates), 100 hosts a page. `GET /packages?name=` is the form that
 //! leads there. A package none of the user's hosts has answers "not
 //! found", whether other sites' hosts have it or not.
-
-use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -129,68 +128,49 @@ pub async fn show(
         q.map_err(|e| WebError::bad_request(format!("invalid query: {}", e.body_text())))?;
     let page = parse_page(q.page.as_deref())?;
     let filter = user.caller.host_filter(HostFilter::default());
-    let hosts = state
+    let skip = (page as usize - 1) * HOSTS_PER_PAGE;
+    let (fleet, shown) = state
         .repos
-        .package(state.db.as_ref(), &filter, &name, false)
+        .package_page(state.db.as_ref(), &filter, &name, skip, HOSTS_PER_PAGE)
         .await?;
-    let missing = hosts
-        .iter()
-        .filter(|h| h.state == PackageState::Missing)
-        .count();
-    if missing == hosts.len() {
+    let counts = fleet.counts();
+    let installed = counts.installed();
+    if installed == 0 {
         return Err(WebError::not_found(format!(
             "none of your hosts has a package called {name:?}"
         )));
     }
-    let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
-    for h in &hosts {
-        for v in &h.installed {
-            *versions.entry(v.version.as_str()).or_default() += 1;
-        }
+    if skip >= installed {
+        return Err(WebError::not_found(format!(
+            "{name} is on {installed} of your hosts: there is no page {page}"
+        )));
     }
-    let versions = versions
-        .into_iter()
-        .map(|(version, hosts)| VersionRow {
-            version: version.to_owned(),
-            hosts,
+    let versions = fleet
+        .versions()
+        .iter()
+        .map(|v| VersionRow {
+            version: v.version.clone(),
+            hosts: v.hosts,
         })
         .collect();
     // Outdated (security first), current, unknown; missing only counted.
-    let mut installed: Vec<&PackageHost> = hosts
-        .iter()
-        .filter(|h| h.state != PackageState::Missing)
-        .collect();
-    installed.sort_by(|a, b| {
-        (a.state, !a.security, &a.site, &a.hostname, a.host_id).cmp(&(
-            b.state,
-            !b.security,
-            &b.site,
-            &b.hostname,
-            b.host_id,
-        ))
-    });
-    let skip = (page as usize - 1) * HOSTS_PER_PAGE;
-    if skip >= installed.len() {
-        return Err(WebError::not_found(format!(
-            "{name} is on {} of your hosts: there is no page {page}",
-            installed.len()
-        )));
-    }
-    let mut groups: Vec<StateGroup> = Vec::new();
-    for h in &installed {
-        match groups.last_mut() {
-            Some(g) if g.state == h.state.as_str() => g.total += 1,
-            _ => groups.push(StateGroup {
-                state: h.state.as_str(),
-                total: 1,
-                rows: Vec::new(),
-            }),
-        }
-    }
-    let shown = &installed[skip..(skip + HOSTS_PER_PAGE).min(installed.len())];
+    let mut groups: Vec<StateGroup> = [
+        PackageState::Outdated,
+        PackageState::Current,
+        PackageState::Unknown,
+    ]
+    .into_iter()
+    .filter(|&s| counts.of(s) > 0)
+    .map(|s| StateGroup {
+        state: s.as_str(),
+        total: counts.of(s),
+        rows: Vec::new(),
+    })
+    .collect();
+    let shown_count = shown.len();
     for h in shown {
         if let Some(g) = groups.iter_mut().find(|g| g.state == h.state.as_str()) {
-            g.rows.push((*h).clone());
+            g.rows.push(h);
         }
     }
     let link = |p: u32| format!("/packages/{}?page={p}", encode(&name));
@@ -198,12 +178,12 @@ pub async fn show(
         chrome: user.chrome("packages"),
         versions,
         groups,
-        missing,
-        hosts: installed.len(),
+        missing: counts.missing,
+        hosts: installed,
         first: skip + 1,
-        last: skip + shown.len(),
+        last: skip + shown_count,
         previous: (page > 1).then(|| link(page - 1)),
-        next: (skip + HOSTS_PER_PAGE < installed.len()).then(|| link(page + 1)),
+        next: (skip + HOSTS_PER_PAGE < installed).then(|| link(page + 1)),
         name,
     }))
 }
