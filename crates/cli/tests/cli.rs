@@ -21,7 +21,10 @@ fn sites_and_tokens() {
             .contains("site name \"bad name\" is not valid: use 1-64 letters")
     );
     // The server takes reports for no longer name: neither does the CLI.
-    assert!(env.fails(&["sites", "add", &"S".repeat(65)]).contains("is not valid"));
+    assert!(
+        env.fails(&["sites", "add", &"S".repeat(65)])
+            .contains("is not valid")
+    );
     let sites = env.json(&["sites", "list"]);
     assert_eq!(sites[0]["name"], "CESNET");
     assert_eq!(sites[0]["hosts"], 0);

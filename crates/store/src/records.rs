@@ -365,12 +365,27 @@ mod tests {
 
     #[test]
     fn site_names_are_what_a_shell_and_a_url_carry_unharmed() {
-        for good in ["UKI-LT2-QMUL", "praguelcg2", "a.b_c", &"s".repeat(MAX_SITE_NAME)] {
+        for good in [
+            "UKI-LT2-QMUL",
+            "praguelcg2",
+            "a.b_c",
+            &"s".repeat(MAX_SITE_NAME),
+        ] {
             assert!(validate_site_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "a b", "x/y", "site\u{1b}[31m", "caf\u{e9}", &"s".repeat(MAX_SITE_NAME + 1)] {
+        for bad in [
+            "",
+            "a b",
+            "x/y",
+            "site\u{1b}[31m",
+            "caf\u{e9}",
+            &"s".repeat(MAX_SITE_NAME + 1),
+        ] {
             let err = validate_site_name(bad).unwrap_err().to_string();
-            assert!(err.contains("is not valid: use 1-64 letters"), "{bad}: {err}");
+            assert!(
+                err.contains("is not valid: use 1-64 letters"),
+                "{bad}: {err}"
+            );
         }
     }
 }
