@@ -6,8 +6,11 @@ use axum::http::StatusCode;
 use common::start;
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::native;
+use patchwatch_assess::OsGroups;
 use patchwatch_server::ServerConfig;
-use patchwatch_store::{FeedKind, NewFeed};
+use patchwatch_server::vulns::VulnIndex;
+use patchwatch_store::{FeedKind, NewAssignment, NewFeed, now_millis};
+use patchwatch_vulndb::{TagWanted, Triage};
 
 async fn import(s: &common::TestServer, name: &str, kind: FeedKind, rel: &str) {
     let doc = std::fs::read(shared_data_dir().join(rel)).unwrap();
@@ -189,7 +192,45 @@ async fn cve_views_follow_new_reports_and_deleted_hosts() {
         1
     );
 
+    // The hosts filters' views, kept by an index of their own: served
+    // again only while the assessment, the host keys and the triage are
+    // what they were computed from.
+    let index = VulnIndex::new(OsGroups::default());
+    let db = s.db.as_ref();
+    let triage = || async { Triage::load(db, now_millis()).await.unwrap() };
+    let every = |_: i64| true;
+    let urgent = Some(TagWanted::Named("urgent"));
+    let second = r.json["host_id"].as_i64().unwrap();
+    let exposed = |found: std::sync::Arc<Vec<i64>>| found.to_vec();
+    let before = triage().await;
+    for _ in 0..2 {
+        let all = index.hosts_exposed(db, every, Some(openssl), None, &before);
+        assert_eq!(exposed(all.await.unwrap()), vec![first, second]);
+        let tagged = index.hosts_exposed(db, every, None, urgent, &before);
+        assert_eq!(exposed(tagged.await.unwrap()), Vec::<i64>::new());
+    }
+    // A new tag on the CVE: a new triage, another answer.
+    s.db.add_tag("urgent", "this week").await.unwrap();
+    s.db.assign_tag(&NewAssignment {
+        cve: openssl.into(),
+        tag: "urgent".into(),
+        reason: "exploited".into(),
+        author: "test".into(),
+    })
+    .await
+    .unwrap();
+    let after = triage().await;
+    let tagged = index.hosts_exposed(db, every, None, urgent, &after);
+    assert_eq!(exposed(tagged.await.unwrap()), vec![first, second]);
+    let found = index.cve_hosts(db, every, openssl, &after).await.unwrap();
+    assert_eq!((found.exposed.clone(), found.excepted.len()), (vec![first, second], 0));
+
     assert!(s.db.delete_host(first).await.unwrap());
+    // Moved host keys: the kept answers are not served again.
+    let tagged = index.hosts_exposed(db, every, None, urgent, &after);
+    assert_eq!(exposed(tagged.await.unwrap()), vec![second]);
+    let found = index.cve_hosts(db, every, openssl, &after).await.unwrap();
+    assert_eq!(found.exposed, vec![second]);
     assert_eq!(hosts_of(&s.get("/api/v1/cves").await.json, openssl), 1);
     let site = s.get("/api/v1/cves?site=SITE").await;
     assert_eq!(site.status, StatusCode::OK, "{}", site.json);
