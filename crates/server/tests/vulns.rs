@@ -4,9 +4,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::start;
+use patchwatch_assess::OsGroups;
 use patchwatch_fleet::{Fleet, Image, shared_data_dir};
 use patchwatch_reports::native;
-use patchwatch_assess::OsGroups;
 use patchwatch_server::ServerConfig;
 use patchwatch_server::vulns::VulnIndex;
 use patchwatch_store::{FeedKind, NewAssignment, NewFeed, now_millis};
@@ -223,7 +223,10 @@ async fn cve_views_follow_new_reports_and_deleted_hosts() {
     let tagged = index.hosts_exposed(db, every, None, urgent, &after);
     assert_eq!(exposed(tagged.await.unwrap()), vec![first, second]);
     let found = index.cve_hosts(db, every, openssl, &after).await.unwrap();
-    assert_eq!((found.exposed.clone(), found.excepted.len()), (vec![first, second], 0));
+    assert_eq!(
+        (found.exposed.clone(), found.excepted.len()),
+        (vec![first, second], 0)
+    );
 
     assert!(s.db.delete_host(first).await.unwrap());
     // Moved host keys: the kept answers are not served again.

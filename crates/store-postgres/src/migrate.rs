@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_token_use.sql")),
     (11, include_str!("../migrations/0011_kernel_outdated.sql")),
     (12, include_str!("../migrations/0012_host_keys_version.sql")),
+    (13, include_str!("../migrations/0013_host_refs_index.sql")),
 ];
 
 /// Keyed by schema, like the ingest lock: stores in different schemas of

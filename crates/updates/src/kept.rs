@@ -11,6 +11,7 @@
 //! nothing from the store. New package sets are read in bulk the first
 //! time a host with one is asked for.
 
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,7 +82,7 @@ pub struct KeptUpdates {
     catalogue: Arc<Catalogue>,
     results: HashMap<GroupKey, HashMap<i64, Arc<Vec<HostUpdate>>>>,
     /// Each kept set's package ids.
-    members: HashMap<i64, Vec<i64>>,
+    members: FxHashMap<i64, Vec<i64>>,
     /// Every package a kept set names, once.
     packages: Vec<(i64, Package)>,
     known_packages: HashSet<i64>,
@@ -92,7 +93,11 @@ pub struct KeptUpdates {
     /// was worked out from: a host's repositories and their use come from
     /// its report, so they hold until it reports again or the catalogue
     /// changes.
-    hosts: HashMap<i64, (i64, FleetHost)>,
+    hosts: FxHashMap<i64, (i64, FleetHost, usize)>,
+    /// Each distinct (sources, arch) of a kept host, numbered: hosts with
+    /// the same number are placed alike (see [`KeptUpdates::placement`]),
+    /// told apart without comparing their sources again.
+    placements: FxHashMap<(HostSources, String), usize>,
 }
 
 impl KeptUpdates {
@@ -100,11 +105,12 @@ impl KeptUpdates {
         KeptUpdates {
             catalogue,
             results: HashMap::new(),
-            members: HashMap::new(),
+            members: FxHashMap::default(),
             packages: Vec::new(),
             known_packages: HashSet::new(),
             positions_by_name: HashMap::new(),
-            hosts: HashMap::new(),
+            hosts: FxHashMap::default(),
+            placements: FxHashMap::default(),
         }
     }
 
@@ -145,9 +151,14 @@ impl KeptUpdates {
     /// [`KeptUpdates::fleet_host`], kept for [`KeptUpdates::kept_host`].
     pub fn remember_host(&mut self, host: &HostDetail, groups: &OsGroups) -> FleetHost {
         let fleet_host = self.fleet_host(host, groups);
+        let next = self.placements.len();
+        let placement = *self
+            .placements
+            .entry((fleet_host.sources.clone(), fleet_host.arch.clone()))
+            .or_insert(next);
         self.hosts.insert(
             host.summary.id,
-            (host.summary.last_report_id, fleet_host.clone()),
+            (host.summary.last_report_id, fleet_host.clone(), placement),
         );
         fleet_host
     }
@@ -157,13 +168,19 @@ impl KeptUpdates {
     pub fn kept_host(&self, host_id: i64, last_report_id: i64) -> Option<&FleetHost> {
         self.hosts
             .get(&host_id)
-            .filter(|(report, _)| *report == last_report_id)
-            .map(|(_, h)| h)
+            .filter(|(report, _, _)| *report == last_report_id)
+            .map(|(_, h, _)| h)
     }
 
     /// A host's place as last kept, whatever report it came from.
     pub fn last_kept_host(&self, host_id: i64) -> Option<&FleetHost> {
-        self.hosts.get(&host_id).map(|(_, h)| h)
+        self.hosts.get(&host_id).map(|(_, h, _)| h)
+    }
+
+    /// [`KeptUpdates::last_kept_host`] and the number of its (sources,
+    /// arch): equal numbers, equal sources and arch.
+    pub fn placement(&self, host_id: i64) -> Option<(usize, &FleetHost)> {
+        self.hosts.get(&host_id).map(|(_, h, p)| (*p, h))
     }
 
     fn key(&self, sources: &HostSources, arch: &str) -> GroupKey {
@@ -228,7 +245,7 @@ impl KeptUpdates {
         &self,
         name: &str,
         set_ids: impl IntoIterator<Item = i64>,
-    ) -> HashMap<i64, Vec<&Package>> {
+    ) -> FxHashMap<i64, Vec<&Package>> {
         let mut named: Vec<(i64, &Package)> = self
             .positions_by_name
             .get(name)
@@ -240,7 +257,7 @@ impl KeptUpdates {
             })
             .unwrap_or_default();
         named.sort_unstable_by_key(|(id, _)| *id);
-        let mut out = HashMap::new();
+        let mut out = FxHashMap::default();
         if named.is_empty() {
             return out;
         }
@@ -347,6 +364,7 @@ impl KeptUpdates {
         self.catalogue = catalogue;
         // Places are catalogue positions: worked out again on request.
         self.hosts.clear();
+        self.placements.clear();
         let mut stats = SwitchStats {
             changed_repositories: changed.len(),
             ..SwitchStats::default()
@@ -400,7 +418,7 @@ impl KeptUpdates {
     /// results and the packages only they named.
     pub fn retain_sets(&mut self, in_use: &HashSet<i64>) {
         self.members.retain(|id, _| in_use.contains(id));
-        self.hosts.retain(|_, (_, h)| in_use.contains(&h.set_id));
+        self.hosts.retain(|_, (_, h, _)| in_use.contains(&h.set_id));
         for results in self.results.values_mut() {
             results.retain(|id, _| in_use.contains(id));
         }

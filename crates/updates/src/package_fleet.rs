@@ -5,6 +5,7 @@
 //! repositories offering their versions). The package page at 100,000
 //! hosts (issue 11) counts and orders every host but writes out 100.
 
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -15,7 +16,6 @@ use patchwatch_store::{
 };
 
 use crate::compute::Catalogue;
-use crate::hostrepos::HostSources;
 use crate::kept::{FleetHost, KeptUpdates};
 use crate::package_view::{InstalledVersion, PackageHost, PackageState};
 
@@ -88,10 +88,10 @@ pub struct PackageFleet {
     /// repositories.
     catalogue: Arc<Catalogue>,
     /// The package's instances in each listed set that has it.
-    instances: HashMap<i64, Vec<Instance>>,
+    instances: FxHashMap<i64, Vec<Instance>>,
     standings: Vec<Standing>,
     /// Each host with the package: its index into `standings`.
-    standing_of: HashMap<i64, u32>,
+    standing_of: FxHashMap<i64, u32>,
     listed: Vec<i64>,
     installed: Vec<i64>,
     missing: Vec<i64>,
@@ -166,7 +166,7 @@ pub async fn package_fleet(
     set_ids.sort_unstable();
     set_ids.dedup();
     kept.load_sets(db, &set_ids).await?;
-    let instances: HashMap<i64, Vec<Instance>> = kept
+    let instances: FxHashMap<i64, Vec<Instance>> = kept
         .named_in_sets(name, set_ids.iter().copied())
         .into_iter()
         .map(|(set, packages)| {
@@ -191,18 +191,13 @@ pub async fn package_fleet(
     let mut distinct: Vec<(i64, FleetHost)> = Vec::new();
     let mut placed: Vec<(i64, u32)> = Vec::with_capacity(with_package.len());
     {
-        let mut index: HashMap<(i64, i64, &HostSources, &str), u32> = HashMap::new();
+        let mut index: FxHashMap<(i64, i64, usize), u32> = FxHashMap::default();
         for r in &with_package {
             // A host deleted since it was listed is counted as missing.
-            let Some(place) = kept.last_kept_host(r.id) else {
+            let Some((placement, place)) = kept.placement(r.id) else {
                 continue;
             };
-            let key = (
-                r.package_set_id,
-                place.set_id,
-                &place.sources,
-                place.arch.as_str(),
-            );
+            let key = (r.package_set_id, place.set_id, placement);
             let next = index.len() as u32;
             let at = *index.entry(key).or_insert_with(|| {
                 distinct.push((r.package_set_id, place.clone()));
@@ -238,7 +233,7 @@ pub async fn package_fleet(
     // filled in the list's order.
     let mut buckets: [Vec<i64>; 4] = Default::default();
     let mut hosts_per_standing = vec![0usize; standings.len()];
-    let mut standing_of = HashMap::with_capacity(placed.len());
+    let mut standing_of = FxHashMap::with_capacity_and_hasher(placed.len(), Default::default());
     for &(id, at) in &placed {
         let standing = &standings[at as usize];
         let bucket = match (standing.state, standing.security) {
