@@ -1,43 +1,19 @@
 //! Migration 12 on a database made before it: the host keys version's row
 //! is there, and a host stored before the migration moves it when deleted.
 
+mod common;
+
 use patchwatch_store::Database;
 use patchwatch_store_sqlite::SqliteStore;
-
-const BEFORE: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_feeds.sql"),
-    include_str!("../migrations/0003_feed_sync.sql"),
-    include_str!("../migrations/0004_triage.sql"),
-    include_str!("../migrations/0005_users.sql"),
-    include_str!("../migrations/0006_generation_numbers.sql"),
-    include_str!("../migrations/0007_web_sessions.sql"),
-    include_str!("../migrations/0008_repositories.sql"),
-    include_str!("../migrations/0009_host_list_indexes.sql"),
-    include_str!("../migrations/0010_token_use.sql"),
-    include_str!("../migrations/0011_kernel_outdated.sql"),
-];
 
 #[tokio::test]
 async fn an_existing_fleet_gets_a_version_that_moves() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.sqlite");
-    {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        for (i, sql) in BEFORE.iter().enumerate() {
-            c.execute_batch(sql).unwrap();
-            c.execute(
-                "INSERT INTO schema_migrations VALUES (?1, 0)",
-                [i as i64 + 1],
-            )
-            .unwrap();
-        }
-        c.execute_batch(
-            "INSERT INTO sites (id, name, created_at) VALUES (1, 'CESNET', 0);
+    common::database_at(
+        &path,
+        11,
+        "INSERT INTO sites (id, name, created_at) VALUES (1, 'CESNET', 0);
              INSERT INTO os_releases (id, distro, release) VALUES (1, 'debian', '12');
              INSERT INTO package_sets (id, hash, package_count, package_ids, created_at)
                  VALUES (1, x'00', 0, x'', 0);
@@ -45,9 +21,7 @@ async fn an_existing_fleet_gets_a_version_that_moves() {
                  package_set_id, os_release_id, protocol, kernel, arch, tags, details)
              VALUES (7, 1, 'old.example.org', 0, 0, 0, 1, 1, 'native', '6.1.0-1-amd64',
                  'amd64', '[]', '{}');",
-        )
-        .unwrap();
-    }
+    );
     let db = SqliteStore::open(&path).unwrap();
     let upgraded = db.host_keys_version().await.unwrap();
     let keys = db.host_keys().await.unwrap();

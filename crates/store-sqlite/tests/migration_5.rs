@@ -2,45 +2,28 @@
 //! everything keep exactly that, read-only (as an auditor); ingest tokens
 //! stay ingest tokens.
 
+mod common;
+
 use patchwatch_auth::{TokenAccess, TokenScope};
 use patchwatch_store::{Database, TokenKind, token};
 use patchwatch_store_sqlite::SqliteStore;
-
-const BEFORE: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_feeds.sql"),
-    include_str!("../migrations/0003_feed_sync.sql"),
-    include_str!("../migrations/0004_triage.sql"),
-];
 
 #[tokio::test]
 async fn existing_tokens_keep_working_with_a_sensible_scope() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.sqlite");
-    {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .unwrap();
-        for (i, sql) in BEFORE.iter().enumerate() {
-            c.execute_batch(sql).unwrap();
-            c.execute(
-                "INSERT INTO schema_migrations VALUES (?1, 0)",
-                [i as i64 + 1],
-            )
-            .unwrap();
-        }
-        c.execute_batch(&format!(
+    common::database_at(
+        &path,
+        4,
+        &format!(
             "INSERT INTO sites (id, name, created_at) VALUES (1, 'CESNET', 0);
              INSERT INTO tokens (name, kind, site_id, hash, created_at) VALUES
                  ('reader', 'api', NULL, '{}', 0),
                  ('cesnet-ingest', 'ingest', 1, '{}', 0);",
             token::hash("pwa_old"),
             token::hash("pwi_old")
-        ))
-        .unwrap();
-    }
+        ),
+    );
     let db = SqliteStore::open(&path).unwrap();
     let reader = db
         .token_by_hash(&token::hash("pwa_old"))
